@@ -1,0 +1,29 @@
+package io.sipha.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+/** A completed transition. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class HistoryEntry {
+  @JsonPropertyDescription("The epoch of the roles it set.")
+  public long epoch;
+
+  @JsonPropertyDescription("Election, Switchover, Failover, Failback or Demotion.")
+  public String kind;
+
+  @JsonPropertyDescription("The pod that lost the primary role.")
+  public String from;
+
+  @JsonPropertyDescription("The pod that gained it (or kept it, for a Demotion).")
+  public String to;
+
+  @JsonPropertyDescription("Why, in CamelCase.")
+  public String reason;
+
+  @JsonPropertyDescription("When it started (RFC 3339).")
+  public String startedAt;
+
+  @JsonPropertyDescription("From start until the new primary's node confirmed the VIP.")
+  public long durationMillis;
+}

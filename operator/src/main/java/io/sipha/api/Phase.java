@@ -1,0 +1,13 @@
+package io.sipha.api;
+
+/** The pair's phase, as shown by kubectl get ssp. */
+public enum Phase {
+  Pending,
+  Active,
+  SwitchingOver,
+  FailingOver,
+  Degraded,
+  SplitBrain,
+  Paused,
+  Invalid
+}

@@ -1,0 +1,47 @@
+package io.sipha.decision;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** The agent's per-pair reports as kept in its Lease annotation. */
+public final class AgentReports {
+  /** Lease annotation holding a JSON object: pair namespace/name → {@link VipReport}. */
+  public static final String ANNOTATION = "sipha.io/vips";
+  /** The label on every agent Lease. */
+  public static final String LEASE_LABEL = "app.kubernetes.io/component";
+  public static final String LEASE_LABEL_VALUE = "sipha-node-agent";
+  public static final String LEASE_PREFIX = "sipha-agent-";
+
+  private static final ObjectMapper JSON =
+      new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+  private AgentReports() {}
+
+  public static String leaseName(String node) {
+    return LEASE_PREFIX + node;
+  }
+
+  /** Parses the annotation; a missing or unreadable one is no report at all. */
+  public static Map<String, VipReport> parse(String json) {
+    if (json == null || json.isBlank()) {
+      return Map.of();
+    }
+    try {
+      return JSON.readValue(json, new TypeReference<TreeMap<String, VipReport>>() {});
+    } catch (JsonProcessingException e) {
+      return Map.of();
+    }
+  }
+
+  public static String render(Map<String, VipReport> reports) {
+    try {
+      return JSON.writeValueAsString(new TreeMap<>(reports));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,653 @@
+package io.sipha.decision;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sipha.api.FailbackMode;
+import io.sipha.api.FencedHolder;
+import io.sipha.api.HistoryEntry;
+import io.sipha.api.Phase;
+import io.sipha.api.SipServerPair;
+import io.sipha.api.SipServerPairSpec;
+import io.sipha.api.SipServerPairStatus;
+import io.sipha.api.Transition;
+import io.sipha.api.VipStatus;
+import io.sipha.decision.Plan.Note;
+import io.sipha.decision.Plan.RoleAssignment;
+import io.sipha.vip.VipAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The pure core: from the facts about one pair to the plan of what to do next. It knows the four
+ * workflows of IP Address Takeover (manual switchover, primary server failure, primary host
+ * disconnected, reconnection of a stale primary) and the safety rules:
+ *
+ * <ul>
+ *   <li>the epoch grows by one on every role change, and only one pod is primary at an epoch;
+ *   <li>the VIP is granted to a node only after every node that may hold it confirmed its release
+ *       at the new epoch, or was declared lost;
+ *   <li>a lost node that comes back holding the VIP is a split brain: its pod is demoted, its agent
+ *       removes the VIP, and the true holder announces the VIP again.
+ * </ul>
+ *
+ * Each call is idempotent: the plan converges the API to the state the status describes, so a
+ * restarted operator or a lost write is repaired by the next call.
+ */
+public final class PairDecider {
+  static final int HISTORY_LIMIT = 10;
+  private static final ObjectMapper JSON =
+      new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+  private PairDecider() {}
+
+  public static Plan decide(PairFacts facts) {
+    return new Run(facts).decide();
+  }
+
+  static SipServerPairStatus copy(SipServerPairStatus s) {
+    return s == null ? new SipServerPairStatus() : JSON.convertValue(s, SipServerPairStatus.class);
+  }
+
+  /** One decision: a working copy of the status and what was found on the way. */
+  private static final class Run {
+    private final PairFacts f;
+    private final Instant now;
+    private final SipServerPairStatus st;
+    private final List<Note> events = new ArrayList<>();
+    private final List<String> toLabel = new ArrayList<>();
+    private Instant recheckAt;
+    private SipServerPairSpec spec;
+    private Duration nodeLoss;
+    private String degradedWhy;
+    private String refusedWhy;
+
+    Run(PairFacts f) {
+      this.f = f;
+      this.now = f.now();
+      this.st = copy(f.status());
+    }
+
+    Plan decide() {
+      st.observedGeneration = f.generation();
+      SpecValidator.Outcome outcome = SpecValidator.validate(f.spec(), f.allowed(), f.vipClaimedBy());
+      if (!outcome.valid()) {
+        st.phase = Phase.Invalid;
+        String msg = String.join("; ", outcome.problems());
+        if (Conditions.set(st.conditions, Conditions.READY, false, "InvalidSpec", msg, now, f.generation())) {
+          events.add(new Note(true, "InvalidSpec", msg));
+        }
+        return plan(List.of());
+      }
+      spec = f.spec();
+      nodeLoss = Duration.ofSeconds(spec.getFailover().getNodeLossSeconds());
+      for (String s : spec.getServers()) {
+        PodFact p = f.pod(s);
+        if (p.exists() && !p.labelled()) {
+          toLabel.add(s);
+          events.add(new Note(false, "PodLabelled", "added label " + SipServerPair.PAIR_LABEL + "=" + f.name() + " to pod " + s));
+        }
+      }
+      VipAddress vip = outcome.vip();
+      if (st.vip == null) {
+        st.vip = new VipStatus(vip.cidr(), vip.interfaceName(), null, VipStatus.State.Unbound, 0);
+      }
+      if (spec.isPaused()) {
+        st.phase = Phase.Paused;
+        if (Conditions.set(st.conditions, Conditions.READY, false, "Paused",
+            "spec.paused is true: the operator observes and reports but changes no role and no VIP", now, f.generation())) {
+          events.add(new Note(false, "Paused", "spec.paused is true: no role or VIP changes until it is false"));
+        }
+        observeConditions();
+        return plan(List.of());
+      }
+      if (st.transition == null) {
+        followVipChange(vip);
+        if (st.primary == null) {
+          elect();
+        } else {
+          active();
+        }
+      } else {
+        progress();
+      }
+      summarize();
+      return plan(roles());
+    }
+
+    // ---------------------------------------------------------------- workflows
+
+    /** No primary yet: the desired primary if healthy, else the first healthy server. */
+    private void elect() {
+      List<String> order = new ArrayList<>();
+      if (spec.getPrimary() != null) {
+        order.add(spec.getPrimary());
+      }
+      order.addAll(spec.getServers());
+      for (String c : new LinkedHashSet<>(order)) {
+        if (candidate(c)) {
+          st.acceptedPrimary = spec.getPrimary();
+          start("Election", null, c, "Elected",
+              c + " is elected primary" + (c.equals(spec.getPrimary()) ? " as spec.primary asks" : ""));
+          return;
+        }
+      }
+      List<String> waits = new ArrayList<>();
+      for (String s : spec.getServers()) {
+        waits.add(whyNotCandidate(s));
+      }
+      degradedWhy = "waiting for a healthy server: " + String.join("; ", waits);
+    }
+
+    /** A primary holds the VIP: check for split brain, failure, switchover and failback. */
+    private void active() {
+      String primary = st.primary;
+      String backup = other(primary);
+      splitBrain(st.vip.node);
+      String[] failure = primaryFailure(primary);
+      if (failure != null) {
+        if (!spec.getFailover().isEnabled()) {
+          degradedWhy = failure[1] + "; failover is disabled (spec.failover.enabled=false)";
+        } else if (backup != null && candidate(backup)) {
+          start("Failover", primary, backup, failure[0], failure[1]);
+          return;
+        } else {
+          degradedWhy = failure[1] + "; no failover: " + whyNotCandidate(backup);
+        }
+        return;
+      }
+      if (switchoverRequest(primary)) {
+        return;
+      }
+      failback(primary);
+    }
+
+    /** Returns {reason, message} when the primary has failed, else null (and schedules a look). */
+    private String[] primaryFailure(String primary) {
+      PodFact p = f.pod(primary);
+      if (!p.exists()) {
+        return new String[] {"PrimaryPodDeleted", "primary pod " + primary + " no longer exists"};
+      }
+      if (p.failure() != null) {
+        return new String[] {"PrimaryFailed", "primary pod " + primary + " failed: " + p.failure()};
+      }
+      AgentFact holder = f.agent(st.vip.node);
+      if (!holder.alive(now, nodeLoss)) {
+        return new String[] {"NodeLost", "node " + st.vip.node + " is lost: its agent has not renewed its Lease for "
+            + nodeLoss.toSeconds() + " s (spec.failover.nodeLossSeconds)"};
+      }
+      recheck(holder.lostAt(nodeLoss));
+      if (p.node() != null && !p.node().equals(st.vip.node)) {
+        return new String[] {"PrimaryRescheduled", "primary pod " + primary + " now runs on " + p.node()
+            + ", not on " + st.vip.node + " where the VIP is"};
+      }
+      if (p.role() == null && p.epoch() == null) {
+        return new String[] {"PrimaryPodRecreated", "primary pod " + primary + " was recreated and lost its role"};
+      }
+      if (!p.ready()) {
+        Instant since = p.readySince() == null ? now : p.readySince();
+        Instant deadline = since.plusSeconds(spec.getFailover().getUnreadyGraceSeconds());
+        if (!now.isBefore(deadline)) {
+          return new String[] {"PrimaryNotReady", "primary pod " + primary + " has been NotReady for more than "
+              + spec.getFailover().getUnreadyGraceSeconds() + " s (spec.failover.unreadyGraceSeconds)"};
+        }
+        recheck(deadline);
+      }
+      return null;
+    }
+
+    /** spec.primary differs from the last accepted request: switch over, or refuse and say why. */
+    private boolean switchoverRequest(String primary) {
+      String wanted = spec.getPrimary();
+      if (wanted == null || wanted.equals(st.acceptedPrimary)) {
+        return false;
+      }
+      if (wanted.equals(primary)) {
+        st.acceptedPrimary = wanted;
+        return false;
+      }
+      if (!candidate(wanted)) {
+        refusedWhy = "spec.primary asks for " + wanted + " but " + whyNotCandidate(wanted)
+            + "; nothing was changed, and the switchover starts once it is healthy";
+        return false;
+      }
+      st.acceptedPrimary = wanted;
+      start("Switchover", primary, wanted, "SwitchoverRequested", "spec.primary changed to " + wanted);
+      return true;
+    }
+
+    private void failback(String primary) {
+      String wanted = spec.getPrimary();
+      if (wanted == null || wanted.equals(primary)) {
+        Conditions.remove(st.conditions, Conditions.FAILBACK_PENDING);
+        return;
+      }
+      if (spec.getFailback() == FailbackMode.Manual) {
+        Conditions.set(st.conditions, Conditions.FAILBACK_PENDING, true, "FailbackManual",
+            primary + " is primary since a failover while spec.primary names " + wanted
+                + "; failback is Manual: set spec.primary to " + primary
+                + " to acknowledge, and change it later to switch over", now, f.generation());
+        return;
+      }
+      PodFact p = f.pod(wanted);
+      if (!candidate(wanted)) {
+        Conditions.set(st.conditions, Conditions.FAILBACK_PENDING, true, "WaitingForServer",
+            "failback to " + wanted + " waits: " + whyNotCandidate(wanted), now, f.generation());
+        return;
+      }
+      Instant since = p.readySince() == null ? now : p.readySince();
+      Instant at = since.plusSeconds(spec.getFailover().getFailbackDelaySeconds());
+      if (now.isBefore(at)) {
+        Conditions.set(st.conditions, Conditions.FAILBACK_PENDING, true, "FailbackScheduled",
+            "switching back to " + wanted + " once it has been Ready for "
+                + spec.getFailover().getFailbackDelaySeconds() + " s", now, f.generation());
+        recheck(at);
+        return;
+      }
+      Conditions.remove(st.conditions, Conditions.FAILBACK_PENDING);
+      start("Failback", primary, wanted, "FailbackAutomatic",
+          wanted + " has been Ready for " + spec.getFailover().getFailbackDelaySeconds() + " s; failback is Automatic");
+    }
+
+    /** Starts a role change at the next epoch. The old holder releases the VIP first. */
+    private void start(String kind, String from, String to, String reason, String message) {
+      Transition t = new Transition();
+      t.kind = kind;
+      t.from = from;
+      t.to = to;
+      t.fromNode = st.vip.node;
+      t.toNode = f.pod(to).node();
+      t.epoch = st.epoch + 1;
+      t.step = Transition.Step.Release;
+      t.reason = reason;
+      t.startedAt = now.toString();
+      st.epoch = t.epoch;
+      st.transition = t;
+      st.primary = null;
+      st.backup = from != null ? from : other(to);
+      events.add(new Note(!kind.equals("Switchover") && !kind.equals("Election"), kind + "Started",
+          message + ": " + (from == null ? "" : from + " demoted to backup, ") + to
+              + " to be primary on " + t.toNode + " at epoch " + t.epoch));
+      release(t);
+    }
+
+    private void progress() {
+      Transition t = st.transition;
+      PodFact to = f.pod(t.to);
+      boolean targetGone = !to.exists() || to.failure() != null || !Objects.equals(to.node(), t.toNode);
+      boolean targetNodeLost = t.step == Transition.Step.Bind && !f.agent(t.toNode).alive(now, nodeLoss);
+      if (targetGone || targetNodeLost) {
+        String why = targetGone ? whyNotCandidate(t.to) : "node " + t.toNode + " is lost";
+        events.add(new Note(true, t.kind + "Aborted", t.kind + " to " + t.to + " at epoch " + t.epoch
+            + " aborted: " + why));
+        String alternative = other(t.to);
+        st.transition = null;
+        if (t.step == Transition.Step.Bind) {
+          st.vip.node = t.toNode;
+          st.vip.state = VipStatus.State.Releasing;
+        }
+        if (spec.getFailover().isEnabled() && alternative != null && candidate(alternative)) {
+          start("Failover", t.to, alternative, targetGone ? "PrimaryFailed" : "NodeLost", why);
+        } else {
+          st.primary = null;
+          degradedWhy = why;
+        }
+        return;
+      }
+      if (t.step == Transition.Step.Release) {
+        release(t);
+      } else {
+        splitBrain(t.toNode);
+        bind(t);
+      }
+    }
+
+    /** Waits until every node that may hold the VIP confirmed its release, or is lost. */
+    private void release(Transition t) {
+      Set<String> mayHold = new LinkedHashSet<>();
+      if (st.vip.node != null && st.vip.state != VipStatus.State.Unbound) {
+        mayHold.add(st.vip.node);
+      }
+      f.agents().values().stream()
+          .filter(a -> a.alive(now, nodeLoss) && a.report() != null && !a.report().is(VipReport.State.Unbound))
+          .forEach(a -> mayHold.add(a.node()));
+      List<String> waiting = new ArrayList<>();
+      for (String node : mayHold) {
+        AgentFact a = f.agent(node);
+        if (!a.alive(now, nodeLoss)) {
+          fence(node, podOn(node, t.from), t.epoch - 1);
+          continue;
+        }
+        VipReport r = a.report();
+        if (r != null && r.is(VipReport.State.Unbound) && r.epoch() >= t.epoch) {
+          continue;
+        }
+        waiting.add(node);
+        recheck(a.lostAt(nodeLoss));
+      }
+      if (!waiting.isEmpty()) {
+        st.vip.node = waiting.get(0);
+        st.vip.state = VipStatus.State.Releasing;
+        return;
+      }
+      if (t.fromNode != null) {
+        events.add(new Note(false, "VipReleased", st.vip.address + " released by " + t.fromNode
+            + (f.agent(t.fromNode).alive(now, nodeLoss) ? " (confirmed by its agent)" : " (node lost: nothing run there)")));
+      }
+      t.step = Transition.Step.Bind;
+      st.primary = t.to;
+      st.backup = other(t.to);
+      st.vip.node = t.toNode;
+      st.vip.state = VipStatus.State.Binding;
+      recheck(f.agent(t.toNode).lostAt(nodeLoss));
+    }
+
+    /** Waits until the new primary's node confirms the VIP at the transition's epoch. */
+    private void bind(Transition t) {
+      AgentFact a = f.agent(t.toNode);
+      recheck(a.lostAt(nodeLoss));
+      VipReport r = a.report();
+      if (r == null || r.epoch() != t.epoch || !r.is(VipReport.State.Bound) || !st.vip.address.equals(r.address())) {
+        return;
+      }
+      st.vip.state = VipStatus.State.Bound;
+      st.transition = null;
+      long millis = Math.max(0, Duration.between(Instant.parse(t.startedAt), now).toMillis());
+      HistoryEntry h = new HistoryEntry();
+      h.epoch = t.epoch;
+      h.kind = t.kind;
+      h.from = t.from;
+      h.to = t.to;
+      h.reason = t.reason;
+      h.startedAt = t.startedAt;
+      h.durationMillis = millis;
+      addHistory(h);
+      events.add(new Note(false, t.kind + "Completed", t.to + " is primary and " + st.vip.address
+          + " is bound on " + t.toNode + " at epoch " + t.epoch + ", " + millis + " ms after the start"));
+    }
+
+    /**
+     * Nodes other than the true holder that report the VIP bound are stale primaries (they were
+     * lost, or a forged state): their pods are already backups at the current epoch and their
+     * agents remove the VIP. Once a returned node confirms, the true holder announces the VIP.
+     */
+    private void splitBrain(String holderNode) {
+      List<String> stale = new ArrayList<>();
+      for (AgentFact a : f.agents().values()) {
+        if (!a.node().equals(holderNode) && a.alive(now, nodeLoss) && a.report() != null
+            && a.report().is(VipReport.State.Bound)) {
+          stale.add(a.node() + " (epoch " + a.report().epoch() + ")");
+          FencedHolder e = fence(a.node(), podOn(a.node(), null), a.report().epoch());
+          e.splitBrainSeen = true;
+        }
+      }
+      boolean resolved = false;
+      for (FencedHolder e : new ArrayList<>(st.fenced)) {
+        AgentFact a = f.agent(e.node);
+        VipReport r = a.report();
+        if (!a.alive(now, nodeLoss) || r == null || !r.is(VipReport.State.Unbound) || r.epoch() < st.epoch) {
+          if (a.alive(now, nodeLoss)) {
+            recheck(a.lostAt(nodeLoss));
+          }
+          continue;
+        }
+        st.fenced.remove(e);
+        if (e.splitBrainSeen || r.removedStaleEpoch() != null) {
+          resolved = true;
+          st.vip.announce++;
+          HistoryEntry h = new HistoryEntry();
+          h.epoch = st.epoch;
+          h.kind = "Demotion";
+          h.from = e.pod;
+          h.to = st.primary;
+          h.reason = "StalePrimary";
+          h.startedAt = now.toString();
+          addHistory(h);
+          events.add(new Note(false, "SplitBrainResolved", "stale primary " + (e.pod == null ? "" : e.pod + " ")
+              + "on " + e.node + " (epoch " + e.epoch + ") is demoted and its node removed " + st.vip.address
+              + "; " + holderNode + " announces it again"));
+        }
+      }
+      if (!stale.isEmpty()) {
+        String msg = "two VIP holders: " + String.join(", ", stale) + " besides " + holderNode
+            + " at the current epoch " + st.epoch + "; the stale primary is demoted and its node removes "
+            + st.vip.address;
+        if (Conditions.set(st.conditions, Conditions.SPLIT_BRAIN, true, "StaleVipHolder", msg, now, f.generation())) {
+          events.add(new Note(true, "SplitBrainDetected", msg));
+        }
+      } else if (resolved || Conditions.isTrue(st.conditions, Conditions.SPLIT_BRAIN)) {
+        Conditions.set(st.conditions, Conditions.SPLIT_BRAIN, false, "Resolved",
+            "the stale VIP holder was removed at epoch " + st.epoch + "; " + holderNode + " is the only holder",
+            now, f.generation());
+      } else {
+        Conditions.set(st.conditions, Conditions.SPLIT_BRAIN, false, "SingleHolder",
+            holderNode == null ? "no node holds the VIP" : "only " + holderNode + " holds the VIP", now, f.generation());
+      }
+    }
+
+    /** A change of spec.virtualIP while a primary holds it: the holder moves to the new address. */
+    private void followVipChange(VipAddress vip) {
+      if (vip.cidr().equals(st.vip.address) && vip.interfaceName().equals(st.vip.interfaceName)) {
+        return;
+      }
+      events.add(new Note(false, "VipChanged", "virtual IP changes from " + st.vip.address + " dev "
+          + st.vip.interfaceName + " to " + vip));
+      st.vip.address = vip.cidr();
+      st.vip.interfaceName = vip.interfaceName();
+      if (st.vip.state == VipStatus.State.Bound) {
+        st.vip.state = VipStatus.State.Binding;
+      }
+    }
+
+    // ---------------------------------------------------------------- outcome
+
+    private List<RoleAssignment> roles() {
+      if (st.epoch == 0) {
+        return List.of();
+      }
+      List<RoleAssignment> demote = new ArrayList<>();
+      List<RoleAssignment> promote = new ArrayList<>();
+      for (String s : spec.getServers()) {
+        PodFact p = f.pod(s);
+        if (!p.exists()) {
+          continue;
+        }
+        boolean primary = s.equals(st.primary);
+        String role = primary ? SipServerPair.ROLE_PRIMARY : SipServerPair.ROLE_BACKUP;
+        if (!role.equals(p.role()) || !Long.valueOf(st.epoch).equals(p.epoch())) {
+          (primary ? promote : demote).add(new RoleAssignment(s, role, st.epoch));
+        }
+      }
+      demote.addAll(promote);
+      return demote;
+    }
+
+    private void summarize() {
+      observeConditions();
+      Transition t = st.transition;
+      if (refusedWhy != null) {
+        if (Conditions.set(st.conditions, Conditions.SWITCHOVER_REFUSED, true, "TargetNotHealthy", refusedWhy, now, f.generation())) {
+          events.add(new Note(true, "SwitchoverRefused", refusedWhy));
+        }
+      } else {
+        Conditions.remove(st.conditions, Conditions.SWITCHOVER_REFUSED);
+      }
+      String why;
+      if (t != null) {
+        st.phase = switch (t.kind) {
+          case "Failover" -> Phase.FailingOver;
+          case "Election" -> Phase.Pending;
+          default -> Phase.SwitchingOver;
+        };
+        why = t.kind + " to " + t.to + " at epoch " + t.epoch + ": "
+            + (t.step == Transition.Step.Release ? "waiting for " + st.vip.node + " to release " : "waiting for "
+            + t.toNode + " to bind ") + st.vip.address;
+      } else if (st.primary == null) {
+        st.phase = Phase.Pending;
+        why = degradedWhy == null ? "no primary yet" : degradedWhy;
+      } else if (Conditions.isTrue(st.conditions, Conditions.SPLIT_BRAIN)) {
+        st.phase = Phase.SplitBrain;
+        why = Conditions.find(st.conditions, Conditions.SPLIT_BRAIN).get().message;
+      } else if (degradedWhy != null) {
+        st.phase = Phase.Degraded;
+        why = degradedWhy;
+      } else if (!Conditions.isTrue(st.conditions, Conditions.PRIMARY_READY)
+          || !Conditions.isTrue(st.conditions, Conditions.BACKUP_READY)
+          || !Conditions.isTrue(st.conditions, Conditions.VIP_BOUND)) {
+        st.phase = Phase.Degraded;
+        why = firstFalse();
+      } else {
+        st.phase = Phase.Active;
+        why = st.primary + " is primary on " + st.vip.node + " with " + st.vip.address + " at epoch " + st.epoch;
+      }
+      boolean ready = st.phase == Phase.Active;
+      String reason = ready ? "Active" : st.phase.name();
+      boolean changed = Conditions.set(st.conditions, Conditions.READY, ready, reason, why, now, f.generation());
+      if (changed && !ready && (st.phase == Phase.Degraded || st.phase == Phase.Pending) && t == null) {
+        events.add(new Note(st.phase == Phase.Degraded, st.phase.name(), why));
+      }
+    }
+
+    private String firstFalse() {
+      for (String type : List.of(Conditions.PRIMARY_READY, Conditions.VIP_BOUND, Conditions.BACKUP_READY)) {
+        var c = Conditions.find(st.conditions, type);
+        if (c.isPresent() && !"True".equals(c.get().status)) {
+          return c.get().message;
+        }
+      }
+      return "degraded";
+    }
+
+    /** PrimaryReady, BackupReady and VipBound, from what is observed now. */
+    private void observeConditions() {
+      long g = f.generation();
+      if (st.primary == null) {
+        Conditions.set(st.conditions, Conditions.PRIMARY_READY, false, "NoPrimary", "no pod holds the primary role", now, g);
+      } else {
+        PodFact p = f.pod(st.primary);
+        Conditions.set(st.conditions, Conditions.PRIMARY_READY, p.healthy(), p.healthy() ? "PodReady" : "PodNotReady",
+            p.healthy() ? st.primary + " is Ready on " + p.node() : p.whyNotHealthy(), now, g);
+      }
+      String backup = st.backup != null ? st.backup : st.primary == null ? null : other(st.primary);
+      if (backup == null) {
+        Conditions.set(st.conditions, Conditions.BACKUP_READY, false, "NoBackup", "no pod holds the backup role", now, g);
+      } else {
+        boolean ok = candidate(backup);
+        Conditions.set(st.conditions, Conditions.BACKUP_READY, ok, ok ? "PodReady" : "PodNotReady",
+            ok ? backup + " is Ready on " + f.pod(backup).node() : whyNotCandidate(backup), now, g);
+      }
+      VipReport failed = null;
+      String failedNode = null;
+      for (AgentFact a : f.agents().values()) {
+        if (a.report() != null && a.report().is(VipReport.State.Failed) && a.alive(now, nodeLoss)
+            && a.report().epoch() == st.epoch) {
+          failed = a.report();
+          failedNode = a.node();
+        }
+      }
+      VipReport holder = st.vip.node == null ? null : f.agent(st.vip.node).report();
+      boolean bound = st.primary != null && st.transition == null && st.vip.state == VipStatus.State.Bound
+          && holder != null && holder.is(VipReport.State.Bound) && holder.epoch() == st.epoch
+          && st.vip.address.equals(holder.address());
+      String reason;
+      String msg;
+      if (failed != null) {
+        reason = "VipScriptFailed";
+        msg = failed.script() + " failed on node " + failedNode + " with exit code " + failed.exitCode() + ": "
+            + failed.message() + "; the agent retries with backoff";
+      } else if (bound) {
+        reason = "Bound";
+        msg = st.vip.address + " is bound on " + st.vip.node + " at epoch " + st.epoch;
+      } else if (st.vip.state == VipStatus.State.Releasing) {
+        reason = "Releasing";
+        msg = "waiting for " + st.vip.node + " to release " + st.vip.address;
+      } else if (st.vip.state == VipStatus.State.Binding || st.vip.state == VipStatus.State.Bound) {
+        reason = "Binding";
+        msg = "waiting for " + st.vip.node + " to bind " + st.vip.address + " at epoch " + st.epoch;
+      } else {
+        reason = "NotBound";
+        msg = st.vip.address + " is not bound on any node";
+      }
+      if (Conditions.set(st.conditions, Conditions.VIP_BOUND, bound && failed == null, reason, msg, now, g)
+          && failed != null) {
+        events.add(new Note(true, "VipScriptFailed", msg));
+      }
+    }
+
+    private Plan plan(List<RoleAssignment> roles) {
+      Duration after = recheckAt == null ? null : Duration.between(now, recheckAt);
+      if (after != null && after.isNegative()) {
+        after = Duration.ZERO;
+      }
+      return new Plan(List.copyOf(toLabel), roles, st, List.copyOf(events), after);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private boolean candidate(String pod) {
+      PodFact p = f.pod(pod);
+      return p.healthy() && f.agent(p.node()).alive(now, nodeLoss);
+    }
+
+    private String whyNotCandidate(String pod) {
+      if (pod == null) {
+        return "there is no other server";
+      }
+      PodFact p = f.pod(pod);
+      if (!p.healthy()) {
+        return p.whyNotHealthy();
+      }
+      return "the node agent on " + p.node() + " is not running (no Lease renewed in the last "
+          + nodeLoss.toSeconds() + " s)";
+    }
+
+    private String other(String pod) {
+      for (String s : spec.getServers()) {
+        if (!s.equals(pod)) {
+          return s;
+        }
+      }
+      return null;
+    }
+
+    private String podOn(String node, String preferred) {
+      if (preferred != null && node.equals(f.pod(preferred).node())) {
+        return preferred;
+      }
+      for (String s : spec.getServers()) {
+        if (node.equals(f.pod(s).node())) {
+          return s;
+        }
+      }
+      return preferred;
+    }
+
+    private FencedHolder fence(String node, String pod, long epoch) {
+      for (FencedHolder e : st.fenced) {
+        if (e.node.equals(node)) {
+          return e;
+        }
+      }
+      FencedHolder e = new FencedHolder(node, pod, epoch);
+      st.fenced.add(e);
+      return e;
+    }
+
+    private void addHistory(HistoryEntry h) {
+      st.history.add(h);
+      while (st.history.size() > HISTORY_LIMIT) {
+        st.history.remove(0);
+      }
+    }
+
+    private void recheck(Instant at) {
+      if (at != null && (recheckAt == null || at.isBefore(recheckAt))) {
+        recheckAt = at;
+      }
+    }
+  }
+}

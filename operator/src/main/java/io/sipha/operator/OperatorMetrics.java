@@ -1,0 +1,59 @@
+package io.sipha.operator;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sipha.api.Phase;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The operator's Prometheus meters: transitions by kind and duration, phases, split brains. */
+public final class OperatorMetrics {
+  private final MeterRegistry registry;
+  private final Map<String, Phase> phases = new ConcurrentHashMap<>();
+  private final Map<Phase, AtomicInteger> byPhase = new ConcurrentHashMap<>();
+
+  public OperatorMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    for (Phase p : Phase.values()) {
+      AtomicInteger n = new AtomicInteger();
+      byPhase.put(p, n);
+      registry.gauge("sipha_pairs", io.micrometer.core.instrument.Tags.of("phase", p.name()), n);
+    }
+  }
+
+  public static OperatorMetrics none() {
+    return new OperatorMetrics(new SimpleMeterRegistry());
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  void event(String reason) {
+    if (reason.endsWith("Completed")) {
+      registry.counter("sipha_transitions_total", "kind", reason.substring(0, reason.length() - "Completed".length())).increment();
+    } else if (reason.equals("SplitBrainDetected")) {
+      registry.counter("sipha_split_brains_total").increment();
+    } else if (reason.equals("VipScriptFailed")) {
+      registry.counter("sipha_vip_script_failures_total").increment();
+    }
+  }
+
+  void transitionDuration(String kind, long millis) {
+    Timer.builder("sipha_transition_duration").tag("kind", kind).publishPercentileHistogram()
+        .register(registry).record(Duration.ofMillis(millis));
+  }
+
+  void phase(String pairKey, Phase phase) {
+    Phase old = phase == null ? phases.remove(pairKey) : phases.put(pairKey, phase);
+    if (old != null) {
+      byPhase.get(old).decrementAndGet();
+    }
+    if (phase != null) {
+      byPhase.get(phase).incrementAndGet();
+    }
+  }
+}

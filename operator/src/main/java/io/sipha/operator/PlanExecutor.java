@@ -1,0 +1,72 @@
+package io.sipha.operator;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
+import io.sipha.api.SipServerPair;
+import io.sipha.decision.Plan;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out a plan against the API: pod labels and role annotations with merge patches, the
+ * status with a resourceVersion-checked update (a conflict fails the reconcile, which JOSDK
+ * retries from fresh facts), then the Events. It never writes the spec.
+ */
+final class PlanExecutor {
+  private static final Logger LOG = LoggerFactory.getLogger(PlanExecutor.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final KubernetesClient client;
+  private final EventRecorder events;
+  private final OperatorMetrics metrics;
+
+  PlanExecutor(KubernetesClient client, EventRecorder events, OperatorMetrics metrics) {
+    this.client = client;
+    this.events = events;
+    this.metrics = metrics;
+  }
+
+  void apply(SipServerPair pair, Plan plan, Context<SipServerPair> ctx) {
+    String ns = pair.getMetadata().getNamespace();
+    for (String pod : plan.podsToLabel()) {
+      patchPod(ns, pod, Map.of("metadata", Map.of("labels",
+          Map.of(SipServerPair.PAIR_LABEL, pair.getMetadata().getName()))));
+    }
+    for (Plan.RoleAssignment r : plan.roles()) {
+      LOG.info("step=role pod={} role={} epoch={}", r.pod(), r.role(), r.epoch());
+      patchPod(ns, r.pod(), Map.of("metadata", Map.of("annotations", Map.of(
+          SipServerPair.ROLE_ANNOTATION, r.role(),
+          SipServerPair.EPOCH_ANNOTATION, String.valueOf(r.epoch())))));
+    }
+    if (!sameJson(plan.status(), pair.getStatus())) {
+      PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(pair, ctx, p -> {
+        p.setStatus(plan.status());
+        return p;
+      });
+    }
+    for (Plan.Note n : plan.events()) {
+      LOG.info("step=event reason={} {}", n.reason(), n.message());
+      events.record(pair, n.warning(), n.reason(), n.message());
+      metrics.event(n.reason());
+    }
+  }
+
+  private void patchPod(String ns, String name, Map<String, Object> patch) {
+    try {
+      client.pods().inNamespace(ns).withName(name)
+          .patch(PatchContext.of(PatchType.JSON_MERGE), JSON.writeValueAsString(patch));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static boolean sameJson(Object a, Object b) {
+    return Objects.equals(JSON.valueToTree(a), JSON.valueToTree(b));
+  }
+
+}

@@ -1,0 +1,161 @@
+package io.sipha.operator;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.sipha.api.HistoryEntry;
+import io.sipha.api.SipServerPair;
+import io.sipha.api.SipServerPairStatus;
+import io.sipha.decision.AgentReports;
+import io.sipha.decision.PairDecider;
+import io.sipha.decision.PairFacts;
+import io.sipha.decision.Plan;
+import io.sipha.vip.AllowedCidrs;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The JOSDK shell around {@link PairDecider}: observe the pair, its pods and the node agents'
+ * Leases; decide; carry out the plan; look again when a timer in the plan is due (a grace period
+ * or a node-loss deadline).
+ */
+@ControllerConfiguration(name = SipServerPairReconciler.NAME)
+public class SipServerPairReconciler implements Reconciler<SipServerPair> {
+  public static final String NAME = "sipserverpair";
+  private static final Logger LOG = LoggerFactory.getLogger(SipServerPairReconciler.class);
+
+  private final KubernetesClient client;
+  private final String leaseNamespace;
+  private final AllowedCidrs allowed;
+  private final Clock clock;
+  private final OperatorMetrics metrics;
+  private final EventRecorder events;
+  private volatile PairObserver observer;
+
+  public SipServerPairReconciler(
+      KubernetesClient client, String leaseNamespace, AllowedCidrs allowed, Clock clock, OperatorMetrics metrics) {
+    this.client = client;
+    this.leaseNamespace = leaseNamespace;
+    this.allowed = allowed;
+    this.clock = clock;
+    this.metrics = metrics;
+    this.events = new EventRecorder(client, "sipha-operator", clock);
+  }
+
+  @Override
+  public List<EventSource<?, SipServerPair>> prepareEventSources(EventSourceContext<SipServerPair> ctx) {
+    var pods = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(Pod.class, SipServerPair.class)
+            .withName("pods")
+            .withLabelSelector(SipServerPair.PAIR_LABEL)
+            .withSecondaryToPrimaryMapper(pod -> Set.of(new ResourceID(
+                pod.getMetadata().getLabels().get(SipServerPair.PAIR_LABEL), pod.getMetadata().getNamespace())))
+            .build(),
+        ctx);
+    var cache = ctx.getPrimaryCache();
+    var leases = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(Lease.class, SipServerPair.class)
+            .withName("agent-leases")
+            .withNamespaces(leaseNamespace)
+            .withLabelSelector(AgentReports.LEASE_LABEL + "=" + AgentReports.LEASE_LABEL_VALUE)
+            .withOnUpdateFilter(SipServerPairReconciler::reportOrHeartbeatGap)
+            .withSecondaryToPrimaryMapper(lease -> pairsConcerning(lease, cache.list().toList(), pods))
+            .build(),
+        ctx);
+    observer = new PairObserver(client, allowed, pods, leases, () -> cache.list());
+    return List.of(pods, leases);
+  }
+
+  /**
+   * A plain renewal changes nothing for the decider (node-loss deadlines are timers): pass on a
+   * Lease update only when its report changed or when it was renewed after a gap (the node is back).
+   */
+  static boolean reportOrHeartbeatGap(Lease now, Lease before) {
+    var a = now.getMetadata().getAnnotations();
+    var b = before.getMetadata().getAnnotations();
+    if (!Objects.equals(a == null ? null : a.get(AgentReports.ANNOTATION), b == null ? null : b.get(AgentReports.ANNOTATION))) {
+      return true;
+    }
+    ZonedDateTime n = now.getSpec() == null ? null : now.getSpec().getRenewTime();
+    ZonedDateTime o = before.getSpec() == null ? null : before.getSpec().getRenewTime();
+    return n == null || o == null || Duration.between(o, n).toMillis() > 1900;
+  }
+
+  /** The pairs a node agent's Lease matters to: those it reports on and those with a pod or VIP there. */
+  private static Set<ResourceID> pairsConcerning(
+      Lease lease, List<SipServerPair> pairs, InformerEventSource<Pod, SipServerPair> pods) {
+    String node = lease.getSpec() != null && lease.getSpec().getHolderIdentity() != null
+        ? lease.getSpec().getHolderIdentity()
+        : lease.getMetadata().getName().substring(AgentReports.LEASE_PREFIX.length());
+    Map<String, String> ann = lease.getMetadata().getAnnotations();
+    Set<String> reported = ann == null ? Set.of() : AgentReports.parse(ann.get(AgentReports.ANNOTATION)).keySet();
+    Set<ResourceID> out = new HashSet<>();
+    pods.list(p -> p.getSpec() != null && node.equals(p.getSpec().getNodeName()))
+        .forEach(p -> out.add(new ResourceID(p.getMetadata().getLabels().get(SipServerPair.PAIR_LABEL),
+            p.getMetadata().getNamespace())));
+    for (SipServerPair p : pairs) {
+      SipServerPairStatus s = p.getStatus();
+      boolean mentions = s != null && ((s.vip != null && node.equals(s.vip.node))
+          || s.fenced.stream().anyMatch(e -> node.equals(e.node)));
+      if (mentions || reported.contains(p.key())) {
+        out.add(ResourceID.fromResource(p));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public UpdateControl<SipServerPair> reconcile(SipServerPair pair, Context<SipServerPair> ctx) {
+    MDC.put("pair", pair.key());
+    try {
+      PairFacts facts = observer.observe(pair, clock.instant());
+      Plan plan = PairDecider.decide(facts);
+      MDC.put("epoch", String.valueOf(plan.status().epoch));
+      if (plan.status().transition != null) {
+        MDC.put("step", plan.status().transition.kind + "/" + plan.status().transition.step);
+      }
+      new PlanExecutor(client, events, metrics).apply(pair, plan, ctx);
+      recordMetrics(pair, plan.status());
+      UpdateControl<SipServerPair> control = UpdateControl.noUpdate();
+      if (plan.recheckAfter() != null) {
+        control.rescheduleAfter(plan.recheckAfter().plusMillis(10));
+      }
+      return control;
+    } finally {
+      MDC.remove("pair");
+      MDC.remove("epoch");
+      MDC.remove("step");
+    }
+  }
+
+  private void recordMetrics(SipServerPair pair, SipServerPairStatus after) {
+    metrics.phase(pair.key(), after.phase);
+    List<HistoryEntry> before = pair.getStatus() == null ? List.of() : pair.getStatus().history;
+    if (!after.history.isEmpty()) {
+      HistoryEntry last = after.history.get(after.history.size() - 1);
+      boolean isNew = before.isEmpty() || before.get(before.size() - 1).epoch != last.epoch
+          || !Objects.equals(before.get(before.size() - 1).kind, last.kind);
+      if (isNew) {
+        metrics.transitionDuration(last.kind, last.durationMillis);
+      }
+    }
+  }
+}

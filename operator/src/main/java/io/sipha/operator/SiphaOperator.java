@@ -1,0 +1,57 @@
+package io.sipha.operator;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
+import io.sipha.vip.AllowedCidrs;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * The operator process: one JOSDK {@link Operator} running {@link SipServerPairReconciler},
+ * optionally leader-elected so that two replicas never act at once.
+ *
+ * @param watchNamespaces namespaces of the pairs to manage; empty means all
+ * @param leaseNamespace where node agents keep their Leases (the operator's own namespace)
+ * @param leaderElection elect a leader through a Lease in leaseNamespace
+ */
+public record SiphaOperator(
+    KubernetesClient client,
+    Set<String> watchNamespaces,
+    String leaseNamespace,
+    AllowedCidrs allowed,
+    boolean leaderElection,
+    String identity,
+    OperatorMetrics metrics,
+    Clock clock) {
+
+  public Operator start() {
+    Operator operator = new Operator(o -> {
+      o.withKubernetesClient(client)
+          .withUseSSAToPatchPrimaryResource(false)
+          .withCloseClientOnStop(false)
+          .withConcurrentReconciliationThreads(8)
+          .withReconciliationTerminationTimeout(Duration.ofSeconds(2));
+      if (leaderElection) {
+        o.withLeaderElectionConfiguration(
+            LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration("sipha-operator")
+                .withLeaseNamespace(leaseNamespace)
+                .withIdentity(identity)
+                .withExitOnStopLeading(false)
+                .build());
+      }
+    });
+    var reconciler = new SipServerPairReconciler(client, leaseNamespace, allowed, clock, metrics);
+    operator.register(reconciler, c -> {
+      if (watchNamespaces.isEmpty()) {
+        c.watchingAllNamespaces();
+      } else {
+        c.settingNamespaces(watchNamespaces);
+      }
+      c.withReconciliationMaxInterval(Duration.ofSeconds(30));
+    });
+    operator.start();
+    return operator;
+  }
+}
