@@ -423,7 +423,7 @@ public final class PairDecider {
         Conditions.set(st.conditions, Conditions.SPLIT_BRAIN, false, "Resolved",
             "the stale VIP holder was removed at epoch " + st.epoch + "; " + holderNode + " is the only holder",
             now, f.generation());
-      } else {
+      } else if (!Conditions.find(st.conditions, Conditions.SPLIT_BRAIN).map(c -> "Resolved".equals(c.reason)).orElse(false)) {
         Conditions.set(st.conditions, Conditions.SPLIT_BRAIN, false, "SingleHolder",
             holderNode == null ? "no node holds the VIP" : "only " + holderNode + " holds the VIP", now, f.generation());
       }

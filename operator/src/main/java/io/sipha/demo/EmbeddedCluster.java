@@ -1,0 +1,122 @@
+package io.sipha.demo;
+
+import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.sipha.api.SipServerPair;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * An embedded Kubernetes API (the Fabric8 mock server in CRUD mode) with the SipServerPair CRD
+ * installed, plus the kubelet's part for pods: the mock has no scheduler and no kubelet, so pod
+ * placement and readiness are written here.
+ */
+public final class EmbeddedCluster implements AutoCloseable {
+  private static final Logger MOCK_LOG = Logger.getLogger("io.fabric8.mockwebserver");
+  private final KubernetesMockServer server;
+  private final KubernetesClient client;
+  private final Clock clock;
+
+  public EmbeddedCluster(Clock clock) {
+    MOCK_LOG.setLevel(Level.WARNING);
+    this.clock = clock;
+    this.server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+        new KubernetesCrudDispatcher(), false);
+    server.init();
+    this.client = server.createClient();
+    try (InputStream crd = EmbeddedCluster.class.getResourceAsStream("/META-INF/fabric8/sipserverpairs.sipha.io-v1.yml")) {
+      if (crd == null) {
+        throw new IllegalStateException("the generated CRD is not on the classpath; build with mvn process-classes");
+      }
+      client.apiextensions().v1().customResourceDefinitions()
+          .resource(client.getKubernetesSerialization().unmarshal(crd, CustomResourceDefinition.class)).create();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A new client to the embedded API, as a separate process would have. */
+  public KubernetesClient newClient() {
+    return server.createClient();
+  }
+
+  public KubernetesClient client() {
+    return client;
+  }
+
+  public String url() {
+    return client.getConfiguration().getMasterUrl();
+  }
+
+  public void createNamespace(String name) {
+    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()).create();
+  }
+
+  /** A SIP Server pod as its StatefulSet would make it, scheduled on a node and Ready. */
+  public Pod createServerPod(String namespace, String name, String pair, String node, boolean labelled) {
+    Map<String, String> labels = new HashMap<>();
+    labels.put("app", "sip-server");
+    if (labelled) {
+      labels.put(SipServerPair.PAIR_LABEL, pair);
+    }
+    Pod pod = new PodBuilder()
+        .withNewMetadata().withName(name).withNamespace(namespace).withLabels(labels).endMetadata()
+        .withNewSpec().withNodeName(node)
+        .addNewContainer().withName("sip-server").withImage("example.org/sip-server:1").endContainer()
+        .endSpec()
+        .build();
+    client.pods().inNamespace(namespace).resource(pod).create();
+    return setReady(namespace, name, true);
+  }
+
+  /** Acts as the kubelet: sets the pod's Ready condition. */
+  public Pod setReady(String namespace, String name, boolean ready) {
+    String now = clock.instant().toString();
+    return client.pods().inNamespace(namespace).withName(name).edit(p -> {
+      p.setStatus(p.getStatus() == null ? new io.fabric8.kubernetes.api.model.PodStatus() : p.getStatus());
+      p.getStatus().setPhase("Running");
+      p.getStatus().setConditions(new java.util.ArrayList<>(java.util.List.of(new PodConditionBuilder()
+          .withType("Ready").withStatus(ready ? "True" : "False").withLastTransitionTime(now).build())));
+      p.getStatus().setContainerStatuses(new java.util.ArrayList<>(java.util.List.of(new ContainerStatusBuilder()
+          .withName("sip-server").withReady(ready).withRestartCount(0)
+          .withState(new ContainerStateBuilder().withNewRunning().withStartedAt(now).endRunning().build())
+          .build())));
+      return p;
+    });
+  }
+
+  /** Acts as the kubelet: the SIP Server container has terminated with this exit code. */
+  public Pod terminateContainer(String namespace, String name, int exitCode) {
+    String now = clock.instant().toString();
+    return client.pods().inNamespace(namespace).withName(name).edit(p -> {
+      p.getStatus().setContainerStatuses(new java.util.ArrayList<>(java.util.List.of(new ContainerStatusBuilder()
+          .withName("sip-server").withReady(false).withRestartCount(0)
+          .withState(new ContainerStateBuilder().withNewTerminated().withExitCode(exitCode)
+              .withReason("Error").withFinishedAt(now).endTerminated().build())
+          .build())));
+      return p;
+    });
+  }
+
+  @Override
+  public void close() {
+    client.close();
+    server.destroy();
+  }
+}

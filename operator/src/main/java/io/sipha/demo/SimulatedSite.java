@@ -1,0 +1,134 @@
+package io.sipha.demo;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.sipha.agent.NodeAgent;
+import io.sipha.api.FailoverPolicy;
+import io.sipha.api.SipServerPair;
+import io.sipha.api.SipServerPairSpec;
+import io.sipha.api.VirtualIp;
+import io.sipha.operator.OperatorMetrics;
+import io.sipha.operator.SiphaOperator;
+import io.sipha.vip.AllowedCidrs;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A whole sipha installation on one machine: the embedded API, simulated hosts each with its real
+ * node agent (running the hosts' real scripts), and the real operator. Agents and the operator can
+ * be stopped and started again, as a lost host or a restarted pod would be.
+ */
+public final class SimulatedSite implements AutoCloseable {
+  public static final String LEASE_NAMESPACE = "sipha-system";
+
+  private final EmbeddedCluster cluster;
+  private final Path hostsDir;
+  private final Map<String, SimulatedHost> hosts = new LinkedHashMap<>();
+  private final Map<String, NodeAgent> agents = new LinkedHashMap<>();
+  private final Clock clock = Clock.systemUTC();
+  private final Duration scriptTimeout;
+  private final AllowedCidrs allowed;
+  private final OperatorMetrics metrics;
+  private Operator operator;
+  private KubernetesClient operatorClient;
+
+  public SimulatedSite(Path hostsDir, List<String> nodes, Duration scriptTimeout, AllowedCidrs allowed,
+      OperatorMetrics metrics) {
+    this.hostsDir = hostsDir;
+    this.scriptTimeout = scriptTimeout;
+    this.allowed = allowed;
+    this.metrics = metrics;
+    this.cluster = new EmbeddedCluster(clock);
+    cluster.createNamespace(LEASE_NAMESPACE);
+    for (String n : nodes) {
+      hosts.put(n, SimulatedHost.create(n, hostsDir));
+    }
+  }
+
+  public EmbeddedCluster cluster() {
+    return cluster;
+  }
+
+  public KubernetesClient client() {
+    return cluster.client();
+  }
+
+  public SimulatedHost host(String node) {
+    return hosts.get(node);
+  }
+
+  public List<String> timeline() {
+    return SimulatedHost.timeline(hostsDir);
+  }
+
+  public OperatorMetrics metrics() {
+    return metrics;
+  }
+
+  /** Starts (or restarts) the agent of a node, with a client of its own. */
+  public NodeAgent startAgent(String node) {
+    stopAgent(node);
+    NodeAgent a = new NodeAgent(cluster.newClient(), new NodeAgent.Settings(node, LEASE_NAMESPACE, null,
+        hosts.get(node).scripts(scriptTimeout), Duration.ofSeconds(1), Duration.ofSeconds(1), false), clock).start();
+    agents.put(node, a);
+    return a;
+  }
+
+  /** Stops a node's agent: its host keeps what it holds and is unreachable, as a disconnected host. */
+  public void stopAgent(String node) {
+    NodeAgent a = agents.remove(node);
+    if (a != null) {
+      a.close();
+    }
+  }
+
+  public void startAgents() {
+    hosts.keySet().forEach(this::startAgent);
+  }
+
+  public void startOperator() {
+    stopOperator();
+    operatorClient = cluster.newClient();
+    operator = new SiphaOperator(operatorClient, Set.of(), LEASE_NAMESPACE, allowed, false, "sipha-operator-0",
+        metrics, clock).start();
+  }
+
+  public void stopOperator() {
+    if (operator != null) {
+      operator.stop();
+      operatorClient.close();
+      operator = null;
+    }
+  }
+
+  /** The pair every example uses, with tight timings (grace 1 s, node loss 2 s). */
+  public static SipServerPair pair(String namespace, String name, String primary, String... servers) {
+    SipServerPair p = new SipServerPair();
+    p.getMetadata().setName(name);
+    p.getMetadata().setNamespace(namespace);
+    SipServerPairSpec spec = new SipServerPairSpec();
+    spec.setServers(List.of(servers));
+    spec.setPrimary(primary);
+    spec.setVirtualIP(new VirtualIp("192.0.2.10", 24, "eth0"));
+    FailoverPolicy f = new FailoverPolicy();
+    f.setUnreadyGraceSeconds(1);
+    f.setNodeLossSeconds(2);
+    spec.setFailover(f);
+    p.setSpec(spec);
+    return p;
+  }
+
+  @Override
+  public void close() {
+    stopOperator();
+    for (String n : List.copyOf(agents.keySet())) {
+      stopAgent(n);
+    }
+    cluster.close();
+  }
+}
