@@ -106,9 +106,42 @@ public record VipAddress(InetAddress address, int prefixLength, String interface
     return b.length() > 64 ? b.substring(0, 64) + "..." : b.toString();
   }
 
-  /** The address in canonical text form, without prefix. */
+  /** The address in canonical text form (RFC 5952 for IPv6, as ip(8) prints it), without prefix. */
   public String host() {
-    return address.getHostAddress();
+    if (address instanceof Inet4Address) {
+      return address.getHostAddress();
+    }
+    byte[] b = address.getAddress();
+    int[] g = new int[8];
+    for (int i = 0; i < 8; i++) {
+      g[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
+    }
+    int bestStart = -1;
+    int bestLen = 1;
+    for (int i = 0; i < 8; ) {
+      int j = i;
+      while (j < 8 && g[j] == 0) {
+        j++;
+      }
+      if (j - i > bestLen) {
+        bestStart = i;
+        bestLen = j - i;
+      }
+      i = j == i ? i + 1 : j;
+    }
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < 8; i++) {
+      if (i == bestStart) {
+        out.append("::");
+        i += bestLen - 1;
+        continue;
+      }
+      if (out.length() > 0 && out.charAt(out.length() - 1) != ':') {
+        out.append(':');
+      }
+      out.append(Integer.toHexString(g[i]));
+    }
+    return out.toString();
   }
 
   /** "192.0.2.10/24": the first argument of every VIP script. */
