@@ -147,7 +147,7 @@ public final class PairDecider {
     private void active() {
       String primary = st.primary;
       String backup = other(primary);
-      splitBrain(st.vip.node);
+      boolean unsettled = splitBrain(st.vip.node);
       String[] failure = primaryFailure(primary);
       if (failure != null) {
         if (!spec.getFailover().isEnabled()) {
@@ -160,7 +160,11 @@ public final class PairDecider {
         }
         return;
       }
-      if (switchoverRequest(primary)) {
+      if (unsettled) {
+        // a returned node has not confirmed the release of its stale VIP: move nothing else yet
+        return;
+      }
+      if (switchoverRequest(primary) || refusedWhy != null) {
         return;
       }
       failback(primary);
@@ -222,7 +226,7 @@ public final class PairDecider {
 
     private void failback(String primary) {
       String wanted = spec.getPrimary();
-      if (wanted == null || wanted.equals(primary)) {
+      if (wanted == null || wanted.equals(primary) || !wanted.equals(st.acceptedPrimary)) {
         Conditions.remove(st.conditions, Conditions.FAILBACK_PENDING);
         return;
       }
@@ -239,7 +243,13 @@ public final class PairDecider {
             "failback to " + wanted + " waits: " + whyNotCandidate(wanted), now, f.generation());
         return;
       }
+      // Ready for the delay, counted no earlier than the last transition (a pod on a node that was
+      // lost keeps an old Ready time that says nothing about the time since it came back)
       Instant since = p.readySince() == null ? now : p.readySince();
+      Instant lastChange = lastTransitionEnd();
+      if (lastChange != null && lastChange.isAfter(since)) {
+        since = lastChange;
+      }
       Instant at = since.plusSeconds(spec.getFailover().getFailbackDelaySeconds());
       if (now.isBefore(at)) {
         Conditions.set(st.conditions, Conditions.FAILBACK_PENDING, true, "FailbackScheduled",
@@ -375,7 +385,8 @@ public final class PairDecider {
      * lost, or a forged state): their pods are already backups at the current epoch and their
      * agents remove the VIP. Once a returned node confirms, the true holder announces the VIP.
      */
-    private void splitBrain(String holderNode) {
+    /** Returns true while a node that came back has not yet confirmed it released the VIP. */
+    private boolean splitBrain(String holderNode) {
       List<String> stale = new ArrayList<>();
       for (AgentFact a : f.agents().values()) {
         if (!a.node().equals(holderNode) && a.alive(now, nodeLoss) && a.report() != null
@@ -427,6 +438,7 @@ public final class PairDecider {
         Conditions.set(st.conditions, Conditions.SPLIT_BRAIN, false, "SingleHolder",
             holderNode == null ? "no node holds the VIP" : "only " + holderNode + " holds the VIP", now, f.generation());
       }
+      return st.fenced.stream().anyMatch(e -> f.agent(e.node).alive(now, nodeLoss));
     }
 
     /** A change of spec.virtualIP while a primary holds it: the holder moves to the new address. */
@@ -635,6 +647,14 @@ public final class PairDecider {
       FencedHolder e = new FencedHolder(node, pod, epoch);
       st.fenced.add(e);
       return e;
+    }
+
+    private Instant lastTransitionEnd() {
+      if (st.history.isEmpty()) {
+        return null;
+      }
+      HistoryEntry h = st.history.get(st.history.size() - 1);
+      return Instant.parse(h.startedAt).plusMillis(h.durationMillis);
     }
 
     private void addHistory(HistoryEntry h) {

@@ -32,7 +32,7 @@ public record VipAddress(InetAddress address, int prefixLength, String interface
     if (address == null || address.isBlank()) {
       return Result.bad("address", "is required, e.g. 192.0.2.10");
     }
-    InetAddress inet = literal(address.trim());
+    InetAddress inet = literal(address);
     if (inet == null) {
       return Result.bad(
           "address", "\"" + printable(address) + "\" is not an IPv4 or IPv6 address literal");
