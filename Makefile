@@ -1,4 +1,5 @@
-# sipha — make targets. `make test` runs every test; `make crds` regenerates crds/.
+# sipha — make targets. `make demo` plays the four workflows; `make test` runs every test;
+# `make crds` regenerates crds/.
 MVN ?= mvn -B -ntp
 
 .PHONY: build test crds clean
@@ -14,3 +15,9 @@ crds:
 
 clean:
 	$(MVN) -q clean
+
+.PHONY: demo
+# the four workflows on an embedded API: no cluster, no root, no network
+demo:
+	$(MVN) -q -DskipTests package
+	java -jar operator/target/sipha.jar demo

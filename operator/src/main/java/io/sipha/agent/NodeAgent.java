@@ -203,8 +203,8 @@ public final class NodeAgent implements AutoCloseable {
   }
 
   private void converge() {
-    if (closed) {
-      return;
+    if (closed || pairs == null || pods == null) {
+      return; // informers deliver their first events before start() has kept them
     }
     try {
       boolean resync = !clock.instant().isBefore(nextResync);

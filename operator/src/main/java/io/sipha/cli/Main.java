@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "sipha 0.1.0",
     description = "IP Address Takeover high availability for pairs of SIP Servers on Kubernetes.",
-    subcommands = {OperatorCommand.class, AgentCommand.class})
+    subcommands = {OperatorCommand.class, AgentCommand.class, DemoCommand.class})
 public final class Main {
   public static void main(String[] args) {
     System.exit(new CommandLine(new Main()).execute(args));

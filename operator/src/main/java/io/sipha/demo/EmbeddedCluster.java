@@ -6,6 +6,10 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodStatus;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
@@ -88,30 +92,37 @@ public final class EmbeddedCluster implements AutoCloseable {
   /** Acts as the kubelet: sets the pod's Ready condition. */
   public Pod setReady(String namespace, String name, boolean ready) {
     String now = clock.instant().toString();
-    return client.pods().inNamespace(namespace).withName(name).edit(p -> {
-      p.setStatus(p.getStatus() == null ? new io.fabric8.kubernetes.api.model.PodStatus() : p.getStatus());
-      p.getStatus().setPhase("Running");
-      p.getStatus().setConditions(new java.util.ArrayList<>(java.util.List.of(new PodConditionBuilder()
-          .withType("Ready").withStatus(ready ? "True" : "False").withLastTransitionTime(now).build())));
-      p.getStatus().setContainerStatuses(new java.util.ArrayList<>(java.util.List.of(new ContainerStatusBuilder()
-          .withName("sip-server").withReady(ready).withRestartCount(0)
-          .withState(new ContainerStateBuilder().withNewRunning().withStartedAt(now).endRunning().build())
-          .build())));
-      return p;
-    });
+    return writeStatus(namespace, name, new PodStatusBuilder()
+        .withPhase("Running")
+        .addToConditions(new PodConditionBuilder().withType("Ready").withStatus(ready ? "True" : "False")
+            .withLastTransitionTime(now).build())
+        .addToContainerStatuses(new ContainerStatusBuilder()
+            .withName("sip-server").withReady(ready).withRestartCount(0)
+            .withState(new ContainerStateBuilder().withNewRunning().withStartedAt(now).endRunning().build())
+            .build())
+        .build());
   }
 
   /** Acts as the kubelet: the SIP Server container has terminated with this exit code. */
   public Pod terminateContainer(String namespace, String name, int exitCode) {
     String now = clock.instant().toString();
-    return client.pods().inNamespace(namespace).withName(name).edit(p -> {
-      p.getStatus().setContainerStatuses(new java.util.ArrayList<>(java.util.List.of(new ContainerStatusBuilder()
-          .withName("sip-server").withReady(false).withRestartCount(0)
-          .withState(new ContainerStateBuilder().withNewTerminated().withExitCode(exitCode)
-              .withReason("Error").withFinishedAt(now).endTerminated().build())
-          .build())));
-      return p;
-    });
+    return writeStatus(namespace, name, new PodStatusBuilder()
+        .withPhase("Running")
+        .addToConditions(new PodConditionBuilder().withType("Ready").withStatus("False")
+            .withLastTransitionTime(now).build())
+        .addToContainerStatuses(new ContainerStatusBuilder()
+            .withName("sip-server").withReady(false).withRestartCount(0)
+            .withState(new ContainerStateBuilder().withNewTerminated().withExitCode(exitCode)
+                .withReason("Error").withFinishedAt(now).endTerminated().build())
+            .build())
+        .build());
+  }
+
+  /** Replaces the pod's whole status with a JSON patch (no resourceVersion: the kubelet's write wins). */
+  private Pod writeStatus(String namespace, String name, PodStatus status) {
+    String value = client.getKubernetesSerialization().asJson(status);
+    return client.pods().inNamespace(namespace).withName(name)
+        .patch(PatchContext.of(PatchType.JSON), "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + value + "}]");
   }
 
   @Override
