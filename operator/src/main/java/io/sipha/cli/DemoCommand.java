@@ -21,6 +21,8 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (!verbose) {
+      var context = (ch.qos.logback.classic.LoggerContext) LoggerFactory.getILoggerFactory();
+      context.getLoggerList().forEach(l -> l.setLevel(null));
       ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.ERROR);
     }
     return new Demo(System.out).run();

@@ -40,6 +40,7 @@ public final class Demo {
   private SimulatedSite site;
   private volatile long t0 = System.nanoTime();
   private final List<String> printedTimeline = new ArrayList<>();
+  private final java.util.Set<String> reasonsSeen = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** One line of the closing table. */
   public record Row(String workflow, boolean ok, long vipBoundMillis, long activeMillis, String note) {}
@@ -74,6 +75,7 @@ public final class Demo {
         @Override
         public void onAdd(Event e) {
           line("event  " + e.getType() + " " + e.getReason() + ": " + e.getMessage());
+          reasonsSeen.add(e.getReason());
         }
 
         @Override
@@ -91,18 +93,18 @@ public final class Demo {
         spec.getFailover().setUnreadyGraceSeconds(2);
         spec.getFailover().setNodeLossSeconds(3);
         site.client().resources(SipServerPair.class).inNamespace(NS).resource(p).create();
-      }, "node-a", "sip-0");
+      }, "node-a", "sip-0", "ElectionCompleted");
       workflow("1. Manual switchover", "kubectl patch ssp pair-1 --type merge -p '{\"spec\":{\"primary\":\"sip-1\"}}'",
           () -> site.client().resources(SipServerPair.class).inNamespace(NS).withName("pair-1")
               .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"primary\":\"sip-1\"}}"),
-          "node-b", "sip-1");
+          "node-b", "sip-1", "SwitchoverCompleted");
       workflow("2. Primary server failure", "kubectl delete pod sip-1  (the primary)",
-          () -> site.client().pods().inNamespace(NS).withName("sip-1").delete(), "node-a", "sip-0");
+          () -> site.client().pods().inNamespace(NS).withName("sip-1").delete(), "node-a", "sip-0", "FailoverCompleted");
       step("its StatefulSet recreates sip-1 on node-b; it becomes Ready", () -> {
         site.cluster().createServerPod(NS, "sip-1", "pair-1", "node-b", true);
       }, () -> phase() == Phase.Active);
       workflow("3. Primary host disconnected", "node-a loses the network: its agent stops, its host keeps the VIP",
-          () -> site.stopAgent("node-a"), "node-b", "sip-1");
+          () -> site.stopAgent("node-a"), "node-b", "sip-1", "FailoverCompleted");
       reconnection();
     } catch (RuntimeException e) {
       out.println();
@@ -123,7 +125,7 @@ public final class Demo {
   }
 
   /** Runs one workflow and measures until the VIP is on the new host, and until status is Active. */
-  private void workflow(String name, String action, Runnable act, String newHost, String newPrimary) {
+  private void workflow(String name, String action, Runnable act, String newHost, String newPrimary, String done) {
     header(name);
     long vipAt = -1;
     long activeAt = -1;
@@ -131,7 +133,7 @@ public final class Demo {
     act.run();
     long deadline = System.nanoTime() + WORKFLOW_LIMIT.toNanos();
     String other = newHost.equals("node-a") ? "node-b" : "node-a";
-    while (System.nanoTime() < deadline && (vipAt < 0 || activeAt < 0)) {
+    while (System.nanoTime() < deadline && (vipAt < 0 || activeAt < 0 || !reasonsSeen.contains(done))) {
       pollTimeline();
       SipServerPairStatus s = status();
       boolean vipOnNewHostOnly = site.host(newHost).holds(VIP)
@@ -163,7 +165,7 @@ public final class Demo {
     long deadline = System.nanoTime() + WORKFLOW_LIMIT.toNanos();
     long cleared = -1;
     long active = -1;
-    while (System.nanoTime() < deadline && (cleared < 0 || active < 0)) {
+    while (System.nanoTime() < deadline && (cleared < 0 || active < 0 || !reasonsSeen.contains("SplitBrainResolved"))) {
       pollTimeline();
       SipServerPairStatus s = status();
       if (cleared < 0 && !site.host("node-a").holds(VIP) && site.host("node-b").holds(VIP)) {
@@ -197,6 +199,7 @@ public final class Demo {
   private void header(String name) {
     out.println();
     out.println("== " + name);
+    reasonsSeen.clear();
     t0 = System.nanoTime();
   }
 
