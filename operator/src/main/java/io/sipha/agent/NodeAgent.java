@@ -183,9 +183,10 @@ public final class NodeAgent implements AutoCloseable {
 
   /** What is really on the host, before acting: the first report after a start says it. */
   private void startupProbe() {
+    Set<String> podsHere = pairsWithPodsHere();
     for (SipServerPair pair : pairs.getStore().list()) {
       Optional<VipAddress> vip = statusVip(pair.getStatus());
-      if (vip.isEmpty()) {
+      if (vip.isEmpty() || !(reports.containsKey(pair.key()) || concernsThisNode(pair, podsHere))) {
         continue;
       }
       ScriptResult r = settings.scripts().run(VipScript.STATUS, vip.get());
@@ -209,8 +210,13 @@ public final class NodeAgent implements AutoCloseable {
     try {
       boolean resync = !clock.instant().isBefore(nextResync);
       Set<String> seen = new HashSet<>();
+      Set<String> podsHere = pairsWithPodsHere();
       for (SipServerPair pair : pairs.getStore().list()) {
         seen.add(pair.key());
+        if (!held.containsKey(pair.key()) && !concernsThisNode(pair, podsHere)) {
+          reports.remove(pair.key());
+          continue;
+        }
         MDC.put("pair", pair.key());
         try {
           convergePair(pair, resync);
@@ -237,6 +243,29 @@ public final class NodeAgent implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.error("converge failed on {}", settings.node(), e);
     }
+  }
+
+  /** namespace/name of the pairs that have a server pod on this node. */
+  private Set<String> pairsWithPodsHere() {
+    Set<String> keys = new HashSet<>();
+    for (Pod p : pods.getStore().list()) {
+      if (p.getSpec() != null && settings.node().equals(p.getSpec().getNodeName()) && p.getMetadata().getLabels() != null) {
+        keys.add(p.getMetadata().getNamespace() + "/" + p.getMetadata().getLabels().get(SipServerPair.PAIR_LABEL));
+      }
+    }
+    return keys;
+  }
+
+  /**
+   * A pair concerns this node when one of its pods runs here, or its status grants (or asks to
+   * release) the VIP here, or lists this node as fenced. Only those get a report: the operator
+   * waits for confirmations from exactly these nodes.
+   */
+  private boolean concernsThisNode(SipServerPair pair, Set<String> podsHere) {
+    SipServerPairStatus st = pair.getStatus();
+    return podsHere.contains(pair.key())
+        || (st != null && st.vip != null && settings.node().equals(st.vip.node))
+        || (st != null && st.fenced.stream().anyMatch(f -> settings.node().equals(f.node)));
   }
 
   private void convergePair(SipServerPair pair, boolean resync) {
