@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DefaultVipScriptsTest {
   static final String NS = "sipha-test-" + ProcessHandle.current().pid();
+  /** The scripts the Helm chart installs by default (its ConfigMap is made from these files). */
+  static final Path DEFAULT_SCRIPTS = Path.of("..", "helm", "sipha", "files");
   @TempDir static Path dir;
   static VipScripts scripts;
   static boolean created;
@@ -39,9 +40,7 @@ class DefaultVipScriptsTest {
     sh("ip", "-n", NS, "link", "set", "eth0", "up");
     for (VipScript s : VipScript.values()) {
       Path real = dir.resolve("real-" + s.fileName());
-      try (InputStream in = DefaultVipScriptsTest.class.getResourceAsStream("scripts/" + s.fileName())) {
-        Files.copy(in, real);
-      }
+      Files.copy(DEFAULT_SCRIPTS.resolve(s.fileName()), real);
       Path wrapper = dir.resolve(s.fileName());
       Files.writeString(wrapper, "#!/bin/sh\nexec ip netns exec " + NS + " " + real + " \"$@\"\n", StandardCharsets.UTF_8);
       for (Path p : List.of(real, wrapper)) {
