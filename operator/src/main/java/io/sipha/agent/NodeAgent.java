@@ -63,6 +63,7 @@ public final class NodeAgent implements AutoCloseable {
       boolean podFieldSelector) {}
 
   private final KubernetesClient client;
+  private final AgentMetrics metrics;
   private final Settings settings;
   private final Clock clock;
   private final ScheduledExecutorService heartbeat;
@@ -78,9 +79,16 @@ public final class NodeAgent implements AutoCloseable {
   private SharedIndexInformer<Pod> pods;
   private Lease lease;
   private volatile String publishedReports;
+  private volatile Instant lastRenewal;
+  private volatile Instant lastAttempt;
   private volatile boolean closed;
 
   public NodeAgent(KubernetesClient client, Settings settings, Clock clock) {
+    this(client, settings, clock, AgentMetrics.none(settings.node()));
+  }
+
+  public NodeAgent(KubernetesClient client, Settings settings, Clock clock, AgentMetrics metrics) {
+    this.metrics = metrics;
     this.client = client;
     this.settings = settings;
     this.clock = clock;
@@ -189,7 +197,7 @@ public final class NodeAgent implements AutoCloseable {
       if (vip.isEmpty() || !(reports.containsKey(pair.key()) || concernsThisNode(pair, podsHere))) {
         continue;
       }
-      ScriptResult r = settings.scripts().run(VipScript.STATUS, vip.get());
+      ScriptResult r = runScript(VipScript.STATUS, vip.get());
       if (r.exitCode() == 0 && !r.timedOut()) {
         VipReport before = reports.get(pair.key());
         long epoch = before != null && before.is(VipReport.State.Bound) ? before.epoch() : 0;
@@ -228,7 +236,7 @@ public final class NodeAgent implements AutoCloseable {
         if (!seen.contains(key)) {
           HostVip h = held.get(key);
           LOG.info("pair {} is gone: removing {}", key, h.vip());
-          ScriptResult r = settings.scripts().run(VipScript.DISABLE, h.vip());
+          ScriptResult r = runScript(VipScript.DISABLE, h.vip());
           if (r.succeeded()) {
             held.remove(key);
             reports.remove(key);
@@ -338,7 +346,7 @@ public final class NodeAgent implements AutoCloseable {
     if (vip.isEmpty()) {
       return h;
     }
-    ScriptResult r = settings.scripts().run(VipScript.STATUS, vip.get());
+    ScriptResult r = runScript(VipScript.STATUS, vip.get());
     if (r.timedOut() || r.exitCode() < 0 || r.exitCode() > 1) {
       LOG.warn("pair {}: {}", key, r.describe());
       return h;
@@ -365,7 +373,7 @@ public final class NodeAgent implements AutoCloseable {
     if (b != null && now.isBefore(b.nextTry)) {
       return false;
     }
-    ScriptResult r = settings.scripts().run(script, vip);
+    ScriptResult r = runScript(script, vip);
     if (r.succeeded()) {
       backoff.remove(key);
       LOG.info("pair {} epoch {}: {} {} ok in {} ms", key, epoch, script.fileName(), vip, r.durationMillis());
@@ -384,6 +392,23 @@ public final class NodeAgent implements AutoCloseable {
   }
 
   private record Backoff(int attempts, Instant nextTry) {}
+
+  private ScriptResult runScript(VipScript script, VipAddress vip) {
+    ScriptResult r = settings.scripts().run(script, vip);
+    metrics.scriptRun(r);
+    return r;
+  }
+
+  /** Liveness: the heartbeat thread ran recently (whether or not the API answered). */
+  public boolean heartbeatRunning() {
+    Instant a = lastAttempt;
+    return !closed && a != null && clock.instant().isBefore(a.plus(settings.renewEvery().multipliedBy(10)));
+  }
+
+  /** When the Lease was last renewed, or null before the first renewal. */
+  public Instant lastRenewal() {
+    return lastRenewal;
+  }
 
   private VipReport bound(VipBindingRule.Binding b, String message) {
     return new VipReport(VipReport.State.Bound, b.epoch(), b.vip().cidr(), VipScript.ENABLE.fileName(), 0, message,
@@ -421,6 +446,7 @@ public final class NodeAgent implements AutoCloseable {
     if (closed) {
       return;
     }
+    lastAttempt = clock.instant();
     String body = AgentReports.render(reports);
     ZonedDateTime now = ZonedDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
     try {
@@ -450,10 +476,14 @@ public final class NodeAgent implements AutoCloseable {
         lease = client.leases().inNamespace(settings.leaseNamespace()).resource(lease).update();
       }
       publishedReports = body;
+      lastRenewal = now.toInstant();
+      metrics.heartbeat(true);
     } catch (KubernetesClientException e) {
+      metrics.heartbeat(false);
       LOG.warn("could not renew Lease {} ({}): {}", AgentReports.leaseName(settings.node()), e.getCode(), e.getMessage());
       lease = null;
     } catch (RuntimeException e) {
+      metrics.heartbeat(false);
       LOG.warn("could not renew Lease {}: {}", AgentReports.leaseName(settings.node()), e.toString());
       lease = null;
     }

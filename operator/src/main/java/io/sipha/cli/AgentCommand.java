@@ -2,6 +2,9 @@ package io.sipha.cli;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sipha.agent.AgentMetrics;
 import io.sipha.agent.NodeAgent;
 import io.sipha.vip.VipScripts;
 import java.nio.file.Path;
@@ -46,8 +49,48 @@ final class AgentCommand implements Callable<Integer> {
   @Option(names = "--resync-ms", defaultValue = "5000", description = "How often vip-status checks for drift (default: ${DEFAULT-VALUE}).")
   long resyncMs;
 
+  @Option(names = "--http-port", defaultValue = "9477", description = "Port of /healthz and /metrics on the host network; 0 turns them off (default: ${DEFAULT-VALUE}).")
+  int httpPort;
+
+  @Option(names = "--pod-field-selector", arity = "1", defaultValue = "true", paramLabel = "true|false",
+      description = "Ask the API for this node's pods only (spec.nodeName field selector) (default: ${DEFAULT-VALUE}).")
+  boolean podFieldSelector;
+
+  @Option(names = "--log-format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+  LogFormat logFormat;
+
+  /** How the command gets its client: kubeconfig or in-cluster configuration, as kubectl does. */
+  java.util.function.Supplier<KubernetesClient> clients = () -> new KubernetesClientBuilder().build();
+
+  /** The running agent and its endpoints. */
+  record Running(NodeAgent agent, HttpEndpoints http, KubernetesClient client) implements AutoCloseable {
+    @Override
+    public void close() {
+      if (http != null) {
+        http.close();
+      }
+      agent.close();
+      client.close();
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
+    Running running = start();
+    if (running == null) {
+      return 2;
+    }
+    CountDownLatch stop = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      running.close();
+      stop.countDown();
+    }));
+    stop.await();
+    return 0;
+  }
+
+  /** Starts the agent and its endpoints; null (after saying why) when its scripts are unusable. */
+  Running start() throws Exception {
     if (node == null || node.isBlank()) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--node is required (or set NODE_NAME)");
     }
@@ -56,17 +99,17 @@ final class AgentCommand implements Callable<Integer> {
       scripts = VipScripts.in(scriptsDir, Duration.ofMillis(scriptTimeoutMs));
     } catch (IllegalStateException e) {
       spec.commandLine().getErr().println("sipha agent: " + e.getMessage());
-      return 2;
+      return null;
     }
-    KubernetesClient client = new KubernetesClientBuilder().build();
+    logFormat.apply();
+    KubernetesClient client = clients.get();
+    var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     var agent = new NodeAgent(client, new NodeAgent.Settings(node, leaseNamespace, namespace, scripts,
-        Duration.ofMillis(renewMs), Duration.ofMillis(resyncMs), true), Clock.systemUTC()).start();
-    CountDownLatch stop = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      agent.close();
-      stop.countDown();
-    }));
-    stop.await();
-    return 0;
+        Duration.ofMillis(renewMs), Duration.ofMillis(resyncMs), podFieldSelector), Clock.systemUTC(),
+        new AgentMetrics(registry, node)).start();
+    HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpPort, registry,
+        () -> new HttpEndpoints.Check(agent.heartbeatRunning(), "last Lease renewal " + agent.lastRenewal()),
+        () -> new HttpEndpoints.Check(agent.lastRenewal() != null, "last Lease renewal " + agent.lastRenewal()));
+    return new Running(agent, http, client);
   }
 }

@@ -14,8 +14,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code sipha operator}: the reconciler of SipServerPairs. */
 @Command(
@@ -23,34 +25,85 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "Run the SipServerPair operator (kubeconfig or in-cluster configuration).")
 final class OperatorCommand implements Callable<Integer> {
+  @Spec CommandLine.Model.CommandSpec spec;
+
   @Option(names = "--namespace", split = ",", description = "Namespaces of the pairs to manage (default: all).")
   List<String> namespaces = new ArrayList<>();
 
   @Option(names = "--lease-namespace", defaultValue = "${env:POD_NAMESPACE:-sipha-system}",
-      description = "Namespace of the agents' Leases and of the leader-election Lease (default: $POD_NAMESPACE or ${DEFAULT-VALUE}).")
+      description = "Namespace of the agents' Leases and of the leader-election Lease (default: $POD_NAMESPACE or sipha-system).")
   String leaseNamespace;
 
   @Option(names = "--allowed-vip-cidrs", split = ",", description = "Ranges pairs may claim VIPs in, e.g. 192.0.2.0/24 (default: any).")
   List<String> allowedCidrs = new ArrayList<>();
 
-  @Option(names = "--leader-election", negatable = true, defaultValue = "true",
-      description = "Elect a leader among replicas (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--leader-election", arity = "1", defaultValue = "true", paramLabel = "true|false",
+      description = "Elect a leader among replicas through Lease sipha-operator (default: ${DEFAULT-VALUE}).")
   boolean leaderElection;
+
+  @Option(names = "--identity", description = "This replica's name in leader election (default: $POD_NAME or the host name).")
+  String identity;
+
+  @Option(names = "--http-port", defaultValue = "8080", description = "Port of /healthz, /readyz and /metrics; 0 turns them off (default: ${DEFAULT-VALUE}).")
+  int httpPort;
+
+  @Option(names = "--log-format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+  LogFormat logFormat;
+
+  /** How the command gets its client: kubeconfig or in-cluster configuration, as kubectl does. */
+  java.util.function.Supplier<KubernetesClient> clients = () -> new KubernetesClientBuilder().build();
+
+  /** The running operator and its endpoints. */
+  record Running(io.javaoperatorsdk.operator.Operator operator, HttpEndpoints http, KubernetesClient client)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      if (http != null) {
+        http.close();
+      }
+      operator.stop();
+      client.close();
+    }
+  }
 
   @Override
   public Integer call() throws Exception {
-    AllowedCidrs allowed = AllowedCidrs.parse(allowedCidrs);
-    KubernetesClient client = new KubernetesClientBuilder().build();
-    var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    String identity = System.getenv().getOrDefault("POD_NAME", InetAddress.getLocalHost().getHostName());
-    var operator = new SiphaOperator(client, new HashSet<>(namespaces), leaseNamespace, allowed, leaderElection,
-        identity, new OperatorMetrics(registry), Clock.systemUTC()).start();
+    Running running = start();
+    if (running == null) {
+      return 2;
+    }
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      operator.stop();
+      running.close();
       stop.countDown();
     }));
     stop.await();
     return 0;
+  }
+
+  /** Starts the operator and its endpoints; null (after saying why) when an option is wrong. */
+  Running start() throws Exception {
+    AllowedCidrs allowed;
+    try {
+      allowed = AllowedCidrs.parse(allowedCidrs);
+    } catch (IllegalArgumentException e) {
+      spec.commandLine().getErr().println("sipha operator: --allowed-vip-cidrs: " + e.getMessage());
+      return null;
+    }
+    logFormat.apply();
+    KubernetesClient client = clients.get();
+    var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    String identity = this.identity != null ? this.identity
+        : System.getenv().getOrDefault("POD_NAME", InetAddress.getLocalHost().getHostName());
+    var operator = new SiphaOperator(client, new HashSet<>(namespaces), leaseNamespace, allowed, leaderElection,
+        identity, new OperatorMetrics(registry), Clock.systemUTC()).start();
+    HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpPort, registry,
+        () -> new HttpEndpoints.Check(true, "operator process running"),
+        () -> {
+          var info = operator.getRuntimeInfo();
+          boolean ok = info.isStarted() && info.allEventSourcesAreHealthy();
+          return new HttpEndpoints.Check(ok, ok ? "watching" : "event sources not healthy: " + info.unhealthyEventSources());
+        });
+    return new Running(operator, http, client);
   }
 }

@@ -12,10 +12,13 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.ServerRequest;
+import io.fabric8.mockwebserver.ServerResponse;
+import java.util.Queue;
 import io.sipha.api.SipServerPair;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,7 +30,8 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * An embedded Kubernetes API (the Fabric8 mock server in CRUD mode) with the SipServerPair CRD
+ * An embedded Kubernetes API (the Fabric8 mock server, storing objects CRUD-style, with canned
+ * answers where the mock has none) with the SipServerPair CRD
  * installed, plus the kubelet's part for pods: the mock has no scheduler and no kubelet, so pod
  * placement and readiness are written here.
  */
@@ -40,9 +44,17 @@ public final class EmbeddedCluster implements AutoCloseable {
   public EmbeddedCluster(Clock clock) {
     MOCK_LOG.setLevel(Level.WARNING);
     this.clock = clock;
-    this.server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-        new KubernetesCrudDispatcher(), false);
+    Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
+    this.server = new KubernetesMockServer(new Context(), new MockWebServer(), responses,
+        new KubernetesMixedDispatcher(responses), false);
     server.init();
+    // leader election first asks what it may do with Leases: the mock has no authorization
+    server.expect().post().withPath("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")
+        .andReturn(201, "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectRulesReview\","
+            + "\"status\":{\"incomplete\":false,\"nonResourceRules\":[],\"resourceRules\":[{\"apiGroups\":"
+            + "[\"coordination.k8s.io\"],\"resources\":[\"leases\"],\"verbs\":[\"get\",\"list\",\"watch\","
+            + "\"create\",\"update\",\"patch\"]}]}}")
+        .always();
     this.client = server.createClient();
     try (InputStream crd = EmbeddedCluster.class.getResourceAsStream("/META-INF/fabric8/sipserverpairs.sipha.io-v1.yml")) {
       if (crd == null) {

@@ -14,6 +14,7 @@ public final class OperatorMetrics {
   private final MeterRegistry registry;
   private final Map<String, Phase> phases = new ConcurrentHashMap<>();
   private final Map<Phase, AtomicInteger> byPhase = new ConcurrentHashMap<>();
+  private final Map<String, java.time.Instant> heartbeats = new ConcurrentHashMap<>();
 
   public OperatorMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -45,6 +46,18 @@ public final class OperatorMetrics {
   void transitionDuration(String kind, long millis) {
     Timer.builder("sipha_transition_duration").tag("kind", kind).publishPercentileHistogram()
         .register(registry).record(Duration.ofMillis(millis));
+  }
+
+  /** The last renewal seen of a node agent's Lease; exported as its age in seconds. */
+  void agentSeen(String node, java.time.Instant renewedAt) {
+    if (renewedAt == null) {
+      return;
+    }
+    if (heartbeats.put(node, renewedAt) == null) {
+      io.micrometer.core.instrument.Gauge.builder("sipha_agent_heartbeat_age_seconds", heartbeats,
+              m -> m.containsKey(node) ? (System.currentTimeMillis() - m.get(node).toEpochMilli()) / 1000.0 : Double.NaN)
+          .tag("node", node).register(registry);
+    }
   }
 
   void phase(String pairKey, Phase phase) {

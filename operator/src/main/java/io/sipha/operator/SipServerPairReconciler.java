@@ -127,13 +127,14 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
     MDC.put("pair", pair.key());
     try {
       PairFacts facts = observer.observe(pair, clock.instant());
+      facts.agents().values().forEach(a -> metrics.agentSeen(a.node(), a.renewedAt()));
       Plan plan = PairDecider.decide(facts);
       MDC.put("epoch", String.valueOf(plan.status().epoch));
       if (plan.status().transition != null) {
         MDC.put("step", plan.status().transition.kind + "/" + plan.status().transition.step);
       }
-      new PlanExecutor(client, events, metrics).apply(pair, plan, ctx);
       recordMetrics(pair, plan.status());
+      new PlanExecutor(client, events, metrics).apply(pair, plan, ctx);
       UpdateControl<SipServerPair> control = UpdateControl.noUpdate();
       if (plan.recheckAfter() != null) {
         control.rescheduleAfter(plan.recheckAfter().plusMillis(10));

@@ -26,6 +26,12 @@ public record SiphaOperator(
     OperatorMetrics metrics,
     Clock clock) {
 
+  /**
+   * How long a leader's Lease lasts without renewal: a standby replica takes over at most this long
+   * after the leader stops. Pairs keep their VIP meanwhile: agents act on the pairs' status.
+   */
+  public static final Duration LEASE_DURATION = Duration.ofSeconds(6);
+
   public Operator start() {
     Operator operator = new Operator(o -> {
       o.withKubernetesClient(client)
@@ -38,6 +44,9 @@ public record SiphaOperator(
             LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration("sipha-operator")
                 .withLeaseNamespace(leaseNamespace)
                 .withIdentity(identity)
+                .withLeaseDuration(LEASE_DURATION)
+                .withRenewDeadline(LEASE_DURATION.multipliedBy(2).dividedBy(3))
+                .withRetryPeriod(LEASE_DURATION.dividedBy(5))
                 .withExitOnStopLeading(false)
                 .build());
       }
