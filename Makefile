@@ -21,3 +21,9 @@ clean:
 demo:
 	$(MVN) -q -DskipTests package
 	java -jar operator/target/sipha.jar demo
+
+.PHONY: image
+IMAGE ?= sipha:0.1.0
+# needs a Docker engine (not available on the development machines: see docs/kubernetes.md)
+image:
+	docker build -t $(IMAGE) .
