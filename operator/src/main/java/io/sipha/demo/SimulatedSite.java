@@ -10,6 +10,7 @@ import io.sipha.api.VirtualIp;
 import io.sipha.operator.OperatorMetrics;
 import io.sipha.operator.SiphaOperator;
 import io.sipha.vip.AllowedCidrs;
+import io.sipha.vip.VipScripts;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -26,28 +27,57 @@ import java.util.Set;
 public final class SimulatedSite implements AutoCloseable {
   public static final String LEASE_NAMESPACE = "sipha-system";
 
+  /** How the agents run: heartbeat period, drift resync period, script timeout. */
+  public record AgentTiming(Duration renewEvery, Duration resyncEvery, Duration scriptTimeout) {
+    /** Heartbeat and resync every second. */
+    public static AgentTiming fast(Duration scriptTimeout) {
+      return new AgentTiming(Duration.ofSeconds(1), Duration.ofSeconds(1), scriptTimeout);
+    }
+  }
+
   private final EmbeddedCluster cluster;
   private final Path hostsDir;
   private final Map<String, SimulatedHost> hosts = new LinkedHashMap<>();
+  private final Map<String, Path> scriptsDirs = new LinkedHashMap<>();
   private final Map<String, NodeAgent> agents = new LinkedHashMap<>();
   private final Clock clock = Clock.systemUTC();
-  private final Duration scriptTimeout;
+  private final AgentTiming timing;
   private final AllowedCidrs allowed;
   private final OperatorMetrics metrics;
   private Operator operator;
   private KubernetesClient operatorClient;
 
+  /** A site of simulated hosts (folders with recording scripts) under {@code hostsDir}. */
   public SimulatedSite(Path hostsDir, List<String> nodes, Duration scriptTimeout, AllowedCidrs allowed,
       OperatorMetrics metrics) {
+    this(hostsDir, nodes, AgentTiming.fast(scriptTimeout), allowed, metrics);
+  }
+
+  public SimulatedSite(Path hostsDir, List<String> nodes, AgentTiming timing, AllowedCidrs allowed,
+      OperatorMetrics metrics) {
+    this(hostsDir, timing, allowed, metrics);
+    for (String n : nodes) {
+      SimulatedHost h = SimulatedHost.create(n, hostsDir);
+      hosts.put(n, h);
+      scriptsDirs.put(n, h.scriptsDir());
+    }
+  }
+
+  /** A site whose nodes run the scripts in the given folders (real hosts, network namespaces). */
+  public static SimulatedSite withScripts(Map<String, Path> scriptsByNode, AgentTiming timing, AllowedCidrs allowed,
+      OperatorMetrics metrics) {
+    SimulatedSite site = new SimulatedSite(null, timing, allowed, metrics);
+    site.scriptsDirs.putAll(scriptsByNode);
+    return site;
+  }
+
+  private SimulatedSite(Path hostsDir, AgentTiming timing, AllowedCidrs allowed, OperatorMetrics metrics) {
     this.hostsDir = hostsDir;
-    this.scriptTimeout = scriptTimeout;
+    this.timing = timing;
     this.allowed = allowed;
     this.metrics = metrics;
     this.cluster = new EmbeddedCluster(clock);
     cluster.createNamespace(LEASE_NAMESPACE);
-    for (String n : nodes) {
-      hosts.put(n, SimulatedHost.create(n, hostsDir));
-    }
   }
 
   public EmbeddedCluster cluster() {
@@ -74,7 +104,8 @@ public final class SimulatedSite implements AutoCloseable {
   public NodeAgent startAgent(String node) {
     stopAgent(node);
     NodeAgent a = new NodeAgent(cluster.newClient(), new NodeAgent.Settings(node, LEASE_NAMESPACE, null,
-        hosts.get(node).scripts(scriptTimeout), Duration.ofSeconds(1), Duration.ofSeconds(1), false), clock).start();
+        VipScripts.in(scriptsDirs.get(node), timing.scriptTimeout()), timing.renewEvery(), timing.resyncEvery(), false),
+        clock).start();
     agents.put(node, a);
     return a;
   }
@@ -88,7 +119,7 @@ public final class SimulatedSite implements AutoCloseable {
   }
 
   public void startAgents() {
-    hosts.keySet().forEach(this::startAgent);
+    scriptsDirs.keySet().forEach(this::startAgent);
   }
 
   public void startOperator() {
