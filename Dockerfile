@@ -8,7 +8,7 @@ COPY operator/pom.xml operator/
 RUN mvn -B -ntp -q -pl operator dependency:go-offline
 COPY operator/ operator/
 COPY crds/ crds/
-RUN mvn -B -ntp -q -DskipTests package
+RUN mvn -B -ntp -q -Dmaven.test.skip=true package
 
 FROM eclipse-temurin:17-jre
 # the agent's default VIP scripts use ip(8) and arping(8)
