@@ -42,11 +42,14 @@ import org.slf4j.MDC;
  * the admin's scripts. It reports per pair the state it holds, the epoch it acted on and the last
  * script result in the Lease's annotation. A periodic resync runs vip-status to repair drift.
  *
- * <p>Two threads: the heartbeat never waits for a script, so a hanging script cannot make the node
- * look lost; the worker runs scripts one at a time.
+ * <p>The heartbeat thread never waits for a script, so a hanging script cannot make the node look
+ * lost. The worker thread decides which pairs need attention and hands each to a pool that runs
+ * the scripts of different pairs side by side, one task per pair at a time.
  */
 public final class NodeAgent implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NodeAgent.class);
+  /** Scripts of different pairs run side by side (a node may hold hundreds of VIPs); one pair's run in order. */
+  static final int SCRIPT_WORKERS = 8;
 
   /**
    * @param watchNamespace the pairs' namespace, or null for all
@@ -70,10 +73,13 @@ public final class NodeAgent implements AutoCloseable {
   private final ScheduledExecutorService worker;
   private final AtomicBoolean convergeQueued = new AtomicBoolean();
   private final Map<String, VipReport> reports = new ConcurrentHashMap<>();
-  // worker thread only:
-  private final Map<String, HostVip> held = new HashMap<>();
-  private final Map<String, Long> announced = new HashMap<>();
-  private final Map<String, Backoff> backoff = new HashMap<>();
+  // per pair, touched only by the one task of that pair in flight (see inFlight):
+  private final Map<String, HostVip> held = new ConcurrentHashMap<>();
+  private final Map<String, Long> announced = new ConcurrentHashMap<>();
+  private final Map<String, Backoff> backoff = new ConcurrentHashMap<>();
+  private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+  private final java.util.concurrent.ExecutorService scriptPool;
+  private final AtomicBoolean renewQueued = new AtomicBoolean();
   private Instant nextResync = Instant.EPOCH;
   private SharedIndexInformer<SipServerPair> pairs;
   private SharedIndexInformer<Pod> pods;
@@ -82,6 +88,8 @@ public final class NodeAgent implements AutoCloseable {
   private volatile Instant lastRenewal;
   private volatile Instant lastAttempt;
   private volatile boolean closed;
+  private volatile boolean probed;
+  private volatile boolean closing;
 
   public NodeAgent(KubernetesClient client, Settings settings, Clock clock) {
     this(client, settings, clock, AgentMetrics.none(settings.node()));
@@ -94,6 +102,7 @@ public final class NodeAgent implements AutoCloseable {
     this.clock = clock;
     this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "agent-heartbeat-" + settings.node()));
     this.worker = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "agent-worker-" + settings.node()));
+    this.scriptPool = Executors.newFixedThreadPool(SCRIPT_WORKERS, r -> thread(r, "agent-scripts-" + settings.node()));
   }
 
   private static Thread thread(Runnable r, String name) {
@@ -154,14 +163,40 @@ public final class NodeAgent implements AutoCloseable {
     return (ResourceEventHandler<T>) (ResourceEventHandler<?>) h;
   }
 
+  /** How long a stopping agent asks the operator to wait for its successor (a rolling update). */
+  public static final Duration RESTART_GRACE = Duration.ofSeconds(20);
+
+  /**
+   * Stops on purpose (SIGTERM: a rolling update, a drain): says so in the Lease, so that the
+   * operator does not take the node for lost while the next agent starts, then stops. The host
+   * keeps its VIPs; the next agent finds them at start.
+   */
+  public void shutdown() {
+    try {
+      heartbeat.submit(() -> {
+        closing = true;
+        if (lease != null) {
+          lease.getMetadata().getAnnotations().put(AgentReports.RESTARTING_ANNOTATION,
+              clock.instant().plus(RESTART_GRACE).toString());
+          renew();
+        }
+      }).get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("could not announce the restart in the Lease: {}", e.toString());
+    }
+    close();
+  }
+
   /** Stops watching and heartbeating; the host keeps whatever VIPs it holds (as a lost host would). */
   @Override
   public void close() {
     closed = true;
     heartbeat.shutdownNow();
     worker.shutdownNow();
+    scriptPool.shutdownNow();
     try {
       worker.awaitTermination(5, TimeUnit.SECONDS);
+      scriptPool.awaitTermination(5, TimeUnit.SECONDS);
       heartbeat.awaitTermination(2, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -189,31 +224,70 @@ public final class NodeAgent implements AutoCloseable {
 
   // ------------------------------------------------------------------ worker
 
-  /** What is really on the host, before acting: the first report after a start says it. */
+  /**
+   * What is really on the host, before acting: the first report after a start says it. Addresses
+   * the previous run reported (read back from the Lease) that no pair grants any more are removed.
+   */
   private void startupProbe() {
-    Set<String> podsHere = pairsWithPodsHere();
-    for (SipServerPair pair : pairs.getStore().list()) {
-      Optional<VipAddress> vip = statusVip(pair.getStatus());
-      if (vip.isEmpty() || !(reports.containsKey(pair.key()) || concernsThisNode(pair, podsHere))) {
-        continue;
+    try {
+      Set<String> podsHere = pairsWithPodsHere();
+      Map<String, VipReport> previous = Map.copyOf(reports);
+      for (SipServerPair pair : pairs.getStore().list()) {
+        Optional<VipAddress> vip = statusVip(pair.getStatus());
+        if (vip.isEmpty() || !(previous.containsKey(pair.key()) || concernsThisNode(pair, podsHere))) {
+          continue;
+        }
+        long epoch = pair.getStatus().epoch;
+        ScriptResult r = runScript(VipScript.STATUS, vip.get());
+        if (r.exitCode() == 0 && !r.timedOut()) {
+          VipReport before = previous.get(pair.key());
+          long heldAt = before != null && before.is(VipReport.State.Bound) ? before.epoch() : 0;
+          held.put(pair.key(), new HostVip(vip.get(), heldAt));
+          announced.put(pair.key(), -1L); // announce it again once it is confirmed ours
+          report(pair.key(), new VipReport(VipReport.State.Bound, heldAt, vip.get().cidr(), r.script().fileName(),
+              0, "found on the host at start", now(), null, vip.get().interfaceName()));
+          LOG.info("pair {}: {} is on this host at start (epoch {})", pair.key(), vip.get(), heldAt);
+        } else if (r.exitCode() == 1 && !r.timedOut()) {
+          report(pair.key(), new VipReport(VipReport.State.Unbound, epoch, vip.get().cidr(), r.script().fileName(),
+              1, "not on the host at start", now(), null, vip.get().interfaceName()));
+        }
       }
-      ScriptResult r = runScript(VipScript.STATUS, vip.get());
-      if (r.exitCode() == 0 && !r.timedOut()) {
-        VipReport before = reports.get(pair.key());
-        long epoch = before != null && before.is(VipReport.State.Bound) ? before.epoch() : 0;
-        held.put(pair.key(), new HostVip(vip.get(), epoch));
-        report(pair.key(), new VipReport(VipReport.State.Bound, epoch, vip.get().cidr(), r.script().fileName(),
-            0, "found on the host at start", now(), null));
-        LOG.info("pair {}: {} is on this host at start (epoch {})", pair.key(), vip.get(), epoch);
-      }
+      removeLeftovers(previous);
+      nextResync = clock.instant().plus(settings.resyncEvery());
+      probed = true;
+      publish();
+      requestConverge();
+    } catch (RuntimeException e) {
+      LOG.error("start-up check of the host failed; trying again in a second", e);
+      worker.schedule(this::startupProbe, 1, TimeUnit.SECONDS);
     }
-    publish();
-    nextResync = clock.instant().plus(settings.resyncEvery());
+  }
+
+  /** Addresses a previous run reported that no pair's status grants as that address any more. */
+  private void removeLeftovers(Map<String, VipReport> previous) {
+    previous.forEach((key, r) -> {
+      if (r.is(VipReport.State.Unbound) || r.address() == null || r.interfaceName() == null) {
+        return;
+      }
+      SipServerPair pair = pairs.getStore().getByKey(key);
+      Optional<VipAddress> now = pair == null ? Optional.empty() : statusVip(pair.getStatus());
+      Optional<VipAddress> old = VipAddress.parseCidr(r.address(), r.interfaceName()).value();
+      if (old.isEmpty() || now.equals(old)) {
+        return;
+      }
+      if (runScript(VipScript.STATUS, old.get()).exitCode() == 0) {
+        LOG.warn("pair {}: {} is left on this host from before and no longer granted: removing it", key, old.get());
+        runScript(VipScript.DISABLE, old.get());
+      }
+      if (pair == null) {
+        reports.remove(key);
+      }
+    });
   }
 
   private void converge() {
-    if (closed || pairs == null || pods == null) {
-      return; // informers deliver their first events before start() has kept them
+    if (closed || !probed) {
+      return; // nothing is reported before the host's real state is known (startupProbe)
     }
     try {
       boolean resync = !clock.instant().isBefore(nextResync);
@@ -225,15 +299,10 @@ public final class NodeAgent implements AutoCloseable {
           reports.remove(pair.key());
           continue;
         }
-        MDC.put("pair", pair.key());
-        try {
-          convergePair(pair, resync);
-        } finally {
-          MDC.remove("pair");
-        }
+        dispatch(pair.key(), resync);
       }
       for (String key : new HashSet<>(held.keySet())) {
-        if (!seen.contains(key)) {
+        if (!seen.contains(key) && inFlight.add(key)) {
           HostVip h = held.get(key);
           LOG.info("pair {} is gone: removing {}", key, h.vip());
           ScriptResult r = runScript(VipScript.DISABLE, h.vip());
@@ -241,15 +310,42 @@ public final class NodeAgent implements AutoCloseable {
             held.remove(key);
             reports.remove(key);
           }
+          inFlight.remove(key);
         }
       }
-      reports.keySet().retainAll(seen);
+      reports.keySet().removeIf(k -> !seen.contains(k) && !held.containsKey(k));
       if (resync) {
         nextResync = clock.instant().plus(settings.resyncEvery());
       }
       publish();
     } catch (RuntimeException e) {
       LOG.error("converge failed on {}", settings.node(), e);
+    }
+  }
+
+  /** Hands a pair to the script pool unless a task of it is still running (the next pass gets it). */
+  private void dispatch(String key, boolean resync) {
+    if (!inFlight.add(key)) {
+      return;
+    }
+    try {
+      scriptPool.execute(() -> {
+        MDC.put("pair", key);
+        try {
+          SipServerPair pair = pairs.getStore().getByKey(key);
+          if (pair != null) {
+            convergePair(pair, resync);
+          }
+        } catch (RuntimeException e) {
+          LOG.error("pair {}: converge failed", key, e);
+        } finally {
+          MDC.remove("pair");
+          inFlight.remove(key);
+          publish();
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      inFlight.remove(key);
     }
   }
 
@@ -330,9 +426,26 @@ public final class NodeAgent implements AutoCloseable {
       }
     } else {
       VipReport r = reports.get(key);
-      if (r == null || !r.is(VipReport.State.Unbound) || r.epoch() != epoch) {
-        report(key, new VipReport(VipReport.State.Unbound, epoch, statusVip(st).map(VipAddress::cidr).orElse(null),
-            null, null, "not held on this host", now(), r == null ? null : r.removedStaleEpoch()));
+      Optional<VipAddress> vip = statusVip(st);
+      if (r != null && r.is(VipReport.State.Unbound)) {
+        if (r.epoch() != epoch) {
+          // confirmed absent before and nothing bound since: still absent, now at this epoch
+          report(key, new VipReport(VipReport.State.Unbound, epoch, r.address(), r.script(), r.exitCode(),
+              "not held on this host", now(), r.removedStaleEpoch(), r.interfaceName()));
+        }
+      } else if (vip.isPresent()) {
+        // never confirmed here, or the last script failed: make sure before saying Unbound
+        if (r != null && r.is(VipReport.State.Failed)) {
+          run(key, VipScript.DISABLE, vip.get(), epoch, null);
+        } else {
+          ScriptResult probe = runScript(VipScript.STATUS, vip.get());
+          if (probe.exitCode() == 1 && !probe.timedOut()) {
+            report(key, new VipReport(VipReport.State.Unbound, epoch, vip.get().cidr(), probe.script().fileName(), 1,
+                "not on the host", now(), null, vip.get().interfaceName()));
+          } else if (probe.exitCode() == 0 && !probe.timedOut()) {
+            held.put(key, new HostVip(vip.get(), 0)); // the next pass removes it
+          }
+        }
       }
     }
   }
@@ -368,26 +481,27 @@ public final class NodeAgent implements AutoCloseable {
 
   /** Runs a script, reports the outcome; on failure backs off before the next try. */
   private boolean run(String key, VipScript script, VipAddress vip, long epoch, Long staleEpoch) {
-    Backoff b = backoff.get(key);
+    String backoffKey = key + " " + script.fileName();
+    Backoff b = backoff.get(backoffKey);
     Instant now = clock.instant();
     if (b != null && now.isBefore(b.nextTry)) {
       return false;
     }
     ScriptResult r = runScript(script, vip);
     if (r.succeeded()) {
-      backoff.remove(key);
+      backoff.remove(backoffKey);
       LOG.info("pair {} epoch {}: {} {} ok in {} ms", key, epoch, script.fileName(), vip, r.durationMillis());
       VipReport.State state = script == VipScript.ENABLE ? VipReport.State.Bound : VipReport.State.Unbound;
       report(key, new VipReport(state, epoch, vip.cidr(), script.fileName(), 0,
-          r.outputTail().isBlank() ? "ok" : r.outputTail().strip(), now(), staleEpoch));
+          r.outputTail().isBlank() ? "ok" : r.outputTail().strip(), now(), staleEpoch, vip.interfaceName()));
       return true;
     }
     int attempts = b == null ? 1 : b.attempts + 1;
     long delay = Math.min(30_000, 500L << Math.min(attempts - 1, 6));
-    backoff.put(key, new Backoff(attempts, clock.instant().plusMillis(delay)));
+    backoff.put(backoffKey, new Backoff(attempts, clock.instant().plusMillis(delay)));
     LOG.warn("pair {} epoch {}: {} (attempt {}, next try in {} ms)", key, epoch, r.describe(), attempts, delay);
     report(key, new VipReport(VipReport.State.Failed, epoch, vip.cidr(), script.fileName(), r.exitCode(),
-        r.describe(), now(), null));
+        r.describe(), now(), null, vip.interfaceName()));
     return false;
   }
 
@@ -412,7 +526,7 @@ public final class NodeAgent implements AutoCloseable {
 
   private VipReport bound(VipBindingRule.Binding b, String message) {
     return new VipReport(VipReport.State.Bound, b.epoch(), b.vip().cidr(), VipScript.ENABLE.fileName(), 0, message,
-        now(), null);
+        now(), null, b.vip().interfaceName());
   }
 
   private static Optional<VipAddress> statusVip(SipServerPairStatus st) {
@@ -431,11 +545,11 @@ public final class NodeAgent implements AutoCloseable {
   /** Writes the Lease at once when the reports changed, instead of at the next heartbeat. */
   private void publish() {
     String current = AgentReports.render(reports);
-    if (!current.equals(publishedReports) && !closed) {
+    if (!current.equals(publishedReports) && !closed && renewQueued.compareAndSet(false, true)) {
       try {
         heartbeat.execute(this::renew);
       } catch (java.util.concurrent.RejectedExecutionException ignored) {
-        // closing
+        renewQueued.set(false);
       }
     }
   }
@@ -447,6 +561,7 @@ public final class NodeAgent implements AutoCloseable {
       return;
     }
     lastAttempt = clock.instant();
+    renewQueued.set(false);
     String body = AgentReports.render(reports);
     ZonedDateTime now = ZonedDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
     try {
@@ -471,6 +586,9 @@ public final class NodeAgent implements AutoCloseable {
           lease.getMetadata().setAnnotations(new HashMap<>());
         }
         lease.getMetadata().getAnnotations().put(AgentReports.ANNOTATION, body);
+        if (!closing) {
+          lease.getMetadata().getAnnotations().remove(AgentReports.RESTARTING_ANNOTATION);
+        }
         lease.getSpec().setRenewTime(now);
         lease.getSpec().setHolderIdentity(settings.node());
         lease = client.leases().inNamespace(settings.leaseNamespace()).resource(lease).update();

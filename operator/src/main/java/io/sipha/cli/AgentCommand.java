@@ -69,7 +69,7 @@ final class AgentCommand implements Callable<Integer> {
       if (http != null) {
         http.close();
       }
-      agent.close();
+      agent.shutdown();
       client.close();
     }
   }

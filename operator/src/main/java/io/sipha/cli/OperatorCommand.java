@@ -54,10 +54,11 @@ final class OperatorCommand implements Callable<Integer> {
   java.util.function.Supplier<KubernetesClient> clients = () -> new KubernetesClientBuilder().build();
 
   /** The running operator and its endpoints. */
-  record Running(io.javaoperatorsdk.operator.Operator operator, HttpEndpoints http, KubernetesClient client)
-      implements AutoCloseable {
+  record Running(io.javaoperatorsdk.operator.Operator operator, HttpEndpoints http, KubernetesClient client,
+      java.util.concurrent.atomic.AtomicBoolean stopping) implements AutoCloseable {
     @Override
     public void close() {
+      stopping.set(true);
       if (http != null) {
         http.close();
       }
@@ -95,8 +96,16 @@ final class OperatorCommand implements Callable<Integer> {
     var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     String identity = this.identity != null ? this.identity
         : System.getenv().getOrDefault("POD_NAME", InetAddress.getLocalHost().getHostName());
+    var stopping = new java.util.concurrent.atomic.AtomicBoolean();
+    Runnable lostLeadership = () -> {
+      if (!stopping.get()) {
+        // another replica leads now: acting on would make two writers; restart as a candidate
+        System.err.println("sipha operator " + identity + ": lost leadership; exiting to restart as a candidate");
+        Runtime.getRuntime().halt(1);
+      }
+    };
     var operator = new SiphaOperator(client, new HashSet<>(namespaces), leaseNamespace, allowed, leaderElection,
-        identity, new OperatorMetrics(registry), Clock.systemUTC()).start();
+        identity, new OperatorMetrics(registry), Clock.systemUTC(), lostLeadership).start();
     HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpPort, registry,
         () -> new HttpEndpoints.Check(true, "operator process running"),
         () -> {
@@ -104,6 +113,6 @@ final class OperatorCommand implements Callable<Integer> {
           boolean ok = info.isStarted() && info.allEventSourcesAreHealthy();
           return new HttpEndpoints.Check(ok, ok ? "watching" : "event sources not healthy: " + info.unhealthyEventSources());
         });
-    return new Running(operator, http, client);
+    return new Running(operator, http, client, stopping);
   }
 }

@@ -9,16 +9,42 @@ import java.time.Instant;
  * @param node the node
  * @param renewedAt the Lease's last renewTime, null when there is no Lease
  * @param report its report for the pair being decided, or null
+ * @param restartingUntil set by an agent that stops on purpose (a rolling update): until then its
+ *     node is not lost although the Lease is not renewed (bounded by {@link #MAX_RESTART_GRACE})
  */
-public record AgentFact(String node, Instant renewedAt, VipReport report) {
+public record AgentFact(String node, Instant renewedAt, VipReport report, Instant restartingUntil) {
+  /** The longest an announced agent restart keeps its node from being declared lost. */
+  public static final Duration MAX_RESTART_GRACE = Duration.ofSeconds(30);
+
+  public AgentFact(String node, Instant renewedAt, VipReport report) {
+    this(node, renewedAt, report, null);
+  }
+
+  /**
+   * An agent silent this long has missed a renewal (they renew every second). The operator's shell
+   * wakes the pairs of a late node; only then does a pair need a timer for the node-loss deadline.
+   */
+  public static final Duration LATE = Duration.ofMillis(1500);
+
+  public boolean late(Instant now) {
+    return renewedAt == null || !now.isBefore(renewedAt.plus(LATE));
+  }
 
   /** The agent renewed its Lease less than {@code nodeLoss} ago. */
   public boolean alive(Instant now, Duration nodeLoss) {
-    return renewedAt != null && now.isBefore(renewedAt.plus(nodeLoss));
+    return renewedAt != null && now.isBefore(lostAt(nodeLoss));
   }
 
   /** When the node is declared lost if the Lease is not renewed again. */
   public Instant lostAt(Duration nodeLoss) {
-    return renewedAt == null ? Instant.EPOCH : renewedAt.plus(nodeLoss);
+    if (renewedAt == null) {
+      return Instant.EPOCH;
+    }
+    Instant lost = renewedAt.plus(nodeLoss);
+    if (restartingUntil != null && restartingUntil.isAfter(lost)) {
+      Instant cap = renewedAt.plus(MAX_RESTART_GRACE);
+      lost = restartingUntil.isBefore(cap) ? restartingUntil : cap;
+    }
+    return lost;
   }
 }

@@ -115,6 +115,17 @@ public final class PairDecider {
       } else {
         progress();
       }
+      if (st.transition == null && st.primary != null && epochFloor() > st.epoch) {
+        // a pod carries a newer epoch than the status (a status write was lost after the pods were
+        // annotated): re-assert the roles above it, so that no pod's epoch ever goes back
+        long raised = epochFloor() + 1;
+        events.add(new Note(true, "EpochRaised", "a pod carries epoch " + epochFloor() + " above the status's "
+            + st.epoch + "; roles re-asserted at epoch " + raised));
+        st.epoch = raised;
+        if (st.vip.state == VipStatus.State.Bound) {
+          st.vip.state = VipStatus.State.Binding;
+        }
+      }
       summarize();
       return plan(roles());
     }
@@ -130,7 +141,8 @@ public final class PairDecider {
       order.addAll(spec.getServers());
       for (String c : new LinkedHashSet<>(order)) {
         if (candidate(c)) {
-          st.acceptedPrimary = spec.getPrimary();
+          // spec.primary counts as done only if it is the one elected; otherwise it stays a request
+          st.acceptedPrimary = c.equals(spec.getPrimary()) ? c : null;
           start("Election", null, c, "Elected",
               c + " is elected primary" + (c.equals(spec.getPrimary()) ? " as spec.primary asks" : ""));
           return;
@@ -150,13 +162,22 @@ public final class PairDecider {
       boolean unsettled = splitBrain(st.vip.node);
       String[] failure = primaryFailure(primary);
       if (failure != null) {
+        boolean moved = failure[0].equals("PrimaryRescheduled") || failure[0].equals("PrimaryPodRecreated");
         if (!spec.getFailover().isEnabled()) {
           degradedWhy = failure[1] + "; failover is disabled (spec.failover.enabled=false)";
         } else if (backup != null && candidate(backup)) {
           start("Failover", primary, backup, failure[0], failure[1]);
           return;
+        } else if (moved && candidate(primary)) {
+          // no backup to take over, but the primary itself is healthy where it now runs
+          start("Relocation", primary, primary, failure[0], failure[1]);
+          return;
         } else {
           degradedWhy = failure[1] + "; no failover: " + whyNotCandidate(backup);
+        }
+        // a manual switchover is still honoured (or refused with its reason): it is the way out
+        if (!unsettled) {
+          switchoverRequest(primary);
         }
         return;
       }
@@ -184,7 +205,9 @@ public final class PairDecider {
         return new String[] {"NodeLost", "node " + st.vip.node + " is lost: its agent has not renewed its Lease for "
             + nodeLoss.toSeconds() + " s (spec.failover.nodeLossSeconds)"};
       }
-      recheck(holder.lostAt(nodeLoss));
+      if (holder.late(now)) {
+        recheck(holder.lostAt(nodeLoss));
+      }
       if (p.node() != null && !p.node().equals(st.vip.node)) {
         return new String[] {"PrimaryRescheduled", "primary pod " + primary + " now runs on " + p.node()
             + ", not on " + st.vip.node + " where the VIP is"};
@@ -271,14 +294,14 @@ public final class PairDecider {
       t.to = to;
       t.fromNode = st.vip.node;
       t.toNode = f.pod(to).node();
-      t.epoch = st.epoch + 1;
+      t.epoch = epochFloor() + 1;
       t.step = Transition.Step.Release;
       t.reason = reason;
       t.startedAt = now.toString();
       st.epoch = t.epoch;
       st.transition = t;
       st.primary = null;
-      st.backup = from != null ? from : other(to);
+      st.backup = other(to);
       events.add(new Note(!kind.equals("Switchover") && !kind.equals("Election"), kind + "Started",
           message + ": " + (from == null ? "" : from + " demoted to backup, ") + to
               + " to be primary on " + t.toNode + " at epoch " + t.epoch));
@@ -296,6 +319,10 @@ public final class PairDecider {
             + " aborted: " + why));
         String alternative = other(t.to);
         st.transition = null;
+        if (t.kind.equals("Switchover") || t.kind.equals("Failback")) {
+          // the request is not done: it stays pending (refused with its reason until possible)
+          st.acceptedPrimary = t.from;
+        }
         if (t.step == Transition.Step.Bind) {
           st.vip.node = t.toNode;
           st.vip.state = VipStatus.State.Releasing;
@@ -407,7 +434,7 @@ public final class PairDecider {
           continue;
         }
         st.fenced.remove(e);
-        if (e.splitBrainSeen || r.removedStaleEpoch() != null) {
+        if (e.splitBrainSeen || (r.removedStaleEpoch() != null && r.removedStaleEpoch() >= e.epoch)) {
           resolved = true;
           st.vip.announce++;
           HistoryEntry h = new HistoryEntry();
@@ -444,6 +471,11 @@ public final class PairDecider {
     /** A change of spec.virtualIP while a primary holds it: the holder moves to the new address. */
     private void followVipChange(VipAddress vip) {
       if (vip.cidr().equals(st.vip.address) && vip.interfaceName().equals(st.vip.interfaceName)) {
+        VipReport r = f.agent(st.vip.node).report();
+        if (st.vip.state == VipStatus.State.Binding && st.primary != null && r != null
+            && r.is(VipReport.State.Bound) && r.epoch() == st.epoch && vip.cidr().equals(r.address())) {
+          st.vip.state = VipStatus.State.Bound;
+        }
         return;
       }
       events.add(new Note(false, "VipChanged", "virtual IP changes from " + st.vip.address + " dev "
@@ -491,7 +523,7 @@ public final class PairDecider {
       String why;
       if (t != null) {
         st.phase = switch (t.kind) {
-          case "Failover" -> Phase.FailingOver;
+          case "Failover", "Relocation" -> Phase.FailingOver;
           case "Election" -> Phase.Pending;
           default -> Phase.SwitchingOver;
         };
@@ -647,6 +679,18 @@ public final class PairDecider {
       FencedHolder e = new FencedHolder(node, pod, epoch);
       st.fenced.add(e);
       return e;
+    }
+
+    /** The highest epoch seen: the status's, or a pod's if the status is behind (a lost write, a recreated pair). */
+    private long epochFloor() {
+      long max = st.epoch;
+      for (String s : spec.getServers()) {
+        Long e = f.pod(s).epoch();
+        if (e != null && e > max) {
+          max = e;
+        }
+      }
+      return max;
     }
 
     private Instant lastTransitionEnd() {

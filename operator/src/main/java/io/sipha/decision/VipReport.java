@@ -17,6 +17,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param at when this state was reached (RFC 3339)
  * @param removedStaleEpoch set when the agent removed a VIP it held at an older epoch than the
  *     current one: it was a stale primary (the VIP was on two hosts)
+ * @param interfaceName the interface of the address, so that a restarted agent can check it
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record VipReport(
@@ -27,7 +28,8 @@ public record VipReport(
     Integer exitCode,
     String message,
     String at,
-    Long removedStaleEpoch) {
+    Long removedStaleEpoch,
+    @com.fasterxml.jackson.annotation.JsonProperty("interface") String interfaceName) {
 
   /** The VIP state an agent reports for a pair. */
   public enum State {

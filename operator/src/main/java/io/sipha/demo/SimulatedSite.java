@@ -126,7 +126,7 @@ public final class SimulatedSite implements AutoCloseable {
     stopOperator();
     operatorClient = cluster.newClient();
     operator = new SiphaOperator(operatorClient, Set.of(), LEASE_NAMESPACE, allowed, false, "sipha-operator-0",
-        metrics, clock).start();
+        metrics, clock, () -> {}).start();
   }
 
   public void stopOperator() {

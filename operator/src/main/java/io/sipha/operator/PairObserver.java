@@ -33,13 +33,16 @@ final class PairObserver {
   private final InformerEventSource<Pod, SipServerPair> pods;
   private final InformerEventSource<Lease, SipServerPair> leases;
   private final Supplier<Stream<SipServerPair>> allPairs;
+  private final NodeLiveness liveness;
 
   PairObserver(
       KubernetesClient client,
       AllowedCidrs allowed,
       InformerEventSource<Pod, SipServerPair> pods,
       InformerEventSource<Lease, SipServerPair> leases,
-      Supplier<Stream<SipServerPair>> allPairs) {
+      Supplier<Stream<SipServerPair>> allPairs,
+      NodeLiveness liveness) {
+    this.liveness = liveness;
     this.client = client;
     this.allowed = allowed;
     this.pods = pods;
@@ -58,6 +61,10 @@ final class PairObserver {
     Map<String, AgentFact> agents = new HashMap<>();
     leases.list(l -> true).forEach(l -> {
       AgentFact a = agentFact(l, pair.key());
+      Instant seen = liveness.renewedAt(a.node());
+      if (seen != null) {
+        a = new AgentFact(a.node(), seen, a.report(), a.restartingUntil());
+      }
       agents.put(a.node(), a);
     });
     return new PairFacts(ns, pair.getMetadata().getName(),
@@ -124,7 +131,8 @@ final class PairObserver {
         ? null : lease.getSpec().getRenewTime().toInstant();
     Map<String, String> ann = lease.getMetadata().getAnnotations();
     VipReport report = ann == null ? null : AgentReports.parse(ann.get(AgentReports.ANNOTATION)).get(pairKey);
-    return new AgentFact(node, renewed, report);
+    Instant restarting = ann == null ? null : instant(ann.get(AgentReports.RESTARTING_ANNOTATION));
+    return new AgentFact(node, renewed, report, restarting);
   }
 
   /** The pair that claimed the same VIP address first (older, then by name), if any. */

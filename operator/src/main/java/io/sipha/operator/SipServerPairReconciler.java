@@ -15,7 +15,9 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import io.sipha.api.HistoryEntry;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
+import io.sipha.decision.AgentFact;
 import io.sipha.decision.AgentReports;
+import io.sipha.decision.VipReport;
 import io.sipha.decision.PairDecider;
 import io.sipha.decision.PairFacts;
 import io.sipha.decision.Plan;
@@ -77,11 +79,19 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
             .withNamespaces(leaseNamespace)
             .withLabelSelector(AgentReports.LEASE_LABEL + "=" + AgentReports.LEASE_LABEL_VALUE)
             .withOnUpdateFilter(SipServerPairReconciler::reportOrHeartbeatGap)
-            .withSecondaryToPrimaryMapper(lease -> pairsConcerning(lease, cache.list().toList(), pods))
+            .withSecondaryToPrimaryMapper(new ReportChanges(node -> pairsOfNode(node, cache.list(), pods)))
             .build(),
         ctx);
-    observer = new PairObserver(client, allowed, pods, leases, () -> cache.list());
-    return List.of(pods, leases);
+    var liveness = new NodeLiveness(ctx.getClient(), leaseNamespace, clock,
+        node -> pairsOfNode(node, cache.list(), pods));
+    observer = new PairObserver(client, allowed, pods, leases, () -> cache.list(), liveness);
+    return List.of(pods, leases, liveness);
+  }
+
+  static String nodeOf(Lease lease) {
+    return lease.getSpec() != null && lease.getSpec().getHolderIdentity() != null
+        ? lease.getSpec().getHolderIdentity()
+        : lease.getMetadata().getName().substring(AgentReports.LEASE_PREFIX.length());
   }
 
   /**
@@ -96,30 +106,72 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
     }
     ZonedDateTime n = now.getSpec() == null ? null : now.getSpec().getRenewTime();
     ZonedDateTime o = before.getSpec() == null ? null : before.getSpec().getRenewTime();
-    return n == null || o == null || Duration.between(o, n).toMillis() > 1900;
+    return n == null || o == null || Duration.between(o, n).compareTo(AgentFact.LATE) >= 0;
   }
 
-  /** The pairs a node agent's Lease matters to: those it reports on and those with a pod or VIP there. */
-  private static Set<ResourceID> pairsConcerning(
-      Lease lease, List<SipServerPair> pairs, InformerEventSource<Pod, SipServerPair> pods) {
-    String node = lease.getSpec() != null && lease.getSpec().getHolderIdentity() != null
-        ? lease.getSpec().getHolderIdentity()
-        : lease.getMetadata().getName().substring(AgentReports.LEASE_PREFIX.length());
-    Map<String, String> ann = lease.getMetadata().getAnnotations();
-    Set<String> reported = ann == null ? Set.of() : AgentReports.parse(ann.get(AgentReports.ANNOTATION)).keySet();
+  /** The pairs a node matters to: those with a pod there, or whose status grants or fences it. */
+  private static Set<ResourceID> pairsOfNode(
+      String node, java.util.stream.Stream<SipServerPair> pairs, InformerEventSource<Pod, SipServerPair> pods) {
     Set<ResourceID> out = new HashSet<>();
     pods.list(p -> p.getSpec() != null && node.equals(p.getSpec().getNodeName()))
         .forEach(p -> out.add(new ResourceID(p.getMetadata().getLabels().get(SipServerPair.PAIR_LABEL),
             p.getMetadata().getNamespace())));
-    for (SipServerPair p : pairs) {
+    pairs.forEach(p -> {
       SipServerPairStatus s = p.getStatus();
-      boolean mentions = s != null && ((s.vip != null && node.equals(s.vip.node))
-          || s.fenced.stream().anyMatch(e -> node.equals(e.node)));
-      if (mentions || reported.contains(p.key())) {
+      if (s != null && ((s.vip != null && node.equals(s.vip.node))
+          || s.fenced.stream().anyMatch(e -> node.equals(e.node)))) {
         out.add(ResourceID.fromResource(p));
       }
-    }
+    });
     return out;
+  }
+
+  /**
+   * Maps an agent's Lease to the pairs whose report in it changed since the last one seen, or to
+   * all the node's pairs when the node is new or comes back after a gap. An agent that reports on
+   * hundreds of pairs then wakes only the ones it has news about. JOSDK may map one version of a
+   * Lease more than once (to index it, then to propagate it): the answer is kept per version.
+   */
+  static final class ReportChanges implements io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper<Lease> {
+    private record Seen(String version, Map<String, VipReport> reports, ZonedDateTime renewed, Set<ResourceID> answer) {}
+
+    private final java.util.function.Function<String, Set<ResourceID>> pairsOfNode;
+    private final Map<String, Seen> seen = new java.util.concurrent.ConcurrentHashMap<>();
+
+    ReportChanges(java.util.function.Function<String, Set<ResourceID>> pairsOfNode) {
+      this.pairsOfNode = pairsOfNode;
+    }
+
+    @Override
+    public Set<ResourceID> toPrimaryResourceIDs(Lease lease) {
+      String node = nodeOf(lease);
+      Map<String, String> ann = lease.getMetadata().getAnnotations();
+      Map<String, VipReport> now = ann == null ? Map.of() : AgentReports.parse(ann.get(AgentReports.ANNOTATION));
+      ZonedDateTime renewed = lease.getSpec() == null ? null : lease.getSpec().getRenewTime();
+      String version = lease.getMetadata().getResourceVersion();
+      Seen before = seen.get(node);
+      if (before != null && version != null && version.equals(before.version())) {
+        return before.answer();
+      }
+      Set<ResourceID> out = new HashSet<>();
+      boolean back = before == null || before.renewed() == null || renewed == null
+          || Duration.between(before.renewed(), renewed).compareTo(AgentFact.LATE) >= 0;
+      if (back) {
+        out.addAll(pairsOfNode.apply(node));
+      }
+      Set<String> keys = new HashSet<>(now.keySet());
+      if (before != null) {
+        keys.addAll(before.reports().keySet());
+      }
+      for (String k : keys) {
+        if (before == null || !Objects.equals(before.reports().get(k), now.get(k))) {
+          int slash = k.indexOf('/');
+          out.add(new ResourceID(k.substring(slash + 1), k.substring(0, slash)));
+        }
+      }
+      seen.put(node, new Seen(version, now, renewed, out));
+      return out;
+    }
   }
 
   @Override

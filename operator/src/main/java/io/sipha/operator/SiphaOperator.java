@@ -1,6 +1,7 @@
 package io.sipha.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import io.sipha.vip.AllowedCidrs;
@@ -15,6 +16,9 @@ import java.util.Set;
  * @param watchNamespaces namespaces of the pairs to manage; empty means all
  * @param leaseNamespace where node agents keep their Leases (the operator's own namespace)
  * @param leaderElection elect a leader through a Lease in leaseNamespace
+ * @param onLostLeadership run when this replica stops being the leader while it runs: it must not
+ *     go on acting (another replica does now); the command exits the process so that it restarts
+ *     as a candidate
  */
 public record SiphaOperator(
     KubernetesClient client,
@@ -24,7 +28,8 @@ public record SiphaOperator(
     boolean leaderElection,
     String identity,
     OperatorMetrics metrics,
-    Clock clock) {
+    Clock clock,
+    Runnable onLostLeadership) {
 
   /**
    * How long a leader's Lease lasts without renewal: a standby replica takes over at most this long
@@ -48,6 +53,7 @@ public record SiphaOperator(
                 .withRenewDeadline(LEASE_DURATION.multipliedBy(2).dividedBy(3))
                 .withRetryPeriod(LEASE_DURATION.dividedBy(5))
                 .withExitOnStopLeading(false)
+                .withLeaderCallbacks(new LeaderCallbacks(() -> {}, onLostLeadership, leader -> {}))
                 .build());
       }
     });

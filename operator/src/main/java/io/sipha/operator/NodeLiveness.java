@@ -1,0 +1,124 @@
+package io.sipha.operator;
+
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import io.sipha.api.SipServerPair;
+import io.sipha.decision.AgentFact;
+import io.sipha.decision.AgentReports;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * Follows the agents' heartbeats on the operator's own clock and wakes the pairs of a node whose
+ * agent has missed a renewal ({@link AgentFact#LATE}). Plain renewals reach no reconciler (they
+ * would wake every pair every second); a pair needs to look at its node-loss deadline only once
+ * its node is late, and this is what tells it.
+ *
+ * <p>Ages are measured from when the operator saw a renewal, not from the renewTime the agent
+ * wrote, so a node's clock being off does not make it look lost (or alive). When the operator
+ * itself heard nothing for a while (its watch or the API was down), every node gets a fresh
+ * start at the first renewal it hears again: an outage of the API is not the loss of every node.
+ */
+final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
+  private static final long TICK_MILLIS = 100;
+  private final KubernetesClient client;
+  private final String namespace;
+  private final Clock clock;
+  private final Function<String, Set<ResourceID>> pairsOfNode;
+  private final Map<String, Instant> renewals = new ConcurrentHashMap<>();
+  private final Map<String, Instant> observed = new ConcurrentHashMap<>();
+  private volatile Instant lastHeard;
+  private final Set<String> late = ConcurrentHashMap.newKeySet();
+  private ScheduledExecutorService timer;
+  private SharedIndexInformer<Lease> informer;
+
+  NodeLiveness(KubernetesClient client, String namespace, Clock clock, Function<String, Set<ResourceID>> pairsOfNode) {
+    super("node-liveness");
+    this.client = client;
+    this.namespace = namespace;
+    this.clock = clock;
+    this.pairsOfNode = pairsOfNode;
+  }
+
+  @Override
+  public synchronized void start() {
+    super.start();
+    informer = client.leases().inNamespace(namespace)
+        .withLabel(AgentReports.LEASE_LABEL, AgentReports.LEASE_LABEL_VALUE)
+        .inform(new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(Lease l) {
+            seen(l);
+          }
+
+          @Override
+          public void onUpdate(Lease old, Lease l) {
+            seen(l);
+          }
+
+          @Override
+          public void onDelete(Lease l, boolean unknown) {}
+        }, 0);
+    timer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "node-liveness");
+      t.setDaemon(true);
+      return t;
+    });
+    timer.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public synchronized void stop() {
+    if (timer != null) {
+      timer.shutdownNow();
+    }
+    if (informer != null) {
+      informer.close();
+    }
+    super.stop();
+  }
+
+  private void seen(Lease l) {
+    if (l.getSpec() == null || l.getSpec().getRenewTime() == null) {
+      return;
+    }
+    Instant now = clock.instant();
+    Instant heard = lastHeard;
+    if (heard != null && Duration.between(heard, now).compareTo(AgentFact.LATE) > 0) {
+      observed.replaceAll((n, t) -> now); // we were deaf, not they: everyone starts afresh
+    }
+    lastHeard = now;
+    String node = SipServerPairReconciler.nodeOf(l);
+    Instant renewTime = l.getSpec().getRenewTime().toInstant();
+    if (!renewTime.equals(renewals.put(node, renewTime))) {
+      observed.put(node, now);
+    }
+    late.remove(node);
+  }
+
+  /** When the operator last saw this node's agent renew, on its own clock; null if never. */
+  Instant renewedAt(String node) {
+    return observed.get(node);
+  }
+
+  private void tick() {
+    Instant now = clock.instant();
+    observed.forEach((node, renewed) -> {
+      if (new AgentFact(node, renewed, null).late(now) && late.add(node)) {
+        pairsOfNode.apply(node).forEach(this::propagateEvent);
+      }
+    });
+  }
+}
