@@ -27,3 +27,10 @@ IMAGE ?= sipha:0.1.0
 # needs a Docker engine (not available on the development machines: see docs/kubernetes.md)
 image:
 	docker build -t $(IMAGE) .
+
+.PHONY: bench
+# the control path on the embedded API: switchovers, failovers, 1,000 pairs; writes operator/target/bench/results.json
+bench:
+	$(MVN) -q -DskipTests test-compile
+	$(MVN) -q -pl operator dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test.classpath
+	cd operator && java -Xmx2g -cp target/test-classes:target/classes:$$(cat target/test.classpath) io.sipha.bench.Bench $(BENCH_ARGS)

@@ -1,0 +1,253 @@
+package io.sipha.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.sipha.api.Phase;
+import io.sipha.api.SipServerPair;
+import io.sipha.api.SipServerPairStatus;
+import io.sipha.api.VipStatus;
+import io.sipha.decision.AgentReports;
+import io.sipha.demo.SimulatedSite;
+import io.sipha.demo.SimulatedSite.AgentTiming;
+import io.sipha.operator.OperatorMetrics;
+import io.sipha.vip.AllowedCidrs;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * {@code make bench}: the control path measured on the embedded API with recording scripts.
+ * Prints a table and writes {@code operator/target/bench/results.json} (milliseconds, MiB).
+ * Run with {@code quick} as argument for a short smoke run.
+ */
+public final class Bench {
+  static final String NS = "voice";
+  static final String VIP = "192.0.2.10/24";
+  private final Map<String, Object> results = new LinkedHashMap<>();
+  private final boolean quick;
+
+  Bench(boolean quick) {
+    this.quick = quick;
+  }
+
+  public static void main(String[] args) throws Exception {
+    boolean quick = args.length > 0 && args[0].equals("quick");
+    Bench b = new Bench(quick);
+    b.results.put("machine", Map.of("cores", Runtime.getRuntime().availableProcessors(),
+        "java", System.getProperty("java.version"), "when", Instant.now().toString()));
+    b.pairWorkflows();
+    new ScaleBench(quick ? 100 : 1000, b.results).run();
+    b.write();
+    System.exit(0);
+  }
+
+  // ------------------------------------------------------------------ one pair
+
+  void pairWorkflows() throws Exception {
+    Path dir = Files.createTempDirectory("sipha-bench-");
+    try (SimulatedSite site = new SimulatedSite(dir, List.of("node-a", "node-b"),
+        new AgentTiming(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(5)),
+        AllowedCidrs.any(), OperatorMetrics.none())) {
+      site.cluster().createNamespace(NS);
+      site.startAgents();
+      site.startOperator();
+      site.cluster().createServerPod(NS, "sip-0", "pair-1", "node-a", true);
+      site.cluster().createServerPod(NS, "sip-1", "pair-1", "node-b", true);
+      SipServerPair pair = SimulatedSite.pair(NS, "pair-1", "sip-0", "sip-0", "sip-1");
+      pair.getSpec().getFailover().setUnreadyGraceSeconds(2);
+      pair.getSpec().getFailover().setNodeLossSeconds(3);
+      site.client().resources(SipServerPair.class).inNamespace(NS).resource(pair).create();
+      PairWatch watch = new PairWatch(site);
+      watch.await(s -> s.phase == Phase.Active, Duration.ofSeconds(20));
+
+      switchovers(site, watch, quick ? 20 : 200);
+      notReadyFailovers(site, watch, quick ? 3 : 10);
+      nodeLossFailovers(site, watch, quick ? 2 : 5);
+      watch.close();
+    }
+  }
+
+  private void switchovers(SimulatedSite site, PairWatch watch, int n) throws Exception {
+    List<Long> bound = new ArrayList<>();
+    List<Long> active = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      String from = watch.status().primary;
+      String to = from.equals("sip-0") ? "sip-1" : "sip-0";
+      String toNode = to.equals("sip-0") ? "node-a" : "node-b";
+      long t0 = System.nanoTime();
+      site.client().resources(SipServerPair.class).inNamespace(NS).withName("pair-1")
+          .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"primary\":\"" + to + "\"}}");
+      bound.add(waitHost(site, toNode, t0));
+      active.add(watch.await(s -> s.phase == Phase.Active && to.equals(s.primary), Duration.ofSeconds(20))
+          - TimeUnit.NANOSECONDS.toMillis(t0));
+    }
+    results.put("switchover", Map.of("count", n, "requestToVipBoundMs", stats(bound), "requestToActiveMs", stats(active)));
+    System.out.printf("switchover x%d: request -> VIP bound on new host p50 %d p90 %d p99 %d ms; -> status Active p50 %d p90 %d p99 %d ms%n",
+        n, pct(bound, 50), pct(bound, 90), pct(bound, 99), pct(active, 50), pct(active, 90), pct(active, 99));
+  }
+
+  private void notReadyFailovers(SimulatedSite site, PairWatch watch, int n) throws Exception {
+    List<Long> beyond = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      String from = watch.status().primary;
+      String to = from.equals("sip-0") ? "sip-1" : "sip-0";
+      String toNode = to.equals("sip-0") ? "node-a" : "node-b";
+      long t0 = System.nanoTime();
+      site.cluster().setReady(NS, from, false);
+      beyond.add(waitHost(site, toNode, t0) - 2000);
+      watch.await(s -> to.equals(s.primary) && s.transition == null, Duration.ofSeconds(20));
+      site.cluster().setReady(NS, from, true);
+      // acknowledge the failover (failback is Manual) so that the next round starts from Active
+      site.client().resources(SipServerPair.class).inNamespace(NS).withName("pair-1")
+          .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"primary\":\"" + to + "\"}}");
+      watch.await(s -> s.phase == Phase.Active, Duration.ofSeconds(20));
+    }
+    results.put("failoverNotReady", Map.of("count", n, "unreadyGraceSeconds", 2, "beyondGraceToVipBoundMs", stats(beyond)));
+    System.out.printf("failover after NotReady x%d: VIP bound on the backup's host p50 %d ms (max %d ms) beyond unreadyGraceSeconds (2 s)%n",
+        n, pct(beyond, 50), Collections.max(beyond));
+  }
+
+  private void nodeLossFailovers(SimulatedSite site, PairWatch watch, int n) throws Exception {
+    List<Long> fromStop = new ArrayList<>();
+    List<Long> beyondDeadline = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      SipServerPairStatus s0 = watch.status();
+      String lostNode = s0.vip.node;
+      String to = s0.backup;
+      String toNode = lostNode.equals("node-a") ? "node-b" : "node-a";
+      Lease lease = site.client().leases().inNamespace(SimulatedSite.LEASE_NAMESPACE)
+          .withName(AgentReports.leaseName(lostNode)).get();
+      long t0 = System.nanoTime();
+      Instant stopAt = Instant.now();
+      site.stopAgent(lostNode);
+      long boundMs = waitHost(site, toNode, t0);
+      Lease last = site.client().leases().inNamespace(SimulatedSite.LEASE_NAMESPACE)
+          .withName(AgentReports.leaseName(lostNode)).get();
+      Instant lastRenew = last.getSpec().getRenewTime().toInstant();
+      long deadlineMs = Duration.between(stopAt, lastRenew.plusSeconds(3)).toMillis();
+      fromStop.add(boundMs);
+      beyondDeadline.add(boundMs - deadlineMs);
+      watch.await(s -> to.equals(s.primary) && s.transition == null, Duration.ofSeconds(20));
+      site.startAgent(lostNode);
+      site.client().resources(SipServerPair.class).inNamespace(NS).withName("pair-1")
+          .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"primary\":\"" + to + "\"}}");
+      watch.await(s -> s.phase == Phase.Active && s.fenced.isEmpty(), Duration.ofSeconds(20));
+      if (lease == null) {
+        throw new IllegalStateException("no lease for " + lostNode);
+      }
+    }
+    results.put("failoverNodeLoss", Map.of("count", n, "nodeLossSeconds", 3, "agentStopToVipBoundMs", stats(fromStop),
+        "beyondLeaseDeadlineToVipBoundMs", stats(beyondDeadline)));
+    System.out.printf("failover after node loss x%d: agent stopped -> VIP bound elsewhere p50 %d ms (max %d); beyond last renewal + nodeLossSeconds p50 %d ms (max %d)%n",
+        n, pct(fromStop, 50), Collections.max(fromStop), pct(beyondDeadline, 50), Collections.max(beyondDeadline));
+  }
+
+  /** Milliseconds from t0 until the VIP is on the host (polled every millisecond). */
+  static long waitHost(SimulatedSite site, String node, long t0) throws InterruptedException {
+    long deadline = t0 + TimeUnit.SECONDS.toNanos(30);
+    while (!site.host(node).holds(VIP)) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("VIP never bound on " + node);
+      }
+      Thread.sleep(1);
+    }
+    return ms(t0);
+  }
+
+  static long ms(long t0) {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+  }
+
+  static long pct(List<Long> values, int p) {
+    List<Long> s = new ArrayList<>(values);
+    Collections.sort(s);
+    int idx = (int) Math.ceil(p / 100.0 * s.size()) - 1;
+    return s.get(Math.max(0, Math.min(s.size() - 1, idx)));
+  }
+
+  static Map<String, Long> stats(List<Long> v) {
+    Map<String, Long> m = new LinkedHashMap<>();
+    m.put("p50", pct(v, 50));
+    m.put("p90", pct(v, 90));
+    m.put("p99", pct(v, 99));
+    m.put("max", Collections.max(v));
+    m.put("min", Collections.min(v));
+    return m;
+  }
+
+  void write() throws IOException {
+    Path out = Path.of("target", "bench", "results.json");
+    Files.createDirectories(out.getParent());
+    Files.writeString(out, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(results),
+        StandardCharsets.UTF_8);
+    System.out.println("wrote " + out.toAbsolutePath());
+  }
+
+  /** The pair's status as the informer last saw it, and when each predicate first held. */
+  static final class PairWatch implements AutoCloseable {
+    private final SharedIndexInformer<SipServerPair> informer;
+    private final Map<Predicate<SipServerPairStatus>, Long> seen = new ConcurrentHashMap<>();
+    private volatile SipServerPairStatus status;
+
+    PairWatch(SimulatedSite site) {
+      informer = site.client().resources(SipServerPair.class).inNamespace(NS).inform(new ResourceEventHandler<>() {
+        @Override
+        public void onAdd(SipServerPair p) {
+          status = p.getStatus();
+        }
+
+        @Override
+        public void onUpdate(SipServerPair a, SipServerPair p) {
+          status = p.getStatus();
+        }
+
+        @Override
+        public void onDelete(SipServerPair p, boolean unknown) {}
+      }, 0);
+    }
+
+    SipServerPairStatus status() {
+      return status;
+    }
+
+    /** Waits until the status matches; returns the System.nanoTime() in ms at which it was seen. */
+    long await(Predicate<SipServerPairStatus> p, Duration limit) throws InterruptedException {
+      long deadline = System.nanoTime() + limit.toNanos();
+      while (true) {
+        SipServerPairStatus s = status;
+        if (s != null && p.test(s)) {
+          return TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("status never matched; last: phase " + (s == null ? null : s.phase));
+        }
+        Thread.sleep(1);
+      }
+    }
+
+    @Override
+    public void close() {
+      informer.close();
+    }
+  }
+
+  static boolean bound(SipServerPairStatus s) {
+    return s != null && s.transition == null && s.vip != null && s.vip.state == VipStatus.State.Bound;
+  }
+}
