@@ -22,7 +22,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
@@ -50,6 +53,8 @@ public final class NodeAgent implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NodeAgent.class);
   /** Scripts of different pairs run side by side (a node may hold hundreds of VIPs); one pair's run in order. */
   static final int SCRIPT_WORKERS = 8;
+  /** At most this many vip-status drift checks per resync period (round robin over the pairs). */
+  static final int RESYNC_BATCH = 64;
 
   /**
    * @param watchNamespace the pairs' namespace, or null for all
@@ -78,13 +83,14 @@ public final class NodeAgent implements AutoCloseable {
   private final Map<String, Long> announced = new ConcurrentHashMap<>();
   private final Map<String, Backoff> backoff = new ConcurrentHashMap<>();
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+  private final Map<String, Instant> lastChecked = new ConcurrentHashMap<>();
   private final java.util.concurrent.ExecutorService scriptPool;
   private final AtomicBoolean renewQueued = new AtomicBoolean();
   private Instant nextResync = Instant.EPOCH;
   private SharedIndexInformer<SipServerPair> pairs;
   private SharedIndexInformer<Pod> pods;
   private Lease lease;
-  private volatile String publishedReports;
+  private volatile boolean dirty = true;
   private volatile Instant lastRenewal;
   private volatile Instant lastAttempt;
   private volatile boolean closed;
@@ -293,13 +299,28 @@ public final class NodeAgent implements AutoCloseable {
       boolean resync = !clock.instant().isBefore(nextResync);
       Set<String> seen = new HashSet<>();
       Set<String> podsHere = pairsWithPodsHere();
+      List<String> relevant = new ArrayList<>();
       for (SipServerPair pair : pairs.getStore().list()) {
         seen.add(pair.key());
         if (!held.containsKey(pair.key()) && !concernsThisNode(pair, podsHere)) {
           reports.remove(pair.key());
           continue;
         }
-        dispatch(pair.key(), resync);
+        relevant.add(pair.key());
+      }
+      // drift checks (one vip-status each) for a bounded batch per pass, least recently checked first
+      Set<String> check = new HashSet<>();
+      if (resync) {
+        relevant.stream()
+            .sorted(Comparator.comparing((String k) -> lastChecked.getOrDefault(k, Instant.EPOCH)))
+            .limit(RESYNC_BATCH)
+            .forEach(check::add);
+      }
+      for (String key : relevant) {
+        SipServerPair pair = pairs.getStore().getByKey(key);
+        if (check.contains(key) || (pair != null && !quiet(pair))) {
+          dispatch(key, check.contains(key));
+        }
       }
       for (String key : new HashSet<>(held.keySet())) {
         if (!seen.contains(key) && inFlight.add(key)) {
@@ -321,6 +342,32 @@ public final class NodeAgent implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.error("converge failed on {}", settings.node(), e);
     }
+  }
+
+  /** Nothing to do for this pair: what it holds and reports already matches what it must hold. */
+  private boolean quiet(SipServerPair pair) {
+    String key = pair.key();
+    SipServerPairStatus st = pair.getStatus();
+    long epoch = st == null ? 0 : st.epoch;
+    VipReport r = reports.get(key);
+    HostVip h = held.get(key);
+    Optional<VipBindingRule.Binding> want = wanted(pair);
+    if (want.isPresent()) {
+      VipBindingRule.Binding b = want.get();
+      return h != null && h.vip().equals(b.vip()) && h.epoch() == b.epoch()
+          && announced.getOrDefault(key, -1L) >= st.vip.announce
+          && r != null && r.is(VipReport.State.Bound) && r.epoch() == b.epoch();
+    }
+    return h == null && r != null && r.is(VipReport.State.Unbound) && r.epoch() == epoch;
+  }
+
+  private Optional<VipBindingRule.Binding> wanted(SipServerPair pair) {
+    SipServerPairStatus st = pair.getStatus();
+    Pod primaryPod = st == null || st.primary == null ? null
+        : pods.getStore().getByKey(pair.getMetadata().getNamespace() + "/" + st.primary);
+    return VipBindingRule.binding(st, settings.node(),
+        primaryPod == null || primaryPod.getSpec() == null ? null : primaryPod.getSpec().getNodeName(),
+        primaryPod == null ? null : primaryPod.getMetadata().getAnnotations());
   }
 
   /** Hands a pair to the script pool unless a task of it is still running (the next pass gets it). */
@@ -376,13 +423,10 @@ public final class NodeAgent implements AutoCloseable {
     String key = pair.key();
     SipServerPairStatus st = pair.getStatus();
     long epoch = st == null ? 0 : st.epoch;
-    Pod primaryPod = st == null || st.primary == null ? null
-        : pods.getStore().getByKey(pair.getMetadata().getNamespace() + "/" + st.primary);
-    Optional<VipBindingRule.Binding> want = VipBindingRule.binding(st, settings.node(),
-        primaryPod == null || primaryPod.getSpec() == null ? null : primaryPod.getSpec().getNodeName(),
-        primaryPod == null ? null : primaryPod.getMetadata().getAnnotations());
+    Optional<VipBindingRule.Binding> want = wanted(pair);
     HostVip h = held.get(key);
     if (resync) {
+      lastChecked.put(key, clock.instant());
       h = resync(key, st, want, h);
     }
     if (want.isPresent()) {
@@ -433,19 +477,13 @@ public final class NodeAgent implements AutoCloseable {
           report(key, new VipReport(VipReport.State.Unbound, epoch, r.address(), r.script(), r.exitCode(),
               "not held on this host", now(), r.removedStaleEpoch(), r.interfaceName()));
         }
-      } else if (vip.isPresent()) {
-        // never confirmed here, or the last script failed: make sure before saying Unbound
-        if (r != null && r.is(VipReport.State.Failed)) {
-          run(key, VipScript.DISABLE, vip.get(), epoch, null);
-        } else {
-          ScriptResult probe = runScript(VipScript.STATUS, vip.get());
-          if (probe.exitCode() == 1 && !probe.timedOut()) {
-            report(key, new VipReport(VipReport.State.Unbound, epoch, vip.get().cidr(), probe.script().fileName(), 1,
-                "not on the host", now(), null, vip.get().interfaceName()));
-          } else if (probe.exitCode() == 0 && !probe.timedOut()) {
-            held.put(key, new HostVip(vip.get(), 0)); // the next pass removes it
-          }
-        }
+      } else if (r != null && vip.isPresent()) {
+        // the last script failed (or it was seen bound): the host's state is not known, make sure
+        run(key, VipScript.DISABLE, vip.get(), epoch, null);
+      } else if (r == null) {
+        // never bound by this agent, nor by the one before it (its reports were read at start)
+        report(key, new VipReport(VipReport.State.Unbound, epoch, vip.map(VipAddress::cidr).orElse(null), null, null,
+            null, now(), null, vip.map(VipAddress::interfaceName).orElse(null)));
       }
     }
   }
@@ -492,8 +530,8 @@ public final class NodeAgent implements AutoCloseable {
       backoff.remove(backoffKey);
       LOG.info("pair {} epoch {}: {} {} ok in {} ms", key, epoch, script.fileName(), vip, r.durationMillis());
       VipReport.State state = script == VipScript.ENABLE ? VipReport.State.Bound : VipReport.State.Unbound;
-      report(key, new VipReport(state, epoch, vip.cidr(), script.fileName(), 0,
-          r.outputTail().isBlank() ? "ok" : r.outputTail().strip(), now(), staleEpoch, vip.interfaceName()));
+      // success is said in few bytes: a node's reports on hundreds of pairs share one Lease annotation
+      report(key, new VipReport(state, epoch, vip.cidr(), null, null, null, now(), staleEpoch, vip.interfaceName()));
       return true;
     }
     int attempts = b == null ? 1 : b.attempts + 1;
@@ -525,7 +563,7 @@ public final class NodeAgent implements AutoCloseable {
   }
 
   private VipReport bound(VipBindingRule.Binding b, String message) {
-    return new VipReport(VipReport.State.Bound, b.epoch(), b.vip().cidr(), VipScript.ENABLE.fileName(), 0, message,
+    return new VipReport(VipReport.State.Bound, b.epoch(), b.vip().cidr(), null, null, null,
         now(), null, b.vip().interfaceName());
   }
 
@@ -536,6 +574,7 @@ public final class NodeAgent implements AutoCloseable {
 
   private void report(String key, VipReport r) {
     reports.put(key, r);
+    dirty = true;
   }
 
   private String now() {
@@ -544,8 +583,7 @@ public final class NodeAgent implements AutoCloseable {
 
   /** Writes the Lease at once when the reports changed, instead of at the next heartbeat. */
   private void publish() {
-    String current = AgentReports.render(reports);
-    if (!current.equals(publishedReports) && !closed && renewQueued.compareAndSet(false, true)) {
+    if (dirty && !closed && renewQueued.compareAndSet(false, true)) {
       try {
         heartbeat.execute(this::renew);
       } catch (java.util.concurrent.RejectedExecutionException ignored) {
@@ -562,6 +600,7 @@ public final class NodeAgent implements AutoCloseable {
     }
     lastAttempt = clock.instant();
     renewQueued.set(false);
+    dirty = false;
     String body = AgentReports.render(reports);
     ZonedDateTime now = ZonedDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
     try {
@@ -593,10 +632,10 @@ public final class NodeAgent implements AutoCloseable {
         lease.getSpec().setHolderIdentity(settings.node());
         lease = client.leases().inNamespace(settings.leaseNamespace()).resource(lease).update();
       }
-      publishedReports = body;
       lastRenewal = now.toInstant();
       metrics.heartbeat(true);
     } catch (KubernetesClientException e) {
+      dirty = true;
       metrics.heartbeat(false);
       LOG.warn("could not renew Lease {} ({}): {}", AgentReports.leaseName(settings.node()), e.getCode(), e.getMessage());
       lease = null;

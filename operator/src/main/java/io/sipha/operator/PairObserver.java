@@ -34,6 +34,8 @@ final class PairObserver {
   private final InformerEventSource<Lease, SipServerPair> leases;
   private final Supplier<Stream<SipServerPair>> allPairs;
   private final NodeLiveness liveness;
+  private final Map<String, Parsed> parsed = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, Claim> claims = new java.util.concurrent.ConcurrentHashMap<>();
 
   PairObserver(
       KubernetesClient client,
@@ -60,7 +62,7 @@ final class PairObserver {
     }
     Map<String, AgentFact> agents = new HashMap<>();
     leases.list(l -> true).forEach(l -> {
-      AgentFact a = agentFact(l, pair.key());
+      AgentFact a = agentFact(l, reportsOf(l).get(pair.key()));
       Instant seen = liveness.renewedAt(a.node());
       if (seen != null) {
         a = new AgentFact(a.node(), seen, a.report(), a.restartingUntil());
@@ -123,14 +125,30 @@ final class PairObserver {
         pair.getMetadata().getName().equals(labels.get(SipServerPair.PAIR_LABEL)));
   }
 
-  static AgentFact agentFact(Lease lease, String pairKey) {
+  /** An agent's reports, parsed once per version of its Lease (they may hold hundreds of pairs). */
+  private Map<String, VipReport> reportsOf(Lease lease) {
+    String node = lease.getMetadata().getName();
+    String version = lease.getMetadata().getResourceVersion();
+    Parsed p = parsed.get(node);
+    if (p == null || version == null || !version.equals(p.version())) {
+      Map<String, String> ann = lease.getMetadata().getAnnotations();
+      p = new Parsed(version, ann == null ? Map.of() : AgentReports.parse(ann.get(AgentReports.ANNOTATION)));
+      parsed.put(node, p);
+    }
+    return p.reports();
+  }
+
+  private record Parsed(String version, Map<String, VipReport> reports) {}
+
+  private record Claim(Long generation, String host) {}
+
+  static AgentFact agentFact(Lease lease, VipReport report) {
     String node = lease.getSpec() != null && lease.getSpec().getHolderIdentity() != null
         ? lease.getSpec().getHolderIdentity()
         : lease.getMetadata().getName().substring(AgentReports.LEASE_PREFIX.length());
     Instant renewed = lease.getSpec() == null || lease.getSpec().getRenewTime() == null
         ? null : lease.getSpec().getRenewTime().toInstant();
     Map<String, String> ann = lease.getMetadata().getAnnotations();
-    VipReport report = ann == null ? null : AgentReports.parse(ann.get(AgentReports.ANNOTATION)).get(pairKey);
     Instant restarting = ann == null ? null : instant(ann.get(AgentReports.RESTARTING_ANNOTATION));
     return new AgentFact(node, renewed, report, restarting);
   }
@@ -151,13 +169,21 @@ final class PairObserver {
         .orElse(null);
   }
 
-  private static String vipHost(SipServerPair p) {
-    if (p.getSpec() == null || p.getSpec().getVirtualIP() == null) {
-      return null;
+  /** The canonical VIP host a pair claims, worked out once per generation of its spec. */
+  private String vipHost(SipServerPair p) {
+    Long generation = p.getMetadata().getGeneration();
+    Claim c = claims.get(p.key());
+    if (c == null || generation == null || !generation.equals(c.generation())) {
+      String host = null;
+      if (p.getSpec() != null && p.getSpec().getVirtualIP() != null) {
+        var v = p.getSpec().getVirtualIP();
+        host = VipAddress.parse(v.getAddress(), v.getPrefixLength(), v.getInterfaceName())
+            .value().map(VipAddress::host).orElse(null);
+      }
+      c = new Claim(generation, host);
+      claims.put(p.key(), c);
     }
-    var v = p.getSpec().getVirtualIP();
-    return VipAddress.parse(v.getAddress(), v.getPrefixLength(), v.getInterfaceName())
-        .value().map(VipAddress::host).orElse(null);
+    return c.host();
   }
 
   private static Instant instant(String text) {

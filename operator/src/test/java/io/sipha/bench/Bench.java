@@ -48,11 +48,23 @@ public final class Bench {
 
   public static void main(String[] args) throws Exception {
     boolean quick = args.length > 0 && args[0].equals("quick");
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+        .setLevel(ch.qos.logback.classic.Level.WARN);
     Bench b = new Bench(quick);
     b.results.put("machine", Map.of("cores", Runtime.getRuntime().availableProcessors(),
         "java", System.getProperty("java.version"), "when", Instant.now().toString()));
-    b.pairWorkflows();
-    new ScaleBench(quick ? 100 : 1000, b.results).run();
+    int pairs = quick ? 100 : 1000;
+    boolean scaleOnly = false;
+    for (String a : args) {
+      if (a.startsWith("pairs=")) {
+        pairs = Integer.parseInt(a.substring(6));
+      }
+      scaleOnly |= a.equals("scale-only");
+    }
+    if (!scaleOnly) {
+      b.pairWorkflows();
+    }
+    new ScaleBench(pairs, b.results).run();
     b.write();
     System.exit(0);
   }
