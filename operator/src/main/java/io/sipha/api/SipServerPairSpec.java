@@ -1,8 +1,11 @@
 package io.sipha.api;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -12,11 +15,11 @@ import java.util.List;
 /** What the user asks for: the two servers, the desired primary and the virtual IP. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(
-    value = "size(self.servers) != 2 || self.servers[0] != self.servers[1]",
+    value = "!has(self.servers) || size(self.servers) != 2 || self.servers[0] != self.servers[1]",
     message = "spec.servers must name two different pods",
     fieldPath = ".servers")
 @ValidationRule(
-    value = "!has(self.primary) || self.primary in self.servers",
+    value = "!has(self.primary) || (has(self.servers) && self.primary in self.servers)",
     message = "spec.primary must be one of spec.servers",
     fieldPath = ".primary")
 public class SipServerPairSpec {
@@ -41,11 +44,14 @@ public class SipServerPairSpec {
   private FailoverPolicy failover = new FailoverPolicy();
 
   @Default("Manual")
+  @Pattern("^(Manual|Automatic)$")
+  @JsonProperty("failback")
   @JsonPropertyDescription(
-      "After an automatic failover: Manual keeps the new primary until spec.primary is changed;"
-          + " Automatic switches back to spec.primary once it has been Ready for"
-          + " failover.failbackDelaySeconds.")
-  private FailbackMode failback = FailbackMode.Manual;
+      "Manual or Automatic. After an automatic failover: Manual keeps the new primary until"
+          + " spec.primary is changed; Automatic switches back to spec.primary once it has been Ready"
+          + " for failover.failbackDelaySeconds.")
+  // kept as written, so that a wrong value reaches the operator's validation instead of vanishing
+  private String failback = FailbackMode.Manual.name();
 
   @Default("false")
   @JsonPropertyDescription(
@@ -84,12 +90,15 @@ public class SipServerPairSpec {
     this.failover = failover;
   }
 
+  /** The failback mode, or null when spec.failback holds neither Manual nor Automatic. */
+  @JsonIgnore
   public FailbackMode getFailback() {
-    return failback;
+    return FailbackMode.of(failback);
   }
 
+  @JsonIgnore
   public void setFailback(FailbackMode failback) {
-    this.failback = failback;
+    this.failback = failback == null ? null : failback.name();
   }
 
   public boolean isPaused() {

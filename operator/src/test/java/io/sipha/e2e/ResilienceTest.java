@@ -94,6 +94,22 @@ class ResilienceTest extends SiteTest {
   }
 
   @Test
+  void aForgedFutureEpochOnTheBackupBindsNothingAndIsOutgrown() {
+    activePair();
+    site.client().pods().inNamespace(NS).withName("sip-1").patch(PatchContext.of(PatchType.JSON_MERGE),
+        "{\"metadata\":{\"annotations\":{\"sipha.io/role\":\"primary\",\"sipha.io/epoch\":\"999\"}}}");
+
+    // the status never named sip-1: node-b binds nothing; the roles are re-asserted above the forgery
+    SipServerPairStatus s = awaitStatus("roles re-asserted above 999", x -> x.epoch > 999 && x.phase == Phase.Active);
+    assertThat(s.primary).isEqualTo("sip-0");
+    assertThat(role("sip-1")).isEqualTo("backup@" + s.epoch);
+    assertThat(role("sip-0")).isEqualTo("primary@" + s.epoch);
+    assertThat(site.host("node-b").calls()).isEmpty();
+    assertThat(site.host("node-a").vips()).containsExactly(VIP);
+    assertThat(events()).anyMatch(e -> e.startsWith("Warning EpochRaised"));
+  }
+
+  @Test
   void aFailingScriptIsReportedWithNodeScriptAndExitCodeAndRetried() {
     activePair();
     site.host("node-b").failScript("enable", 3);

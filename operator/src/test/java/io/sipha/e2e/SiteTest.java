@@ -30,13 +30,13 @@ import org.junit.jupiter.api.io.TempDir;
  * A running site for one test: the embedded API, node-a and node-b with their agents and real
  * scripts, the operator, and the pods sip-0 (node-a) and sip-1 (node-b) in namespace voice.
  */
-abstract class SiteTest {
-  static final String NS = "voice";
-  static final String VIP = "192.0.2.10/24";
+public abstract class SiteTest {
+  protected static final String NS = "voice";
+  protected static final String VIP = "192.0.2.10/24";
 
-  @TempDir Path hostsDir;
-  SimulatedSite site;
-  final List<Long> epochsSeen = new CopyOnWriteArrayList<>();
+  @TempDir protected Path hostsDir;
+  protected SimulatedSite site;
+  protected final List<Long> epochsSeen = new CopyOnWriteArrayList<>();
 
   @BeforeEach
   void startSite() {
@@ -54,40 +54,40 @@ abstract class SiteTest {
     }
   }
 
-  void createPods() {
+  protected void createPods() {
     site.cluster().createServerPod(NS, "sip-0", "pair-1", "node-a", true);
     site.cluster().createServerPod(NS, "sip-1", "pair-1", "node-b", true);
   }
 
   /** Creates pods and pair-1 (primary sip-0) and waits until it is Active with the VIP on node-a. */
-  void activePair() {
+  protected void activePair() {
     createPods();
     createPair(SimulatedSite.pair(NS, "pair-1", "sip-0", "sip-0", "sip-1"));
     awaitStatus("Active with sip-0 on node-a", s -> s.phase == Phase.Active && "sip-0".equals(s.primary));
     assertThat(site.host("node-a").vips()).containsExactly(VIP);
   }
 
-  void createPair(SipServerPair p) {
+  protected void createPair(SipServerPair p) {
     site.client().resources(SipServerPair.class).inNamespace(NS).resource(p).create();
   }
 
-  SipServerPair pair() {
+  protected SipServerPair pair() {
     return site.client().resources(SipServerPair.class).inNamespace(NS).withName("pair-1").get();
   }
 
-  SipServerPairStatus status() {
+  protected SipServerPairStatus status() {
     SipServerPair p = pair();
     return p == null ? null : p.getStatus();
   }
 
   /** What `kubectl patch ssp pair-1 --type merge -p '{"spec":{"primary":"sip-1"}}'` sends. */
-  void switchOverTo(String server) {
+  protected void switchOverTo(String server) {
     site.client().resources(SipServerPair.class).inNamespace(NS).withName("pair-1")
         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"primary\":\"" + server + "\"}}");
   }
 
   /** Waits for a status, checking on every look that the epoch never goes back. */
-  SipServerPairStatus awaitStatus(String what, Predicate<SipServerPairStatus> p) {
+  protected SipServerPairStatus awaitStatus(String what, Predicate<SipServerPairStatus> p) {
     return await(what).atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
         .until(() -> {
           SipServerPairStatus s = status();
@@ -102,7 +102,7 @@ abstract class SiteTest {
         }, s -> s != null && p.test(s));
   }
 
-  void assertOnePrimaryAtCurrentEpoch(SipServerPairStatus s) {
+  protected void assertOnePrimaryAtCurrentEpoch(SipServerPairStatus s) {
     long primaries = site.client().pods().inNamespace(NS).list().getItems().stream()
         .filter(pod -> "primary".equals(ann(pod, SipServerPair.ROLE_ANNOTATION))
             && String.valueOf(s.epoch).equals(ann(pod, SipServerPair.EPOCH_ANNOTATION)))
@@ -110,32 +110,32 @@ abstract class SiteTest {
     assertThat(primaries).as("pods annotated primary at the current epoch").isLessThanOrEqualTo(1);
   }
 
-  static String ann(Pod pod, String key) {
+  protected static String ann(Pod pod, String key) {
     Map<String, String> a = pod.getMetadata().getAnnotations();
     return a == null ? null : a.get(key);
   }
 
-  Pod pod(String name) {
+  protected Pod pod(String name) {
     return site.client().pods().inNamespace(NS).withName(name).get();
   }
 
   /** "primary@3" for a pod's role annotations. */
-  String role(String name) {
+  protected String role(String name) {
     Pod p = pod(name);
     return ann(p, SipServerPair.ROLE_ANNOTATION) + "@" + ann(p, SipServerPair.EPOCH_ANNOTATION);
   }
 
-  static Condition condition(SipServerPairStatus s, String type) {
+  protected static Condition condition(SipServerPairStatus s, String type) {
     return Conditions.find(s.conditions, type).orElse(null);
   }
 
-  static boolean conditionIs(SipServerPairStatus s, String type, String status) {
+  protected static boolean conditionIs(SipServerPairStatus s, String type, String status) {
     Condition c = condition(s, type);
     return c != null && status.equals(c.status);
   }
 
   /** The pair's Events as kubectl describe lists them: "Warning SwitchoverRefused: ...". */
-  List<String> events() {
+  protected List<String> events() {
     return site.client().v1().events().inNamespace(NS).list().getItems().stream()
         .filter(e -> e.getInvolvedObject() != null && "pair-1".equals(e.getInvolvedObject().getName()))
         .sorted(java.util.Comparator.comparing(Event::getLastTimestamp, java.util.Comparator.nullsFirst(String::compareTo)))
@@ -143,7 +143,7 @@ abstract class SiteTest {
         .toList();
   }
 
-  List<String> eventReasons() {
+  protected List<String> eventReasons() {
     return events().stream().map(e -> e.substring(e.indexOf(' ') + 1, e.indexOf(':'))).filter(Objects::nonNull).toList();
   }
 
