@@ -67,6 +67,22 @@ public final class EmbeddedCluster implements AutoCloseable {
     }
   }
 
+  /** Canned answers that come before the stored objects: how tests inject API faults (409, 500). */
+  public io.fabric8.mockwebserver.dsl.MockServerExpectation expect() {
+    return server.expect();
+  }
+
+  /** A client to the API at another address (a proxy in front of it). */
+  public KubernetesClient newClient(String url) {
+    return server.createClient(b -> b.withConfig(new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration())
+        .withMasterUrl(url).build()));
+  }
+
+  /** The port the embedded API listens on (localhost). */
+  public int port() {
+    return java.net.URI.create(url()).getPort();
+  }
+
   /** A new client to the embedded API, as a separate process would have. */
   public KubernetesClient newClient() {
     return server.createClient();

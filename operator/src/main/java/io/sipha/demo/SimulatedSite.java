@@ -123,8 +123,13 @@ public final class SimulatedSite implements AutoCloseable {
   }
 
   public void startOperator() {
+    startOperator(cluster.newClient());
+  }
+
+  /** Starts (or restarts) the operator with this client (one that goes through a proxy, say). */
+  public void startOperator(KubernetesClient client) {
     stopOperator();
-    operatorClient = cluster.newClient();
+    operatorClient = client;
     operator = new SiphaOperator(operatorClient, Set.of(), LEASE_NAMESPACE, allowed, false, "sipha-operator-0",
         metrics, clock, () -> {}).start();
   }

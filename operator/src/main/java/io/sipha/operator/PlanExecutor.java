@@ -5,7 +5,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.sipha.api.SipServerPair;
 import io.sipha.decision.Plan;
 import java.util.Map;
@@ -44,16 +43,29 @@ final class PlanExecutor {
           SipServerPair.EPOCH_ANNOTATION, String.valueOf(r.epoch())))));
     }
     if (!sameJson(plan.status(), pair.getStatus())) {
-      PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(pair, ctx, p -> {
-        p.setStatus(plan.status());
-        return p;
-      });
+      writeStatus(pair, plan, ctx);
     }
     for (Plan.Note n : plan.events()) {
       LOG.info("step=event reason={} {}", n.reason(), n.message());
       events.record(pair, n.warning(), n.reason(), n.message());
       metrics.event(n.reason());
     }
+  }
+
+  /**
+   * Replaces the status, locked on the resourceVersion the plan was made from: if the pair changed
+   * meanwhile the write fails with 409 and the reconcile is retried from fresh facts (a plan is
+   * never written over a status it did not see). The informer cache is told about the write, so
+   * the next reconcile starts from it.
+   */
+  private void writeStatus(SipServerPair pair, Plan plan, Context<SipServerPair> ctx) {
+    SipServerPair desired = new SipServerPair();
+    desired.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder(pair.getMetadata()).build());
+    desired.setSpec(pair.getSpec());
+    desired.setStatus(plan.status());
+    SipServerPair written = client.resource(desired).updateStatus();
+    ctx.eventSourceRetriever().getControllerEventSource()
+        .handleRecentResourceUpdate(io.javaoperatorsdk.operator.processing.event.ResourceID.fromResource(pair), written, pair);
   }
 
   private void patchPod(String ns, String name, Map<String, Object> patch) {

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
+import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import io.sipha.vip.AllowedCidrs;
 import java.time.Clock;
 import java.time.Duration;
@@ -65,6 +66,9 @@ public record SiphaOperator(
         c.settingNamespaces(watchNamespaces);
       }
       c.withReconciliationMaxInterval(Duration.ofSeconds(30));
+      // a failed write (409, 500, a dropped connection) is retried soon, from fresh facts
+      c.withRetry(new GenericRetry().setInitialInterval(200).setIntervalMultiplier(2).setMaxInterval(5_000)
+          .withoutMaxAttempts());
     });
     operator.start();
     return operator;
