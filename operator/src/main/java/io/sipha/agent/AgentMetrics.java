@@ -29,6 +29,10 @@ public final class AgentMetrics {
     }
   }
 
+  void selfFenced() {
+    registry.counter("sipha_agent_self_fencing_total", "node", node).increment();
+  }
+
   void heartbeat(boolean ok) {
     registry.counter("sipha_agent_heartbeats_total", "node", node, "outcome", ok ? "ok" : "failed").increment();
   }

@@ -72,6 +72,7 @@ public final class NodeAgent implements AutoCloseable {
 
   private final KubernetesClient client;
   private final AgentMetrics metrics;
+  private final PeerProbe peers;
   private final Settings settings;
   private final Clock clock;
   private final ScheduledExecutorService heartbeat;
@@ -98,11 +99,12 @@ public final class NodeAgent implements AutoCloseable {
   private volatile boolean closing;
 
   public NodeAgent(KubernetesClient client, Settings settings, Clock clock) {
-    this(client, settings, clock, AgentMetrics.none(settings.node()));
+    this(client, settings, clock, AgentMetrics.none(settings.node()), PeerProbe.none());
   }
 
-  public NodeAgent(KubernetesClient client, Settings settings, Clock clock, AgentMetrics metrics) {
+  public NodeAgent(KubernetesClient client, Settings settings, Clock clock, AgentMetrics metrics, PeerProbe peers) {
     this.metrics = metrics;
+    this.peers = peers;
     this.client = client;
     this.settings = settings;
     this.clock = clock;
@@ -352,6 +354,9 @@ public final class NodeAgent implements AutoCloseable {
     VipReport r = reports.get(key);
     HostVip h = held.get(key);
     Optional<VipBindingRule.Binding> want = wanted(pair);
+    if (want.isPresent() && fenceDue(pair)) {
+      return h == null;
+    }
     if (want.isPresent()) {
       VipBindingRule.Binding b = want.get();
       return h != null && h.vip().equals(b.vip()) && h.epoch() == b.epoch()
@@ -368,6 +373,27 @@ public final class NodeAgent implements AutoCloseable {
     return VipBindingRule.binding(st, settings.node(),
         primaryPod == null || primaryPod.getSpec() == null ? null : primaryPod.getSpec().getNodeName(),
         primaryPod == null ? null : primaryPod.getMetadata().getAnnotations());
+  }
+
+  /**
+   * Self-fencing is due when the pair asks for it, this agent has not renewed its Lease for
+   * fenceAfterSeconds, and the peer server's node agent cannot be reached either.
+   */
+  private boolean fenceDue(SipServerPair pair) {
+    Integer after = pair.getSpec() == null || pair.getSpec().getFailover() == null ? null
+        : pair.getSpec().getFailover().getFenceAfterSeconds();
+    Instant renewed = lastRenewal;
+    if (after == null || renewed == null
+        || clock.instant().isBefore(renewed.plusSeconds(after))) {
+      return false;
+    }
+    for (String server : pair.getSpec().getServers()) {
+      Pod p = pods.getStore().getByKey(pair.getMetadata().getNamespace() + "/" + server);
+      if (p != null && p.getSpec() != null && !settings.node().equals(p.getSpec().getNodeName())) {
+        return !peers.reachable(p);
+      }
+    }
+    return true; // no peer known: nobody can vouch that the backup will not take over
   }
 
   /** Hands a pair to the script pool unless a task of it is still running (the next pass gets it). */
@@ -425,6 +451,18 @@ public final class NodeAgent implements AutoCloseable {
     long epoch = st == null ? 0 : st.epoch;
     Optional<VipBindingRule.Binding> want = wanted(pair);
     HostVip h = held.get(key);
+    if (want.isPresent() && fenceDue(pair)) {
+      // cut off from the API and from the peer: the backup is about to take the VIP; drop it first
+      if (h != null) {
+        LOG.warn("pair {}: no Lease renewal for {} s and the peer agent is unreachable: self-fencing, removing {}",
+            key, pair.getSpec().getFailover().getFenceAfterSeconds(), h.vip());
+        if (run(key, VipScript.DISABLE, h.vip(), epoch, null)) {
+          held.remove(key);
+          metrics.selfFenced();
+        }
+      }
+      return;
+    }
     if (resync) {
       lastChecked.put(key, clock.instant());
       h = resync(key, st, want, h);

@@ -8,6 +8,10 @@ import io.fabric8.generator.annotation.Min;
 
 /** Automatic failover settings. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@io.fabric8.generator.annotation.ValidationRule(
+    value = "!has(self.fenceAfterSeconds) || !has(self.nodeLossSeconds) || self.fenceAfterSeconds < self.nodeLossSeconds",
+    message = "spec.failover.fenceAfterSeconds must be below nodeLossSeconds",
+    fieldPath = ".fenceAfterSeconds")
 public class FailoverPolicy {
 
   @Default("true")
@@ -31,6 +35,14 @@ public class FailoverPolicy {
       "Seconds without a heartbeat from the primary's node agent before that node is declared lost"
           + " and the backup takes over. Agents renew every second.")
   private int nodeLossSeconds = 3;
+
+  @Min(1)
+  @JsonPropertyDescription(
+      "Opt-in self-fencing: an agent holding this pair's VIP that can neither renew its Lease nor"
+          + " reach the peer agent (the other server's node) for this many seconds removes the VIP by"
+          + " itself. Must be below nodeLossSeconds, so that the VIP is gone before the backup takes"
+          + " it. An API outage alone, with the peer reachable, never removes it. Unset: off.")
+  private Integer fenceAfterSeconds;
 
   @Default("30")
   @Min(0)
@@ -61,6 +73,14 @@ public class FailoverPolicy {
 
   public void setNodeLossSeconds(int nodeLossSeconds) {
     this.nodeLossSeconds = nodeLossSeconds;
+  }
+
+  public Integer getFenceAfterSeconds() {
+    return fenceAfterSeconds;
+  }
+
+  public void setFenceAfterSeconds(Integer fenceAfterSeconds) {
+    this.fenceAfterSeconds = fenceAfterSeconds;
   }
 
   public int getFailbackDelaySeconds() {

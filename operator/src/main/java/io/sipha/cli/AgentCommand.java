@@ -6,6 +6,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sipha.agent.AgentMetrics;
 import io.sipha.agent.NodeAgent;
+import io.sipha.agent.PeerProbe;
 import io.sipha.vip.VipScripts;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -55,6 +56,10 @@ final class AgentCommand implements Callable<Integer> {
   @Option(names = "--pod-field-selector", arity = "1", defaultValue = "true", paramLabel = "true|false",
       description = "Ask the API for this node's pods only (spec.nodeName field selector) (default: ${DEFAULT-VALUE}).")
   boolean podFieldSelector;
+
+  @Option(names = "--peer-port", defaultValue = "9477",
+      description = "Port of the peer agents' /healthz, asked before self-fencing (default: ${DEFAULT-VALUE}).")
+  int peerPort;
 
   @Option(names = "--log-format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
   LogFormat logFormat;
@@ -106,7 +111,7 @@ final class AgentCommand implements Callable<Integer> {
     var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     var agent = new NodeAgent(client, new NodeAgent.Settings(node, leaseNamespace, namespace, scripts,
         Duration.ofMillis(renewMs), Duration.ofMillis(resyncMs), podFieldSelector), Clock.systemUTC(),
-        new AgentMetrics(registry, node)).start();
+        new AgentMetrics(registry, node), PeerProbe.http(peerPort, Duration.ofMillis(500))).start();
     HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpPort, registry,
         () -> new HttpEndpoints.Check(agent.heartbeatRunning(), "last Lease renewal " + agent.lastRenewal()),
         () -> new HttpEndpoints.Check(agent.lastRenewal() != null, "last Lease renewal " + agent.lastRenewal()));

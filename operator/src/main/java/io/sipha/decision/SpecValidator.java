@@ -87,6 +87,12 @@ public final class SpecValidator {
       if (spec.getFailover().getUnreadyGraceSeconds() < 0) {
         problems.add("spec.failover.unreadyGraceSeconds: must be 0 or more");
       }
+      Integer fence = spec.getFailover().getFenceAfterSeconds();
+      if (fence != null && (fence < 1 || fence >= spec.getFailover().getNodeLossSeconds())) {
+        problems.add("spec.failover.fenceAfterSeconds: " + fence + " must be at least 1 and below nodeLossSeconds ("
+            + spec.getFailover().getNodeLossSeconds() + "), so that a cut-off node drops the VIP before the"
+            + " backup takes it");
+      }
       if (spec.getFailover().getFailbackDelaySeconds() < 0) {
         problems.add("spec.failover.failbackDelaySeconds: must be 0 or more");
       }

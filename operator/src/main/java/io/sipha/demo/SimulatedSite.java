@@ -2,7 +2,9 @@ package io.sipha.demo;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.sipha.agent.AgentMetrics;
 import io.sipha.agent.NodeAgent;
+import io.sipha.agent.PeerProbe;
 import io.sipha.api.FailoverPolicy;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairSpec;
@@ -102,10 +104,15 @@ public final class SimulatedSite implements AutoCloseable {
 
   /** Starts (or restarts) the agent of a node, with a client of its own. */
   public NodeAgent startAgent(String node) {
+    return startAgent(node, cluster.newClient(), PeerProbe.none());
+  }
+
+  /** Starts (or restarts) the agent of a node with this client and this way to reach its peers. */
+  public NodeAgent startAgent(String node, KubernetesClient client, PeerProbe peers) {
     stopAgent(node);
-    NodeAgent a = new NodeAgent(cluster.newClient(), new NodeAgent.Settings(node, LEASE_NAMESPACE, null,
+    NodeAgent a = new NodeAgent(client, new NodeAgent.Settings(node, LEASE_NAMESPACE, null,
         VipScripts.in(scriptsDirs.get(node), timing.scriptTimeout()), timing.renewEvery(), timing.resyncEvery(), false),
-        clock).start();
+        clock, AgentMetrics.none(node), peers).start();
     agents.put(node, a);
     return a;
   }

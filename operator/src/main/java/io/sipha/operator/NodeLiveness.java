@@ -108,13 +108,27 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
     late.remove(node);
   }
 
-  /** When the operator last saw this node's agent renew, on its own clock; null if never. */
+  /**
+   * When the operator last saw this node's agent renew, on its own clock; null if never. While the
+   * operator hears no agent at all (its own watch or the API is down) it cannot judge any node:
+   * every node counts as just seen, so none is declared lost for what is the operator's deafness.
+   */
   Instant renewedAt(String node) {
-    return observed.get(node);
+    Instant seen = observed.get(node);
+    Instant heard = lastHeard;
+    Instant now = clock.instant();
+    if (seen != null && heard != null && Duration.between(heard, now).compareTo(AgentFact.LATE) > 0) {
+      return now;
+    }
+    return seen;
   }
 
   private void tick() {
     Instant now = clock.instant();
+    Instant heard = lastHeard;
+    if (heard != null && Duration.between(heard, now).compareTo(AgentFact.LATE) > 0) {
+      return; // deaf: see renewedAt
+    }
     observed.forEach((node, renewed) -> {
       if (new AgentFact(node, renewed, null).late(now) && late.add(node)) {
         pairsOfNode.apply(node).forEach(this::propagateEvent);

@@ -1,0 +1,96 @@
+package io.sipha.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.sipha.agent.PeerProbe;
+import io.sipha.api.Phase;
+import io.sipha.api.SipServerPair;
+import io.sipha.api.SipServerPairStatus;
+import io.sipha.demo.SimulatedSite;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Opt-in self-fencing, with each agent and the operator reaching the API through a proxy that can
+ * be cut: a primary cut off from the API and from its peer drops the VIP before the backup takes
+ * it; an outage of the API alone (peers reachable) drops nothing and moves nothing.
+ */
+class SelfFencingTest extends SiteTest {
+  final Map<String, FaultProxy> proxies = new ConcurrentHashMap<>();
+  /** Nodes cut off from the network: their agent reaches no peer, and no peer reaches them. */
+  final Set<String> isolated = ConcurrentHashMap.newKeySet();
+
+  @BeforeEach
+  void throughProxies() throws Exception {
+    for (String name : List.of("operator", "node-a", "node-b")) {
+      proxies.put(name, new FaultProxy(site.cluster().port()));
+    }
+    site.startOperator(site.cluster().newClient(proxies.get("operator").url()));
+    for (String node : List.of("node-a", "node-b")) {
+      PeerProbe probe = peer -> !isolated.contains(node) && !isolated.contains(peer.getSpec().getNodeName());
+      site.startAgent(node, site.cluster().newClient(proxies.get(node).url()), probe);
+    }
+  }
+
+  @AfterEach
+  void closeProxies() throws Exception {
+    for (FaultProxy p : proxies.values()) {
+      p.close();
+    }
+  }
+
+  void activePairWithFencing() {
+    createPods();
+    SipServerPair p = SimulatedSite.pair(NS, "pair-1", "sip-0", "sip-0", "sip-1");
+    p.getSpec().getFailover().setNodeLossSeconds(3);
+    p.getSpec().getFailover().setFenceAfterSeconds(1);
+    createPair(p);
+    awaitStatus("Active", s -> s.phase == Phase.Active && "sip-0".equals(s.primary));
+  }
+
+  @Test
+  void aPrimaryCutOffFromTheApiAndItsPeerDropsTheVipBeforeTheBackupTakesIt() {
+    activePairWithFencing();
+    proxies.get("node-a").cut();
+    isolated.add("node-a");
+
+    SipServerPairStatus s = awaitStatus("failed over", x -> "sip-1".equals(x.primary) && x.transition == null
+        && x.vip.state == io.sipha.api.VipStatus.State.Bound);
+    assertThat(s.history.get(s.history.size() - 1).reason).isEqualTo("NodeLost");
+    assertThat(site.host("node-a").vips()).as("self-fenced").isEmpty();
+    assertThat(site.timeline()).as("removed on node-a before node-b added it: never on two hosts").containsExactly(
+        "node-a enable " + VIP + " eth0",
+        "node-a disable " + VIP + " eth0",
+        "node-b enable " + VIP + " eth0");
+
+    proxies.get("node-a").heal();
+    isolated.remove("node-a");
+    s = awaitStatus("Active again", x -> x.phase == Phase.Active && x.fenced.isEmpty());
+    assertThat(s.primary).isEqualTo("sip-1");
+    assertThat(site.host("node-a").vips()).isEmpty();
+  }
+
+  @Test
+  void anApiOutageAloneWithThePeerReachableDropsNothingAndMovesNothing() {
+    activePairWithFencing();
+    proxies.values().forEach(FaultProxy::cut);
+
+    // longer than nodeLossSeconds (3 s): nobody can renew, nobody can decide; the VIP stays put
+    await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(5))
+        .until(() -> site.host("node-a").vips().contains(VIP) && site.host("node-b").vips().isEmpty());
+    proxies.values().forEach(FaultProxy::heal);
+
+    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(20)).until(() -> {
+      SipServerPairStatus s = status();
+      return s.phase == Phase.Active && s.epoch == 1 && "sip-0".equals(s.primary);
+    });
+    assertThat(site.timeline()).containsExactly("node-a enable " + VIP + " eth0");
+  }
+}
