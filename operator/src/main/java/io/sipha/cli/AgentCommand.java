@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -81,17 +80,7 @@ final class AgentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Running running = start();
-    if (running == null) {
-      return 2;
-    }
-    CountDownLatch stop = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      running.close();
-      stop.countDown();
-    }));
-    stop.await();
-    return 0;
+    return UntilStopped.serve(start());
   }
 
   /** Starts the agent and its endpoints; null (after saying why) when its scripts are unusable. */

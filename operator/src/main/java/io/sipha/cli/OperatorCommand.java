@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -69,17 +68,7 @@ final class OperatorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Running running = start();
-    if (running == null) {
-      return 2;
-    }
-    CountDownLatch stop = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      running.close();
-      stop.countDown();
-    }));
-    stop.await();
-    return 0;
+    return UntilStopped.serve(start());
   }
 
   /** Starts the operator and its endpoints; null (after saying why) when an option is wrong. */
