@@ -485,14 +485,14 @@ public final class NodeAgent implements AutoCloseable {
       } else if (h.epoch() != b.epoch()) {
         held.put(key, new HostVip(b.vip(), b.epoch()));
         announced.put(key, announce);
-        report(key, bound(b, "already on the host; now held at epoch " + b.epoch()));
+        report(key, bound(b));
       } else if (announced.getOrDefault(key, announce) < announce) {
         LOG.info("pair {}: announcing {} again (request {})", key, b.vip(), announce);
         if (run(key, VipScript.ENABLE, b.vip(), b.epoch(), null)) {
           announced.put(key, announce);
         }
       } else if (!reports.containsKey(key) || !reports.get(key).is(VipReport.State.Bound)) {
-        report(key, bound(b, "held"));
+        report(key, bound(b));
       }
       announced.putIfAbsent(key, announce);
     } else if (h != null) {
@@ -600,7 +600,7 @@ public final class NodeAgent implements AutoCloseable {
     return lastRenewal;
   }
 
-  private VipReport bound(VipBindingRule.Binding b, String message) {
+  private VipReport bound(VipBindingRule.Binding b) {
     return new VipReport(VipReport.State.Bound, b.epoch(), b.vip().cidr(), null, null, null,
         now(), null, b.vip().interfaceName());
   }
