@@ -258,6 +258,10 @@ public final class NodeAgent implements AutoCloseable {
         } else if (r.exitCode() == 1 && !r.timedOut()) {
           report(pair.key(), new VipReport(VipReport.State.Unbound, epoch, vip.get().cidr(), r.script().fileName(),
               1, "not on the host at start", now(), null, vip.get().interfaceName()));
+        } else {
+          // could not tell: an earlier Unbound must not stand as a confirmation; converging makes sure
+          report(pair.key(), new VipReport(VipReport.State.Failed, epoch, vip.get().cidr(), r.script().fileName(),
+              r.exitCode(), r.describe(), now(), null, vip.get().interfaceName()));
         }
       }
       removeLeftovers(previous);

@@ -2,7 +2,9 @@ package io.sipha.cli;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
+import io.sipha.cli.sandbox.Sandbox;
 import io.sipha.demo.Demo;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -13,17 +15,36 @@ import picocli.CommandLine.Option;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = "Play the four workflows (switchover, server failure, host disconnected, reconnection) on an"
-        + " embedded Kubernetes API with two simulated hosts, and print the timeline.")
+        + " embedded Kubernetes API with two simulated hosts, and print the timeline.",
+    footer = "With --keep-running: a sandbox for your own kubectl instead (make sandbox).")
 final class DemoCommand implements Callable<Integer> {
   @Option(names = "--verbose", description = "Show the operator's and agents' logs too.")
   boolean verbose;
 
+  @Option(names = "--keep-running", description = "Do not play the workflows: set up the site (pair-1 Active on"
+      + " node-a), write a kubeconfig, print commands to try with your own kubectl, and run until Ctrl-C.")
+  boolean keepRunning;
+
+  @Option(names = "--kubeconfig-out", paramLabel = "FILE", defaultValue = "target/sandbox.kubeconfig",
+      description = "With --keep-running: where to write the kubeconfig (default: ${DEFAULT-VALUE}).")
+  Path kubeconfigOut;
+
   @Override
-  public Integer call() {
+  public Integer call() throws InterruptedException {
     if (!verbose) {
       var context = (ch.qos.logback.classic.LoggerContext) LoggerFactory.getILoggerFactory();
-      context.getLoggerList().forEach(l -> l.setLevel(null));
+      context.getLoggerList().stream().filter(l -> !org.slf4j.Logger.ROOT_LOGGER_NAME.equals(l.getName()))
+          .forEach(l -> l.setLevel(null));
       ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.ERROR);
+    }
+    if (keepRunning) {
+      if (!verbose) {
+        // what kubectl sends that the mock cannot read makes its HTTP layer log stack traces
+        ((Logger) LoggerFactory.getLogger("io.vertx")).setLevel(Level.OFF);
+      }
+      Sandbox sandbox = Sandbox.start(kubeconfigOut, System.out);
+      sandbox.printIntro(System.out);
+      return UntilStopped.serve(sandbox);
     }
     return new Demo(System.out).run();
   }

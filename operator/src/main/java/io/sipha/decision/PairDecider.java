@@ -105,6 +105,20 @@ public final class PairDecider {
         observeConditions();
         return plan(List.of());
       }
+      if (st.transition != null && epochFloor() > st.epoch) {
+        // a pod carries a newer epoch than the transition (a status write was lost): go on above it,
+        // from the Release step, so that every node confirms again at the new epoch
+        Transition t = st.transition;
+        t.epoch = epochFloor() + 1;
+        st.epoch = t.epoch;
+        t.step = Transition.Step.Release;
+        st.primary = null;
+        if (st.vip.state != VipStatus.State.Unbound) {
+          st.vip.state = VipStatus.State.Releasing;
+        }
+        events.add(new Note(true, "EpochRaised", t.kind + " to " + t.to + " goes on at epoch " + t.epoch
+            + ", above an epoch a pod already carries"));
+      }
       if (st.transition == null) {
         followVipChange(vip);
         if (st.primary == null) {
@@ -115,7 +129,7 @@ public final class PairDecider {
       } else {
         progress();
       }
-      if (st.transition == null && st.primary != null && epochFloor() > st.epoch) {
+      if (st.transition == null && epochFloor() > st.epoch) {
         // a pod carries a newer epoch than the status (a status write was lost after the pods were
         // annotated): re-assert the roles above it, so that no pod's epoch ever goes back
         long raised = epochFloor() + 1;
@@ -352,6 +366,8 @@ public final class PairDecider {
       f.agents().values().stream()
           .filter(a -> a.alive(now, nodeLoss) && a.report() != null && !a.report().is(VipReport.State.Unbound))
           .forEach(a -> mayHold.add(a.node()));
+      // a node declared lost that is reachable again must confirm at the new epoch like any other
+      st.fenced.stream().filter(e -> f.agent(e.node).alive(now, nodeLoss)).forEach(e -> mayHold.add(e.node));
       List<String> waiting = new ArrayList<>();
       for (String node : mayHold) {
         AgentFact a = f.agent(node);
@@ -414,6 +430,11 @@ public final class PairDecider {
      */
     /** Returns true while a node that came back has not yet confirmed it released the VIP. */
     private boolean splitBrain(String holderNode) {
+      VipReport holderReport = holderNode == null ? null : f.agent(holderNode).report();
+      if (holderReport != null && holderReport.is(VipReport.State.Bound) && holderReport.epoch() == st.epoch) {
+        // the true holder at the current epoch is not a stale one, whatever it was before
+        st.fenced.removeIf(e -> e.node.equals(holderNode));
+      }
       List<String> stale = new ArrayList<>();
       for (AgentFact a : f.agents().values()) {
         if (!a.node().equals(holderNode) && a.alive(now, nodeLoss) && a.report() != null

@@ -55,6 +55,7 @@ public final class EmbeddedCluster implements AutoCloseable {
             + "[\"coordination.k8s.io\"],\"resources\":[\"leases\"],\"verbs\":[\"get\",\"list\",\"watch\","
             + "\"create\",\"update\",\"patch\"]}]}}")
         .always();
+    serveDiscovery();
     this.client = server.createClient();
     try (InputStream crd = EmbeddedCluster.class.getResourceAsStream("/META-INF/fabric8/sipserverpairs.sipha.io-v1.yml")) {
       if (crd == null) {
@@ -81,6 +82,63 @@ public final class EmbeddedCluster implements AutoCloseable {
   /** The port the embedded API listens on (localhost). */
   public int port() {
     return java.net.URI.create(url()).getPort();
+  }
+
+  /**
+   * The discovery documents a real kubectl reads before anything else (the mock answers them with
+   * plain lists): the core group, our group and the few groups the demo uses. kubectl asks each
+   * path bare and with {@code ?timeout=32s}.
+   */
+  private void serveDiscovery() {
+    String verbs = "[\"create\",\"delete\",\"deletecollection\",\"get\",\"list\",\"patch\",\"update\",\"watch\"]";
+    String sub = "[\"get\",\"patch\",\"update\"]";
+    Map<String, String> docs = new java.util.LinkedHashMap<>();
+    docs.put("/api", "{\"kind\":\"APIVersions\",\"versions\":[\"v1\"],\"serverAddressByClientCIDRs\":[]}");
+    StringBuilder groups = new StringBuilder();
+    for (String gv : new String[] {SipServerPair.GROUP + "/" + SipServerPair.VERSION, "coordination.k8s.io/v1",
+        "apiextensions.k8s.io/v1"}) {
+      String g = gv.substring(0, gv.indexOf('/'));
+      String v = "{\"groupVersion\":\"" + gv + "\",\"version\":\"" + gv.substring(g.length() + 1) + "\"}";
+      groups.append(groups.length() == 0 ? "" : ",").append("{\"name\":\"").append(g)
+          .append("\",\"versions\":[").append(v).append("],\"preferredVersion\":").append(v).append('}');
+    }
+    docs.put("/apis", "{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\",\"groups\":[" + groups + "]}");
+    docs.put("/api/v1", resources("v1",
+        resource("pods", "pod", "Pod", true, verbs, "[\"po\"]"),
+        resource("pods/status", "", "Pod", true, sub, null),
+        resource("namespaces", "namespace", "Namespace", false, verbs, "[\"ns\"]"),
+        resource("configmaps", "configmap", "ConfigMap", true, verbs, "[\"cm\"]"),
+        resource("events", "event", "Event", true, verbs, "[\"ev\"]")));
+    docs.put("/apis/" + SipServerPair.GROUP + "/" + SipServerPair.VERSION,
+        resources(SipServerPair.GROUP + "/" + SipServerPair.VERSION,
+            resource("sipserverpairs", "sipserverpair", "SipServerPair", true, verbs, "[\"ssp\"]"),
+            resource("sipserverpairs/status", "", "SipServerPair", true, sub, null)));
+    docs.put("/apis/coordination.k8s.io/v1", resources("coordination.k8s.io/v1",
+        resource("leases", "lease", "Lease", true, verbs, null)));
+    docs.put("/apis/apiextensions.k8s.io/v1", resources("apiextensions.k8s.io/v1",
+        resource("customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", false, verbs,
+            "[\"crd\",\"crds\"]")));
+    docs.forEach((path, json) -> {
+      server.expect().get().withPath(path).andReturn(200, json).always();
+      server.expect().get().withPath(path + "?timeout=32s").andReturn(200, json).always();
+    });
+    // no OpenAPI documents: kubectl then validates nothing on the client side
+    for (String path : new String[] {"/openapi/v2", "/openapi/v3"}) {
+      server.expect().get().withPath(path).andReturn(404, "").always();
+      server.expect().get().withPath(path + "?timeout=32s").andReturn(404, "").always();
+    }
+  }
+
+  private static String resources(String groupVersion, String... resources) {
+    return "{\"kind\":\"APIResourceList\",\"apiVersion\":\"v1\",\"groupVersion\":\"" + groupVersion
+        + "\",\"resources\":[" + String.join(",", resources) + "]}";
+  }
+
+  private static String resource(String name, String singular, String kind, boolean namespaced, String verbs,
+      String shortNames) {
+    return "{\"name\":\"" + name + "\",\"singularName\":\"" + singular + "\",\"namespaced\":" + namespaced
+        + ",\"kind\":\"" + kind + "\",\"verbs\":" + verbs + (shortNames == null ? "" : ",\"shortNames\":" + shortNames)
+        + "}";
   }
 
   /** A new client to the embedded API, as a separate process would have. */

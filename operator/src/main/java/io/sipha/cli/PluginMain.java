@@ -1,0 +1,71 @@
+package io.sipha.cli;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.sipha.cli.plugin.HistoryCommand;
+import io.sipha.cli.plugin.KubeOptions;
+import io.sipha.cli.plugin.PlanCommand;
+import io.sipha.cli.plugin.StatusCommand;
+import io.sipha.cli.plugin.SwitchoverCommand;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code kubectl sipha}: the kubectl plugin. The launcher {@code kubectl-sipha} that {@code make
+ * install-plugin} puts on the PATH runs {@code java -cp sipha.jar io.sipha.cli.PluginMain "$@"}.
+ */
+@Command(
+    name = "kubectl sipha",
+    mixinStandardHelpOptions = true,
+    version = "kubectl-sipha 0.1.0",
+    description = {
+        "Drive and read SipServerPairs: switch over and follow it live, show status and history, and ask what"
+            + " the operator would do next.",
+        "Each command takes the usual --kubeconfig, --context and -n/--namespace."},
+    subcommands = {SwitchoverCommand.class, StatusCommand.class, HistoryCommand.class, PlanCommand.class,
+        CommandLine.HelpCommand.class})
+public final class PluginMain {
+  public static void main(String[] args) {
+    // the client libraries' own logs are not for the user of a command-line tool
+    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.ERROR);
+    ((Logger) LoggerFactory.getLogger("io.fabric8")).setLevel(Level.OFF);
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command tree with kubectl-like error reporting: "error: ..." and exit code 1. */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new PluginMain());
+    cl.setExecutionExceptionHandler((e, line, parsed) -> {
+      line.getErr().println("error: " + describe(e));
+      line.getErr().flush();
+      return 1;
+    });
+    return cl;
+  }
+
+  static String describe(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    if (e instanceof KubernetesClientException && (root instanceof java.net.ConnectException
+        || root instanceof java.nio.channels.UnresolvedAddressException || root instanceof java.net.UnknownHostException
+        || root instanceof java.net.http.HttpConnectTimeoutException)) {
+      return "cannot reach the Kubernetes API" + (KubeOptions.server == null ? "" : " at " + KubeOptions.server)
+          + " (" + root + "); check --kubeconfig or $KUBECONFIG, and --context";
+    }
+    if (e instanceof KubernetesClientException k) {
+      if (k.getStatus() != null && k.getStatus().getMessage() != null) {
+        return k.getStatus().getMessage();
+      }
+      Throwable cause = k.getCause();
+      while (cause != null && cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      return k.getMessage() + (cause == null ? "" : " (" + cause + ")");
+    }
+    return e.getMessage() == null ? e.toString() : e.getMessage();
+  }
+}

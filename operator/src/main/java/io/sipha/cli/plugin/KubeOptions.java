@@ -1,0 +1,55 @@
+package io.sipha.cli.plugin;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The options every kubectl command has: which kubeconfig, which context, which namespace. */
+public final class KubeOptions {
+  @Option(names = "--kubeconfig", paramLabel = "FILE",
+      description = "Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).")
+  Path kubeconfig;
+
+  @Option(names = "--context", paramLabel = "NAME", description = "The kubeconfig context to use (default: its current context).")
+  String context;
+
+  @Option(names = {"-n", "--namespace"}, paramLabel = "NS",
+      description = "The pairs' namespace (default: the context's namespace, then default).")
+  String namespace;
+
+  @Option(names = "--lease-namespace", paramLabel = "NS", defaultValue = "sipha-system",
+      description = "Where the node agents keep their Leases: the operator's namespace (default: ${DEFAULT-VALUE}).")
+  String leaseNamespace;
+
+  /** The API server the last client was made for, to say which one could not be reached. */
+  public static volatile String server;
+
+  /** A client as kubectl would configure it; fails fast when the API cannot be reached. */
+  KubernetesClient client() {
+    Config config;
+    if (kubeconfig != null) {
+      if (!Files.isReadable(kubeconfig)) {
+        throw new IllegalArgumentException("cannot read kubeconfig " + kubeconfig);
+      }
+      config = Config.fromKubeconfig(context, kubeconfig.toFile());
+    } else {
+      config = Config.autoConfigure(context);
+    }
+    server = config.getMasterUrl();
+    config.setRequestRetryBackoffLimit(1);
+    config.setConnectionTimeout(5_000);
+    return new KubernetesClientBuilder().withConfig(config).build();
+  }
+
+  /** -n, else the context's namespace, else default. */
+  String namespace(KubernetesClient client) {
+    if (namespace != null) {
+      return namespace;
+    }
+    String ns = client.getConfiguration().getNamespace();
+    return ns == null || ns.isBlank() ? "default" : ns;
+  }
+}

@@ -1,0 +1,158 @@
+package io.sipha.operator;
+
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.sipha.api.SipServerPair;
+import io.sipha.decision.AgentFact;
+import io.sipha.decision.AgentReports;
+import io.sipha.decision.PairFacts;
+import io.sipha.decision.PodFact;
+import io.sipha.decision.VipReport;
+import io.sipha.vip.AllowedCidrs;
+import io.sipha.vip.VipAddress;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * From API objects to the decision core's facts: a pod to a {@link PodFact}, an agent's Lease to
+ * an {@link AgentFact}, a pair and those to {@link PairFacts}. The one conversion, shared by the
+ * operator (which reads its informer caches) and by {@code kubectl sipha plan} (which reads the
+ * API directly), so that both hand the decider the same facts.
+ */
+public final class Facts {
+  private Facts() {}
+
+  /** The pair's server pod names the facts cover: spec.servers without nulls and repeats, at most two. */
+  public static List<String> servers(SipServerPair pair) {
+    List<String> servers = pair.getSpec() == null || pair.getSpec().getServers() == null
+        ? List.of() : pair.getSpec().getServers();
+    return servers.stream().filter(Objects::nonNull).distinct().limit(2).toList();
+  }
+
+  /**
+   * The facts about one pair.
+   *
+   * @param pods looks up a server pod by name in the pair's namespace (null: no such pod)
+   * @param agents the node agents, each with its report for this pair
+   * @param vipClaimedBy the pair that claimed the same VIP first (see {@link #vipClaimedBy}), or null
+   */
+  public static PairFacts pairFacts(SipServerPair pair, Function<String, Pod> pods, Collection<AgentFact> agents,
+      AllowedCidrs allowed, String vipClaimedBy, Instant now) {
+    Map<String, PodFact> podFacts = new LinkedHashMap<>();
+    for (String name : servers(pair)) {
+      podFacts.put(name, podFact(pair, name, pods.apply(name)));
+    }
+    Map<String, AgentFact> byNode = new HashMap<>();
+    agents.forEach(a -> byNode.put(a.node(), a));
+    return new PairFacts(pair.getMetadata().getNamespace(), pair.getMetadata().getName(),
+        pair.getMetadata().getGeneration() == null ? 0 : pair.getMetadata().getGeneration(),
+        pair.getSpec(), pair.getStatus(), podFacts, byNode, allowed, vipClaimedBy, now);
+  }
+
+  /** One server pod as the decider sees it; a null pod is a missing one. */
+  public static PodFact podFact(SipServerPair pair, String name, Pod pod) {
+    if (pod == null) {
+      return PodFact.missing(name);
+    }
+    var meta = pod.getMetadata();
+    Map<String, String> ann = meta.getAnnotations() == null ? Map.of() : meta.getAnnotations();
+    Map<String, String> labels = meta.getLabels() == null ? Map.of() : meta.getLabels();
+    boolean ready = false;
+    Instant readySince = null;
+    String failure = null;
+    if (meta.getDeletionTimestamp() != null) {
+      failure = "it is being deleted";
+    }
+    var status = pod.getStatus();
+    if (status != null) {
+      for (PodCondition c : status.getConditions() == null ? List.<PodCondition>of() : status.getConditions()) {
+        if ("Ready".equals(c.getType())) {
+          ready = "True".equals(c.getStatus());
+          readySince = instant(c.getLastTransitionTime());
+        }
+      }
+      if (failure == null && ("Failed".equals(status.getPhase()) || "Succeeded".equals(status.getPhase()))) {
+        failure = "pod phase is " + status.getPhase();
+      }
+      for (ContainerStatus cs : status.getContainerStatuses() == null ? List.<ContainerStatus>of() : status.getContainerStatuses()) {
+        if (failure == null && cs.getState() != null && cs.getState().getTerminated() != null) {
+          var t = cs.getState().getTerminated();
+          failure = "container " + cs.getName() + " terminated (" + t.getReason() + ", exit code " + t.getExitCode() + ")";
+        }
+      }
+    }
+    Long epoch = null;
+    try {
+      epoch = ann.get(SipServerPair.EPOCH_ANNOTATION) == null ? null : Long.valueOf(ann.get(SipServerPair.EPOCH_ANNOTATION));
+    } catch (NumberFormatException ignored) {
+      // a forged or broken epoch counts as none: the operator re-asserts its own
+    }
+    return new PodFact(name, true, pod.getSpec() == null ? null : pod.getSpec().getNodeName(), ready, readySince,
+        failure, ann.get(SipServerPair.ROLE_ANNOTATION), epoch,
+        pair.getMetadata().getName().equals(labels.get(SipServerPair.PAIR_LABEL)));
+  }
+
+  /** A node agent as its Lease shows it, with its report for one pair (or null). */
+  public static AgentFact agentFact(Lease lease, VipReport report) {
+    String node = lease.getSpec() != null && lease.getSpec().getHolderIdentity() != null
+        ? lease.getSpec().getHolderIdentity()
+        : lease.getMetadata().getName().substring(AgentReports.LEASE_PREFIX.length());
+    Instant renewed = lease.getSpec() == null || lease.getSpec().getRenewTime() == null
+        ? null : lease.getSpec().getRenewTime().toInstant();
+    Map<String, String> ann = lease.getMetadata().getAnnotations();
+    Instant restarting = ann == null ? null : instant(ann.get(AgentReports.RESTARTING_ANNOTATION));
+    return new AgentFact(node, renewed, report, restarting);
+  }
+
+  /** All the reports an agent's Lease holds, by pair namespace/name. */
+  public static Map<String, VipReport> reports(Lease lease) {
+    Map<String, String> ann = lease.getMetadata().getAnnotations();
+    return ann == null ? Map.of() : AgentReports.parse(ann.get(AgentReports.ANNOTATION));
+  }
+
+  /** The canonical VIP host a pair claims, or null when its spec names none that is valid. */
+  public static String vipHost(SipServerPair p) {
+    if (p.getSpec() == null || p.getSpec().getVirtualIP() == null) {
+      return null;
+    }
+    var v = p.getSpec().getVirtualIP();
+    return VipAddress.parse(v.getAddress(), v.getPrefixLength(), v.getInterfaceName())
+        .value().map(VipAddress::host).orElse(null);
+  }
+
+  /** The pair that claimed the same VIP address first (older, then by name), if any. */
+  public static String vipClaimedBy(SipServerPair pair, Stream<SipServerPair> all,
+      Function<SipServerPair, String> vipHost) {
+    String host = vipHost.apply(pair);
+    if (host == null) {
+      return null;
+    }
+    Comparator<SipServerPair> age = Comparator
+        .comparing((SipServerPair p) -> String.valueOf(p.getMetadata().getCreationTimestamp()))
+        .thenComparing(SipServerPair::key);
+    return all
+        .filter(p -> !p.key().equals(pair.key()) && host.equals(vipHost.apply(p)) && age.compare(p, pair) < 0)
+        .min(age)
+        .map(SipServerPair::key)
+        .orElse(null);
+  }
+
+  static Instant instant(String text) {
+    try {
+      return text == null ? null : Instant.parse(text);
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+  }
+}

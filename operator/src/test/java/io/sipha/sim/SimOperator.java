@@ -1,0 +1,269 @@
+package io.sipha.sim;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sipha.api.SipServerPair;
+import io.sipha.api.SipServerPairStatus;
+import io.sipha.decision.AgentFact;
+import io.sipha.decision.PairFacts;
+import io.sipha.decision.Plan;
+import io.sipha.decision.PodFact;
+import io.sipha.vip.AllowedCidrs;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * The operator process: {@code NodeLiveness} (renewals timed on the operator's clock when it hears
+ * them; no node judged while it hears none; a fresh start after a deaf spell and at process
+ * start), {@code PairObserver} (facts
+ * from the API store), the decider, and {@code PlanExecutor} (pod labels, role annotations in the
+ * plan's order, then the status with optimistic concurrency; the first failed write fails the
+ * reconcile and the rest of the plan is lost).
+ */
+final class SimOperator {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** An API fault injected into the operator's next write. */
+  enum ApiFault {
+    CONFLICT_409,
+    ERROR_500
+  }
+
+  /** One write of a plan, in the executor's order. */
+  sealed interface Write permits Label, Role, Status {}
+
+  record Label(String pod) implements Write {}
+
+  record Role(Plan.RoleAssignment assignment) implements Write {}
+
+  record Status(SipServerPairStatus status) implements Write {}
+
+  /** A reconcile whose writes have not all been made yet. */
+  record InFlight(PairFacts facts, Plan plan, long observedResourceVersion, List<Write> remaining) {}
+
+  private final World w;
+  private final Function<PairFacts, Plan> decider;
+  boolean up = true;
+  ApiFault nextWriteFault;
+  InFlight inFlight;
+  // NodeLiveness
+  private final Map<String, Instant> renewals = new HashMap<>();
+  private final Map<String, Instant> observed = new HashMap<>();
+  private Instant lastHeard;
+
+  SimOperator(World w, Function<PairFacts, Plan> decider) {
+    this.w = w;
+    this.decider = decider;
+  }
+
+  // ------------------------------------------------------------------ process
+
+  void crash() {
+    up = false;
+    inFlight = null;
+  }
+
+  /** A new process: its Lease informer lists every Lease at start (each one "seen" now). */
+  void start() {
+    up = true;
+    inFlight = null;
+    renewals.clear();
+    observed.clear();
+    lastHeard = null;
+    w.api.leases.values().forEach(l -> {
+      if (l.renewTime != null) {
+        seen(l.node, l.renewTime);
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ NodeLiveness
+
+  /** An agent renewed its Lease: the informer tells a running operator at once. */
+  void heard(String node, Instant renewTime) {
+    if (up) {
+      seen(node, renewTime);
+    }
+  }
+
+  private void seen(String node, Instant renewTime) {
+    Instant now = w.now;
+    if (lastHeard != null && Duration.between(lastHeard, now).compareTo(AgentFact.LATE) > 0) {
+      observed.replaceAll((n, t) -> now); // we were deaf, not they: everyone starts afresh
+    }
+    lastHeard = now;
+    if (!renewTime.equals(renewals.put(node, renewTime))) {
+      observed.put(node, now);
+    }
+  }
+
+  /**
+   * NodeLiveness.renewedAt: when the operator saw the node's renewal; while it hears no agent at
+   * all it judges no node (every node counts as just seen).
+   */
+  private Instant renewedAt(String node) {
+    Instant seen = observed.get(node);
+    if (seen != null && lastHeard != null && Duration.between(lastHeard, w.now).compareTo(AgentFact.LATE) > 0) {
+      return w.now;
+    }
+    return seen;
+  }
+
+  // ------------------------------------------------------------------ PairObserver
+
+  PairFacts observe() {
+    ApiStore api = w.api;
+    Map<String, PodFact> pods = new LinkedHashMap<>();
+    for (String name : api.spec.getServers().stream().filter(Objects::nonNull).distinct().limit(2).toList()) {
+      ApiStore.Pod p = api.pods.get(name);
+      pods.put(name, p == null ? PodFact.missing(name) : podFact(p));
+    }
+    Map<String, AgentFact> agents = new HashMap<>();
+    api.leases.values().forEach(l -> {
+      Instant seen = renewedAt(l.node);
+      agents.put(l.node, new AgentFact(l.node, seen != null ? seen : l.renewTime, l.report, l.restartingUntil));
+    });
+    return new PairFacts(ApiStore.NAMESPACE, ApiStore.PAIR, api.generation, api.spec, api.status, pods, agents,
+        AllowedCidrs.any(), null, w.now);
+  }
+
+  private static PodFact podFact(ApiStore.Pod p) {
+    Long epoch = null;
+    try {
+      String e = p.annotations.get(SipServerPair.EPOCH_ANNOTATION);
+      epoch = e == null ? null : Long.valueOf(e);
+    } catch (NumberFormatException ignored) {
+      // counts as none
+    }
+    return new PodFact(p.name, true, p.node, p.ready, p.readySince, p.terminated,
+        p.annotations.get(SipServerPair.ROLE_ANNOTATION), epoch, p.labelled);
+  }
+
+  // ------------------------------------------------------------------ reconcile + PlanExecutor
+
+  /**
+   * One reconcile: observe, decide, and make the plan's writes; with {@code writesNow >= 0} only
+   * that many land now and the rest stay in flight until the next reconcile step (or are lost if
+   * the operator crashes first). A reconcile step while a plan is in flight finishes that plan.
+   */
+  String reconcile(int writesNow) {
+    StringBuilder said = new StringBuilder();
+    if (!up) {
+      start();
+      said.append("the operator starts again (every Lease seen now); ");
+    }
+    if (inFlight != null) {
+      InFlight f = inFlight;
+      inFlight = null;
+      said.append("finishes its reconcile in flight: ");
+      apply(f, f.remaining().size(), said);
+      return said.toString().strip();
+    }
+    PairFacts facts = observe();
+    Plan plan = decider.apply(facts);
+    List<Write> writes = new ArrayList<>();
+    plan.podsToLabel().forEach(p -> writes.add(new Label(p)));
+    plan.roles().forEach(r -> writes.add(new Role(r)));
+    if (!sameJson(plan.status(), w.api.status)) {
+      writes.add(new Status(plan.status()));
+    }
+    InFlight f = new InFlight(facts, plan, w.api.resourceVersion, writes);
+    said.append("decides ").append(summary(plan)).append("; ");
+    apply(f, writesNow < 0 ? writes.size() : Math.min(writesNow, writes.size()), said);
+    return said.toString().strip();
+  }
+
+  private void apply(InFlight f, int count, StringBuilder said) {
+    List<Write> writes = f.remaining();
+    for (int i = 0; i < count; i++) {
+      Write wr = writes.get(i);
+      String failure = write(f, wr);
+      if (failure != null) {
+        if (wr instanceof Status) {
+          w.sawFailedWrite = true;
+        }
+        said.append(describe(wr)).append(": ").append(failure).append(" -> the reconcile fails");
+        int lost = writes.size() - i - 1;
+        if (lost > 0) {
+          said.append(", its ").append(lost).append(" later write(s) are lost");
+        }
+        said.append("; ");
+        return;
+      }
+      said.append(describe(wr)).append("; ");
+    }
+    if (count < writes.size()) {
+      inFlight = new InFlight(f.facts(), f.plan(), f.observedResourceVersion(), writes.subList(count, writes.size()));
+      said.append(writes.size() - count).append(" write(s) still in flight; ");
+    } else if (!f.plan().events().isEmpty()) {
+      said.append("events ").append(f.plan().events().stream().map(Plan.Note::reason).toList()).append("; ");
+    }
+  }
+
+  /** Makes one write; returns why it failed, or null. */
+  private String write(InFlight f, Write wr) {
+    if (nextWriteFault != null) {
+      ApiFault fault = nextWriteFault;
+      nextWriteFault = null;
+      return fault == ApiFault.CONFLICT_409 ? "409 Conflict (injected)" : "500 Internal Server Error (injected)";
+    }
+    ApiStore api = w.api;
+    if (wr instanceof Label l) {
+      ApiStore.Pod p = api.pods.get(l.pod());
+      if (p == null) {
+        return "404 Not Found";
+      }
+      p.labelled = true;
+    } else if (wr instanceof Role r) {
+      ApiStore.Pod p = api.pods.get(r.assignment().pod());
+      if (p == null) {
+        return "404 Not Found";
+      }
+      p.annotations.put(SipServerPair.ROLE_ANNOTATION, r.assignment().role());
+      p.annotations.put(SipServerPair.EPOCH_ANNOTATION, String.valueOf(r.assignment().epoch()));
+    } else if (wr instanceof Status s) {
+      if (f.observedResourceVersion() != api.resourceVersion) {
+        return "409 Conflict (the pair changed since it was read: resourceVersion " + f.observedResourceVersion()
+            + " is stale, now " + api.resourceVersion + ")";
+      }
+      api.status = s.status();
+      api.resourceVersion++;
+      w.statusWritten(f.facts(), s.status());
+    }
+    return null;
+  }
+
+  private static String describe(Write wr) {
+    if (wr instanceof Label l) {
+      return "label " + l.pod();
+    }
+    if (wr instanceof Role r) {
+      return r.assignment().pod() + " " + r.assignment().role() + "@" + r.assignment().epoch();
+    }
+    return "status written";
+  }
+
+  private static String summary(Plan p) {
+    SipServerPairStatus s = p.status();
+    StringBuilder b = new StringBuilder().append(s.phase).append(" epoch ").append(s.epoch);
+    if (s.transition != null) {
+      b.append(" ").append(s.transition.kind).append("->").append(s.transition.to).append("/").append(s.transition.step);
+    }
+    return b.toString();
+  }
+
+  private static boolean sameJson(Object a, Object b) {
+    return Objects.equals(JSON.valueToTree(a), JSON.valueToTree(b));
+  }
+
+  String describe() {
+    return "operator: " + (up ? "running" : "down") + (inFlight == null ? "" : ", " + inFlight.remaining().size()
+        + " write(s) in flight") + (nextWriteFault == null ? "" : ", next write gets " + nextWriteFault);
+  }
+}

@@ -1,0 +1,288 @@
+package io.sipha.sim;
+
+import java.time.Duration;
+
+/**
+ * One step of a schedule: the alphabet the property draws from. Each step changes the world and
+ * returns what happened; its {@code toString} is a sentence a person can follow.
+ */
+sealed interface Step {
+
+  /** Applies the step; returns what happened, for the trace. */
+  String apply(World w);
+
+  /** The operator reconciles; with {@code writesNow >= 0} only that many writes land now. */
+  record Reconcile(int writesNow) implements Step {
+    static final Reconcile FULL = new Reconcile(-1);
+
+    @Override
+    public String apply(World w) {
+      return w.operator.reconcile(writesNow);
+    }
+
+    @Override
+    public String toString() {
+      return writesNow < 0
+          ? "the operator reconciles"
+          : writesNow == 0
+              ? "the operator reconciles, but none of its writes land before the next step (all in flight)"
+              : "the operator reconciles, but only its first " + writesNow
+                  + " write(s) land before the next step (the rest are in flight)";
+    }
+  }
+
+  /** A node agent's worker runs: it converges the host on the status and reports. */
+  record AgentTick(String node) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.agent(node).run();
+    }
+
+    @Override
+    public String toString() {
+      return node + "'s agent runs (reads the API, binds or unbinds, reports)";
+    }
+  }
+
+  /** Virtual time passes; the agents' heartbeats renew their Leases on the way. */
+  record AdvanceClock(int millis) implements Step {
+    @Override
+    public String apply(World w) {
+      w.advance(Duration.ofMillis(millis));
+      return "clock at " + World.t(w.now);
+    }
+
+    @Override
+    public String toString() {
+      return millis + " ms pass (agents that can reach the API renew their Leases every second)";
+    }
+  }
+
+  /** The user asks for a switchover: spec.primary changes. */
+  record Switchover(String to) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.switchOver(to);
+    }
+
+    @Override
+    public String toString() {
+      return "the user sets spec.primary to " + to;
+    }
+  }
+
+  /** The user writes an invalid spec. */
+  record InvalidSwitchover(boolean unknownPod) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.invalidSwitchOver(unknownPod);
+    }
+
+    @Override
+    public String toString() {
+      return unknownPod
+          ? "the user sets spec.primary to sip-7, which is not one of spec.servers"
+          : "the user sets spec.failover.nodeLossSeconds to 1 (below the minimum of 2)";
+    }
+  }
+
+  record PodNotReady(String pod) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.setReady(pod, false);
+    }
+
+    @Override
+    public String toString() {
+      return pod + " becomes NotReady";
+    }
+  }
+
+  record PodReady(String pod) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.setReady(pod, true);
+    }
+
+    @Override
+    public String toString() {
+      return pod + " becomes Ready (its SIP Server container runs)";
+    }
+  }
+
+  record PodFailed(String pod) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.terminate(pod);
+    }
+
+    @Override
+    public String toString() {
+      return pod + "'s SIP Server container terminates (exit code 137)";
+    }
+  }
+
+  record PodDeleted(String pod) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.deletePod(pod);
+    }
+
+    @Override
+    public String toString() {
+      return pod + " is deleted";
+    }
+  }
+
+  /** The StatefulSet creates the pod again (deleting the old one first if it still exists). */
+  record PodRecreated(String pod, String node, boolean ready) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.recreatePod(pod, node, ready);
+    }
+
+    @Override
+    public String toString() {
+      return pod + " is recreated on " + node + (ready ? " and is Ready" : ", not Ready yet");
+    }
+  }
+
+  record Partition(String node) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.partition(node, true);
+    }
+
+    @Override
+    public String toString() {
+      return node + " is partitioned from the API (its host keeps its VIP and keeps serving)";
+    }
+  }
+
+  record Heal(String node) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.partition(node, false);
+    }
+
+    @Override
+    public String toString() {
+      return node + "'s partition heals";
+    }
+  }
+
+  /** The agent process ends: a crash, a crash in the middle of a script, or a stop on purpose. */
+  record AgentCrash(String node, Kind kind) implements Step {
+    enum Kind {
+      CRASH,
+      MID_SCRIPT,
+      GRACEFUL
+    }
+
+    @Override
+    public String apply(World w) {
+      SimAgent a = w.agent(node);
+      return switch (kind) {
+        case CRASH -> {
+          boolean was = a.up;
+          a.crash();
+          yield was ? "the agent is gone; the host keeps what it has" : "no effect: the agent is not running";
+        }
+        case MID_SCRIPT -> a.crashMidScript();
+        case GRACEFUL -> a.up ? "stopped" + a.stopGracefully() : "no effect: the agent is not running";
+      };
+    }
+
+    @Override
+    public String toString() {
+      return switch (kind) {
+        case CRASH -> node + "'s agent crashes";
+        case MID_SCRIPT -> node + "'s agent runs and crashes right after its script changed the host (before it reports)";
+        case GRACEFUL -> node + "'s agent stops on purpose (a rolling update: it announces its restart in its Lease)";
+      };
+    }
+  }
+
+  record AgentRestart(String node) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.agent(node).restart();
+    }
+
+    @Override
+    public String toString() {
+      return node + "'s agent starts again";
+    }
+  }
+
+  record OperatorCrash() implements Step {
+    @Override
+    public String apply(World w) {
+      boolean inFlight = w.operator.inFlight != null;
+      w.operator.crash();
+      return inFlight ? "down; its plan in flight is lost" : "down";
+    }
+
+    @Override
+    public String toString() {
+      return "the operator crashes (a plan in flight is lost; the next reconcile is a new process)";
+    }
+  }
+
+  /** The host's VIP scripts fail (exit 2), optionally after changing the host; or work again. */
+  record ScriptFail(String node, boolean on, boolean afterChange) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.scriptFault(node, !on ? SimAgent.Fault.NONE
+          : afterChange ? SimAgent.Fault.FAIL_AFTER_CHANGE : SimAgent.Fault.FAIL);
+    }
+
+    @Override
+    public String toString() {
+      return !on ? node + "'s VIP scripts work again"
+          : node + "'s VIP scripts fail with exit code 2" + (afterChange ? " after changing the host" : "");
+    }
+  }
+
+  /** The host's VIP scripts hang until killed at the timeout; or work again. */
+  record ScriptHang(String node, boolean on, boolean afterChange) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.scriptFault(node, !on ? SimAgent.Fault.NONE
+          : afterChange ? SimAgent.Fault.HANG_AFTER_CHANGE : SimAgent.Fault.HANG);
+    }
+
+    @Override
+    public String toString() {
+      return !on ? node + "'s VIP scripts no longer hang"
+          : node + "'s VIP scripts hang until killed at the " + World.SCRIPT_TIMEOUT.toSeconds() + " s timeout"
+              + (afterChange ? ", after changing the host" : "");
+    }
+  }
+
+  record ApiConflict() implements Step {
+    @Override
+    public String apply(World w) {
+      w.operator.nextWriteFault = SimOperator.ApiFault.CONFLICT_409;
+      return "armed";
+    }
+
+    @Override
+    public String toString() {
+      return "the API answers the operator's next write with 409 Conflict";
+    }
+  }
+
+  record ApiError() implements Step {
+    @Override
+    public String apply(World w) {
+      w.operator.nextWriteFault = SimOperator.ApiFault.ERROR_500;
+      return "armed";
+    }
+
+    @Override
+    public String toString() {
+      return "the API answers the operator's next write with 500 Internal Server Error";
+    }
+  }
+}
