@@ -34,3 +34,25 @@ bench:
 	$(MVN) -q -DskipTests test-compile
 	$(MVN) -q -pl operator dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test.classpath
 	cd operator && java -Xmx2g -cp target/test-classes:target/classes:$$(cat target/test.classpath) io.sipha.bench.Bench $(BENCH_ARGS)
+
+.PHONY: sandbox
+# the demo's site left running for your own kubectl (writes target/sandbox.kubeconfig); Ctrl-C stops it
+sandbox:
+	$(MVN) -q -DskipTests package
+	java -jar operator/target/sipha.jar demo --keep-running
+
+.PHONY: install-plugin
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+# `kubectl sipha`: writes the launcher $(BINDIR)/kubectl-sipha, which runs the plugin from this clone's jar
+install-plugin:
+	$(MVN) -q -DskipTests package
+	mkdir -p "$(BINDIR)"
+	{ echo '#!/bin/sh'; \
+	  echo '# kubectl sipha: the sipha kubectl plugin, written by make install-plugin'; \
+	  echo 'jar="$(CURDIR)/operator/target/sipha.jar"'; \
+	  echo '[ -f "$$jar" ] || { echo "kubectl-sipha: $$jar is missing: run make install-plugin again" >&2; exit 1; }'; \
+	  echo 'exec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$$jar" io.sipha.cli.PluginMain "$$@"'; \
+	} > "$(BINDIR)/kubectl-sipha"
+	chmod 755 "$(BINDIR)/kubectl-sipha"
+	@echo "installed $(BINDIR)/kubectl-sipha: try kubectl sipha --help"
