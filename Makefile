@@ -56,3 +56,17 @@ install-plugin:
 	} > "$(BINDIR)/kubectl-sipha"
 	chmod 755 "$(BINDIR)/kubectl-sipha"
 	@echo "installed $(BINDIR)/kubectl-sipha: try kubectl sipha --help"
+
+.PHONY: lab
+# the network lab (root, Linux): sipha, then keepalived, moving a VIP between network namespaces,
+# measured by sipp; writes operator/target/lab/ and updates docs/BENCHMARKS.md and docs/lab/.
+# Needs sip-tester, iputils-arping, keepalived, iproute2. More rounds: make lab LAB_ARGS="--rounds 10".
+# It runs at nice -10 so that other work on the machine disturbs the figures less (LAB_NICE=0: not).
+LAB_ARGS ?=
+LAB_NICE ?= -10
+lab:
+	@if [ "$$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1; then \
+	  echo "make lab: skipped: needs root and ip netns (Linux network namespaces)"; exit 0; fi; \
+	$(MVN) -q -DskipTests test-compile && \
+	$(MVN) -q -pl operator exec:exec -Dexec.executable=nice -Dexec.classpathScope=test \
+	  -Dexec.args="-n $(LAB_NICE) java -cp %classpath io.sipha.lab.LabMain $(LAB_ARGS)"

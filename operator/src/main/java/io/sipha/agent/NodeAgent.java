@@ -84,6 +84,7 @@ public final class NodeAgent implements AutoCloseable {
   private final Map<String, Long> announced = new ConcurrentHashMap<>();
   private final Map<String, Backoff> backoff = new ConcurrentHashMap<>();
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+  private final Set<String> again = ConcurrentHashMap.newKeySet();
   private final Map<String, Instant> lastChecked = new ConcurrentHashMap<>();
   private final java.util.concurrent.ExecutorService scriptPool;
   private final AtomicBoolean renewQueued = new AtomicBoolean();
@@ -400,9 +401,14 @@ public final class NodeAgent implements AutoCloseable {
     return true; // no peer known: nobody can vouch that the backup will not take over
   }
 
-  /** Hands a pair to the script pool unless a task of it is still running (the next pass gets it). */
+  /**
+   * Hands a pair to the script pool. If a task of it is still running, the pair is marked and
+   * looked at again as soon as that task ends (a status that changed meanwhile is not left to the
+   * next periodic pass).
+   */
   private void dispatch(String key, boolean resync) {
     if (!inFlight.add(key)) {
+      again.add(key);
       return;
     }
     try {
@@ -419,6 +425,9 @@ public final class NodeAgent implements AutoCloseable {
           MDC.remove("pair");
           inFlight.remove(key);
           publish();
+          if (again.remove(key)) {
+            requestConverge();
+          }
         }
       });
     } catch (java.util.concurrent.RejectedExecutionException e) {
