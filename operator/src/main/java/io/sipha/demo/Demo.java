@@ -3,7 +3,7 @@ package io.sipha.demo;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.sipha.agent.Seen;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sipha.api.Phase;
 import io.sipha.api.SipServerPair;
@@ -71,19 +71,10 @@ public final class Demo {
       site.cluster().createNamespace(NS);
       site.startAgents();
       site.startOperator();
-      events = site.client().v1().events().inNamespace(NS).inform(new ResourceEventHandler<>() {
-        @Override
-        public void onAdd(Event e) {
-          line("event  " + e.getType() + " " + e.getReason() + ": " + e.getMessage());
-          reasonsSeen.add(e.getReason());
-        }
-
-        @Override
-        public void onUpdate(Event a, Event b) {}
-
-        @Override
-        public void onDelete(Event e, boolean unknown) {}
-      }, 0);
+      events = site.client().v1().events().inNamespace(NS).inform(Seen.by(e -> {
+        line("event  " + e.getType() + " " + e.getReason() + ": " + e.getMessage());
+        reasonsSeen.add(e.getReason());
+      }), 0);
       site.cluster().createServerPod(NS, "sip-0", "pair-1", "node-a", true);
       site.cluster().createServerPod(NS, "sip-1", "pair-1", "node-b", true);
 

@@ -1,8 +1,8 @@
 package io.sipha.operator;
 
+import io.sipha.agent.Seen;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
@@ -57,20 +57,7 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
     super.start();
     informer = client.leases().inNamespace(namespace)
         .withLabel(AgentReports.LEASE_LABEL, AgentReports.LEASE_LABEL_VALUE)
-        .inform(new ResourceEventHandler<>() {
-          @Override
-          public void onAdd(Lease l) {
-            seen(l);
-          }
-
-          @Override
-          public void onUpdate(Lease old, Lease l) {
-            seen(l);
-          }
-
-          @Override
-          public void onDelete(Lease l, boolean unknown) {}
-        }, 0);
+        .inform(Seen.by(this::seen), 0);
     timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "node-liveness");
       t.setDaemon(true);

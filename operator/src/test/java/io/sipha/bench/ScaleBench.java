@@ -1,6 +1,6 @@
 package io.sipha.bench;
 
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.sipha.agent.Seen;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
@@ -143,20 +143,7 @@ final class ScaleBench {
     private final SharedIndexInformer<SipServerPair> informer;
 
     Tracker(SimulatedSite site) {
-      informer = site.client().resources(SipServerPair.class).inNamespace(Bench.NS).inform(new ResourceEventHandler<>() {
-        @Override
-        public void onAdd(SipServerPair p) {
-          put(p);
-        }
-
-        @Override
-        public void onUpdate(SipServerPair a, SipServerPair p) {
-          put(p);
-        }
-
-        @Override
-        public void onDelete(SipServerPair p, boolean unknown) {}
-      }, 0);
+      informer = site.client().resources(SipServerPair.class).inNamespace(Bench.NS).inform(Seen.by(this::put), 0);
     }
 
     private void put(SipServerPair p) {

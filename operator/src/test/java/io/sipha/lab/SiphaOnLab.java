@@ -1,7 +1,7 @@
 package io.sipha.lab;
 
+import io.sipha.agent.Seen;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -62,38 +62,12 @@ final class SiphaOnLab implements AutoCloseable {
   }
 
   private void watch() {
-    informer = site.client().resources(SipServerPair.class).inNamespace(NS).inform(new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(SipServerPair p) {
-        seen(p);
-      }
-
-      @Override
-      public void onUpdate(SipServerPair old, SipServerPair p) {
-        seen(p);
-      }
-
-      @Override
-      public void onDelete(SipServerPair p, boolean unknown) {}
-    }, 0);
+    informer = site.client().resources(SipServerPair.class).inNamespace(NS).inform(Seen.by(this::seen), 0);
   }
 
   /** Each agent's report on pair-1 as it changes in its Lease: when the operator can know of it. */
   private void watchReports() {
-    leases = site.client().leases().inNamespace(SimulatedSite.LEASE_NAMESPACE).inform(new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(Lease l) {
-        seen(l);
-      }
-
-      @Override
-      public void onUpdate(Lease old, Lease l) {
-        seen(l);
-      }
-
-      @Override
-      public void onDelete(Lease l, boolean unknown) {}
-    }, 0);
+    leases = site.client().leases().inNamespace(SimulatedSite.LEASE_NAMESPACE).inform(Seen.by(this::seen), 0);
   }
 
   private void seen(Lease l) {
