@@ -21,6 +21,7 @@ enum LogFormat {
     root.detachAndStopAllAppenders();
     JsonEncoder encoder = new JsonEncoder();
     encoder.setContext(ctx);
+    encoder.setWithFormattedMessage(true);
     encoder.start();
     ConsoleAppender<ILoggingEvent> out = new ConsoleAppender<>();
     out.setContext(ctx);
