@@ -174,6 +174,10 @@ public final class PairDecider {
       String primary = st.primary;
       String backup = other(primary);
       boolean unsettled = splitBrain(st.vip.node);
+      AgentFact backupAgent = f.agent(f.pod(backup).node());
+      if (backup != null && backupAgent.renewedAt() != null && backupAgent.late(now) && backupAgent.alive(now, nodeLoss)) {
+        recheck(backupAgent.lostAt(nodeLoss)); // BackupReady turns False when the backup's node is lost
+      }
       String[] failure = primaryFailure(primary);
       if (failure != null) {
         boolean moved = failure[0].equals("PrimaryRescheduled") || failure[0].equals("PrimaryPodRecreated");

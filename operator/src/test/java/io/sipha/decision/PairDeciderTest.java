@@ -847,6 +847,22 @@ class PairDeciderTest {
     }
 
     @Test
+    @DisplayName("the backup's node lost: a timer at its deadline, then BackupReady False and Degraded, nothing moves")
+    void backupNodeLost() {
+      World w = World.active();
+      w.disconnect("node-b");
+      Instant lastSeen = w.agent("node-b").renewedAt;
+
+      Plan late = w.stepAt(lastSeen.plus(AgentFact.LATE));
+      assertThat(late.recheckAfter()).isEqualTo(Duration.ofSeconds(3).minus(AgentFact.LATE));
+      Plan lost = w.stepAt(lastSeen.plusSeconds(3));
+      assertThat(requireCondition(lost, Conditions.BACKUP_READY).status).isEqualTo("False");
+      assertThat(lost.status().phase).isEqualTo(Phase.Degraded);
+      assertThat(lost.status().transition).isNull();
+      assertThat(lost.status().primary).isEqualTo("sip-0");
+    }
+
+    @Test
     @DisplayName("after nodeLossSeconds: Failover NodeLost, VIP granted to the backup's node in the same plan, lost node fenced")
     void nodeLostFailsOverInOnePlan() {
       World w = World.active();
