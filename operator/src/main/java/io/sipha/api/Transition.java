@@ -41,4 +41,7 @@ public class Transition {
 
   @JsonPropertyDescription("When the transition started (RFC 3339).")
   public String startedAt;
+
+  @JsonPropertyDescription("When the current step started (RFC 3339).")
+  public String stepStartedAt;
 }

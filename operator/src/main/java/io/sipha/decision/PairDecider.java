@@ -40,6 +40,12 @@ import java.util.Set;
  */
 public final class PairDecider {
   static final int HISTORY_LIMIT = 10;
+  /**
+   * How long the new primary's node may keep failing to bind the VIP before the old primary, still
+   * healthy, takes the role back (the request is then refused with the script's error).
+   */
+  static final Duration BIND_PATIENCE = Duration.ofSeconds(15);
+  static final String BIND_FAILED = "VipBindFailed";
   private static final ObjectMapper JSON =
       new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
@@ -266,6 +272,10 @@ public final class PairDecider {
     }
 
     private void failback(String primary) {
+      if (bindRefusalStands()) {
+        Conditions.remove(st.conditions, Conditions.FAILBACK_PENDING);
+        return;
+      }
       String wanted = spec.getPrimary();
       if (wanted == null || wanted.equals(primary) || !wanted.equals(st.acceptedPrimary)) {
         Conditions.remove(st.conditions, Conditions.FAILBACK_PENDING);
@@ -316,6 +326,7 @@ public final class PairDecider {
       t.step = Transition.Step.Release;
       t.reason = reason;
       t.startedAt = now.toString();
+      t.stepStartedAt = t.startedAt;
       st.epoch = t.epoch;
       st.transition = t;
       st.primary = null;
@@ -396,6 +407,7 @@ public final class PairDecider {
             + (f.agent(t.fromNode).alive(now, nodeLoss) ? " (confirmed by its agent)" : " (node lost: nothing run there)")));
       }
       t.step = Transition.Step.Bind;
+      t.stepStartedAt = now.toString();
       st.primary = t.to;
       st.backup = other(t.to);
       st.vip.node = t.toNode;
@@ -408,6 +420,10 @@ public final class PairDecider {
       AgentFact a = f.agent(t.toNode);
       recheck(a.lostAt(nodeLoss));
       VipReport r = a.report();
+      if (r != null && r.epoch() == t.epoch && r.is(VipReport.State.Failed)) {
+        giveUpIfBindKeepsFailing(t, r);
+        return;
+      }
       if (r == null || r.epoch() != t.epoch || !r.is(VipReport.State.Bound) || !st.vip.address.equals(r.address())) {
         return;
       }
@@ -425,6 +441,46 @@ public final class PairDecider {
       addHistory(h);
       events.add(new Note(false, t.kind + "Completed", t.to + " is primary and " + st.vip.address
           + " is bound on " + t.toNode + " at epoch " + t.epoch + ", " + millis + " ms after the start"));
+    }
+
+    /**
+     * The new primary's node keeps failing to bind (its script fails there): after BIND_PATIENCE,
+     * if the old primary is still healthy, it takes the role back, so that the pair does not stay
+     * without a primary. A requested switchover is then refused with the script's error until
+     * spec.primary changes again; it is not retried by itself (that would flap the roles).
+     */
+    private void giveUpIfBindKeepsFailing(Transition t, VipReport r) {
+      Instant since = t.stepStartedAt == null ? Instant.parse(t.startedAt) : Instant.parse(t.stepStartedAt);
+      Instant deadline = since.plus(BIND_PATIENCE);
+      if (now.isBefore(deadline)) {
+        recheck(deadline);
+        return;
+      }
+      if (t.from == null || t.from.equals(t.to) || !candidate(t.from)) {
+        return; // nobody to give the role back to: keep waiting for the script to work
+      }
+      String why = r.script() + " keeps failing on node " + t.toNode + " (exit code " + r.exitCode() + "): "
+          + r.message();
+      events.add(new Note(true, t.kind + "Aborted", t.kind + " to " + t.to + " at epoch " + t.epoch + " aborted after "
+          + BIND_PATIENCE.toSeconds() + " s: " + why + "; " + t.from + " takes the role back"));
+      st.transition = null;
+      st.vip.node = t.toNode;
+      st.vip.state = VipStatus.State.Releasing;
+      if (t.to.equals(spec.getPrimary())) {
+        st.acceptedPrimary = t.to; // done with, as refused: not retried until spec.primary changes
+        Conditions.set(st.conditions, Conditions.SWITCHOVER_REFUSED, true, BIND_FAILED,
+            "spec.primary asks for " + t.to + " but " + why + "; " + t.from + " stays primary. Fix the"
+                + " script or the interface on " + t.toNode + ", then change spec.primary again", now, f.generation());
+      }
+      start("Failover", t.to, t.from, BIND_FAILED, why);
+    }
+
+    /** A refusal for a node that could not bind stands until spec.primary changes. */
+    private boolean bindRefusalStands() {
+      return Conditions.find(st.conditions, Conditions.SWITCHOVER_REFUSED)
+          .map(c -> BIND_FAILED.equals(c.reason) && "True".equals(c.status)).orElse(false)
+          && spec.getPrimary() != null && spec.getPrimary().equals(st.acceptedPrimary)
+          && !spec.getPrimary().equals(st.primary);
     }
 
     /**
@@ -542,7 +598,7 @@ public final class PairDecider {
         if (Conditions.set(st.conditions, Conditions.SWITCHOVER_REFUSED, true, "TargetNotHealthy", refusedWhy, now, f.generation())) {
           events.add(new Note(true, "SwitchoverRefused", refusedWhy));
         }
-      } else {
+      } else if (!bindRefusalStands()) {
         Conditions.remove(st.conditions, Conditions.SWITCHOVER_REFUSED);
       }
       String why;

@@ -130,6 +130,31 @@ class ResilienceTest extends SiteTest {
   }
 
   @Test
+  void aNewPrimaryWhoseNodeCannotBindGivesTheRoleBackAndTheRequestIsRefused() {
+    activePair();
+    site.host("node-b").failScript("enable", 2);
+    switchOverTo("sip-1");
+
+    // vip-enable keeps failing on node-b: after the patience, sip-0 takes the role back on node-a
+    SipServerPairStatus s = await("reverted").atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(100))
+        .until(this::status, x -> x.phase == Phase.Active && "sip-0".equals(x.primary) && x.epoch >= 3);
+    assertThat(site.host("node-a").vips()).containsExactly(VIP);
+    assertThat(site.host("node-b").vips()).isEmpty();
+    Condition refused = condition(s, Conditions.SWITCHOVER_REFUSED);
+    assertThat(refused.reason).isEqualTo("VipBindFailed");
+    assertThat(refused.message).contains("vip-enable keeps failing on node node-b").contains("exit code 2");
+    assertThat(events()).anyMatch(e -> e.startsWith("Warning SwitchoverAborted") && e.contains("sip-0 takes the role back"));
+    // not retried by itself, even once the script works again: spec.primary must change
+    site.host("node-b").failScript("enable", 0);
+    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> "sip-0".equals(status().primary));
+    switchOverTo("sip-0");
+    switchOverTo("sip-1");
+    s = awaitStatus("switched on request", x -> x.phase == Phase.Active && "sip-1".equals(x.primary));
+    assertThat(condition(s, Conditions.SWITCHOVER_REFUSED)).isNull();
+    assertThat(site.host("node-b").vips()).containsExactly(VIP);
+  }
+
+  @Test
   void aHangingScriptIsKilledAtItsTimeoutAndReported() {
     activePair();
     site.host("node-a").hangScript("disable", true);
