@@ -148,6 +148,8 @@ class ResilienceTest extends SiteTest {
     site.host("node-b").failScript("enable", 0);
     await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> "sip-0".equals(status().primary));
     switchOverTo("sip-0");
+    // the operator must see the acknowledgment before the new request (two quick patches may merge)
+    awaitStatus("acknowledged", x -> "sip-0".equals(x.acceptedPrimary));
     switchOverTo("sip-1");
     s = awaitStatus("switched on request", x -> x.phase == Phase.Active && "sip-1".equals(x.primary));
     assertThat(condition(s, Conditions.SWITCHOVER_REFUSED)).isNull();
