@@ -452,10 +452,7 @@ public final class NodeAgent implements AutoCloseable {
    * waits for confirmations from exactly these nodes.
    */
   private boolean concernsThisNode(SipServerPair pair, Set<String> podsHere) {
-    SipServerPairStatus st = pair.getStatus();
-    return podsHere.contains(pair.key())
-        || (st != null && st.vip != null && settings.node().equals(st.vip.node))
-        || (st != null && st.fenced.stream().anyMatch(f -> settings.node().equals(f.node)));
+    return podsHere.contains(pair.key()) || VipBindingRule.statusNames(pair.getStatus(), settings.node());
   }
 
   private void convergePair(SipServerPair pair, boolean resync) {

@@ -24,6 +24,15 @@ import java.util.Optional;
 public final class VipBindingRule {
   private VipBindingRule() {}
 
+  /**
+   * The status names this node for the VIP: granted (or being released) there, or fenced there.
+   * Such a node must report on the pair: the operator waits for its confirmations.
+   */
+  public static boolean statusNames(SipServerPairStatus status, String node) {
+    return status != null && ((status.vip != null && node.equals(status.vip.node))
+        || status.fenced.stream().anyMatch(e -> node.equals(e.node)));
+  }
+
   /** The binding a node must hold for a pair. */
   public record Binding(VipAddress vip, long epoch) {}
 

@@ -105,14 +105,19 @@ public final class Facts {
 
   /** A node agent as its Lease shows it, with its report for one pair (or null). */
   public static AgentFact agentFact(Lease lease, VipReport report) {
-    String node = lease.getSpec() != null && lease.getSpec().getHolderIdentity() != null
-        ? lease.getSpec().getHolderIdentity()
-        : lease.getMetadata().getName().substring(AgentReports.LEASE_PREFIX.length());
+    String node = nodeOf(lease);
     Instant renewed = lease.getSpec() == null || lease.getSpec().getRenewTime() == null
         ? null : lease.getSpec().getRenewTime().toInstant();
     Map<String, String> ann = lease.getMetadata().getAnnotations();
     Instant restarting = ann == null ? null : instant(ann.get(AgentReports.RESTARTING_ANNOTATION));
     return new AgentFact(node, renewed, report, restarting);
+  }
+
+  /** The node whose agent holds this Lease. */
+  public static String nodeOf(Lease lease) {
+    return lease.getSpec() != null && lease.getSpec().getHolderIdentity() != null
+        ? lease.getSpec().getHolderIdentity()
+        : lease.getMetadata().getName().substring(AgentReports.LEASE_PREFIX.length());
   }
 
   /** All the reports an agent's Lease holds, by pair namespace/name. */

@@ -87,7 +87,7 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
       observed.replaceAll((n, t) -> now); // we were deaf, not they: everyone starts afresh
     }
     lastHeard = now;
-    String node = SipServerPairReconciler.nodeOf(l);
+    String node = Facts.nodeOf(l);
     Instant renewTime = l.getSpec().getRenewTime().toInstant();
     if (!renewTime.equals(renewals.put(node, renewTime))) {
       observed.put(node, now);

@@ -17,6 +17,7 @@ import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.decision.AgentFact;
 import io.sipha.decision.AgentReports;
+import io.sipha.decision.VipBindingRule;
 import io.sipha.decision.VipReport;
 import io.sipha.decision.PairDecider;
 import io.sipha.decision.PairFacts;
@@ -88,12 +89,6 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
     return List.of(pods, leases, liveness);
   }
 
-  static String nodeOf(Lease lease) {
-    return lease.getSpec() != null && lease.getSpec().getHolderIdentity() != null
-        ? lease.getSpec().getHolderIdentity()
-        : lease.getMetadata().getName().substring(AgentReports.LEASE_PREFIX.length());
-  }
-
   /**
    * A plain renewal changes nothing for the decider (node-loss deadlines are timers): pass on a
    * Lease update only when its report changed or when it was renewed after a gap (the node is back).
@@ -116,13 +111,7 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
     pods.list(p -> p.getSpec() != null && node.equals(p.getSpec().getNodeName()))
         .forEach(p -> out.add(new ResourceID(p.getMetadata().getLabels().get(SipServerPair.PAIR_LABEL),
             p.getMetadata().getNamespace())));
-    pairs.forEach(p -> {
-      SipServerPairStatus s = p.getStatus();
-      if (s != null && ((s.vip != null && node.equals(s.vip.node))
-          || s.fenced.stream().anyMatch(e -> node.equals(e.node)))) {
-        out.add(ResourceID.fromResource(p));
-      }
-    });
+    pairs.filter(p -> VipBindingRule.statusNames(p.getStatus(), node)).forEach(p -> out.add(ResourceID.fromResource(p)));
     return out;
   }
 
@@ -144,7 +133,7 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
 
     @Override
     public Set<ResourceID> toPrimaryResourceIDs(Lease lease) {
-      String node = nodeOf(lease);
+      String node = Facts.nodeOf(lease);
       Map<String, String> ann = lease.getMetadata().getAnnotations();
       Map<String, VipReport> now = ann == null ? Map.of() : AgentReports.parse(ann.get(AgentReports.ANNOTATION));
       ZonedDateTime renewed = lease.getSpec() == null ? null : lease.getSpec().getRenewTime();
