@@ -72,7 +72,10 @@ public final class SpecValidator {
                 + r.vip().host()
                 + " is already claimed by pair "
                 + vipClaimedBy
-                + "; two pairs may not share a VIP");
+                + ", which holds it or asked for it first; two pairs may not share a VIP: choose another"
+                + " address, or free it in "
+                + vipClaimedBy
+                + " first");
       } else {
         vip = r.vip();
       }

@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
@@ -136,9 +137,36 @@ public final class Facts {
         .value().map(VipAddress::host).orElse(null);
   }
 
-  /** The pair that claimed the same VIP address first (older, then by name), if any. */
+  /** The canonical host of an address/prefix as a status or a report writes it, or null. */
+  public static String hostOfCidr(String cidr) {
+    return VipAddress.parseCidr(cidr, "eth0").value().map(VipAddress::host).orElse(null);
+  }
+
+  /**
+   * The VIP host a pair's status holds: granted, binding, bound or being released, or possibly
+   * still up on a node it declared lost (status.fenced). Null when its status holds no address.
+   */
+  public static String heldHost(SipServerPair p) {
+    var st = p.getStatus();
+    if (st == null || st.vip == null || st.vip.address == null) {
+      return null;
+    }
+    boolean holds = st.vip.state != null && st.vip.state != io.sipha.api.VipStatus.State.Unbound;
+    return holds || !st.fenced.isEmpty() ? hostOfCidr(st.vip.address) : null;
+  }
+
+  /**
+   * The pair a contested VIP belongs to, when it is not this one; null when this pair may have it.
+   * Ownership goes with holding, not with age: a pair whose status holds the address (see {@link
+   * #heldHost}), or whose VIP a node agent reports bound or not yet confirmed gone, keeps it, and
+   * any other claimant is refused, however old. Only when nobody holds the address does the first
+   * claimant get it (older, then by name), so that two new pairs do not both take it.
+   *
+   * @param reportedHolders for an address host, the pairs (namespace/name) that some node agent
+   *     reports holding it (any report but a confirmed Unbound)
+   */
   public static String vipClaimedBy(SipServerPair pair, Stream<SipServerPair> all,
-      Function<SipServerPair, String> vipHost) {
+      Function<SipServerPair, String> vipHost, Function<String, Set<String>> reportedHolders) {
     String host = vipHost.apply(pair);
     if (host == null) {
       return null;
@@ -146,11 +174,56 @@ public final class Facts {
     Comparator<SipServerPair> age = Comparator
         .comparing((SipServerPair p) -> String.valueOf(p.getMetadata().getCreationTimestamp()))
         .thenComparing(SipServerPair::key);
-    return all
-        .filter(p -> !p.key().equals(pair.key()) && host.equals(vipHost.apply(p)) && age.compare(p, pair) < 0)
+    List<SipServerPair> others = all.filter(p -> !p.key().equals(pair.key())).toList();
+    Set<String> reported = reportedHolders.apply(host);
+    boolean selfHolds = host.equals(heldHost(pair)) || reported.contains(pair.key());
+    List<SipServerPair> holders = others.stream()
+        .filter(p -> host.equals(heldHost(p)) || reported.contains(p.key()))
+        .sorted(age)
+        .toList();
+    if (!holders.isEmpty()) {
+      // both hold it (a state from before this rule): the older holder keeps it
+      return !selfHolds || age.compare(holders.get(0), pair) < 0 ? holders.get(0).key() : null;
+    }
+    Set<String> known = new java.util.HashSet<>();
+    others.forEach(p -> known.add(p.key()));
+    String reportedOnly = reported.stream().filter(k -> !k.equals(pair.key()) && !known.contains(k))
+        .sorted().findFirst().orElse(null);
+    if (reportedOnly != null) {
+      return reportedOnly; // a node still holds it for a pair that is gone: wait for its removal
+    }
+    if (selfHolds) {
+      return null;
+    }
+    return others.stream()
+        .filter(p -> host.equals(vipHost.apply(p)) && age.compare(p, pair) < 0)
         .min(age)
         .map(SipServerPair::key)
         .orElse(null);
+  }
+
+  /** {@link #vipClaimedBy(SipServerPair, Stream, Function, Function)} from the agents' Leases. */
+  public static String vipClaimedBy(SipServerPair pair, Stream<SipServerPair> all,
+      Function<SipServerPair, String> vipHost, Collection<Lease> leases) {
+    Map<String, Set<String>> held = new HashMap<>();
+    for (Lease l : leases) {
+      reportedHolders(reports(l)).forEach((h, keys) -> held.computeIfAbsent(h, x -> new java.util.TreeSet<>()).addAll(keys));
+    }
+    return vipClaimedBy(pair, all, vipHost, h -> held.getOrDefault(h, Set.of()));
+  }
+
+  /** From one agent's reports: address host to the pairs it may hold it for (anything but Unbound). */
+  public static Map<String, Set<String>> reportedHolders(Map<String, VipReport> reports) {
+    Map<String, Set<String>> out = new HashMap<>();
+    reports.forEach((key, r) -> {
+      if (r != null && !r.is(VipReport.State.Unbound) && r.address() != null) {
+        String h = hostOfCidr(r.address());
+        if (h != null) {
+          out.computeIfAbsent(h, x -> new java.util.TreeSet<>()).add(key);
+        }
+      }
+    });
+    return out;
   }
 
   static Instant instant(String text) {

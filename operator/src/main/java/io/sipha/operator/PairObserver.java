@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
@@ -47,7 +48,7 @@ final class PairObserver {
     String ns = pair.getMetadata().getNamespace();
     List<AgentFact> agents = new ArrayList<>();
     leases.list(l -> true).forEach(l -> {
-      AgentFact a = Facts.agentFact(l, reportsOf(l).get(pair.key()));
+      AgentFact a = Facts.agentFact(l, parsedOf(l).reports().get(pair.key()));
       Instant seen = liveness.renewedAt(a.node());
       if (seen != null) {
         a = new AgentFact(a.node(), seen, a.report(), a.restartingUntil());
@@ -67,24 +68,34 @@ final class PairObserver {
   }
 
   /** An agent's reports, parsed once per version of its Lease (they may hold hundreds of pairs). */
-  private Map<String, VipReport> reportsOf(Lease lease) {
+  private Parsed parsedOf(Lease lease) {
     String node = lease.getMetadata().getName();
     String version = lease.getMetadata().getResourceVersion();
     Parsed p = parsed.get(node);
     if (p == null || version == null || !version.equals(p.version())) {
-      p = new Parsed(version, Facts.reports(lease));
+      Map<String, VipReport> reports = Facts.reports(lease);
+      p = new Parsed(version, reports, Facts.reportedHolders(reports));
       parsed.put(node, p);
     }
-    return p.reports();
+    return p;
   }
 
-  private record Parsed(String version, Map<String, VipReport> reports) {}
+  private record Parsed(String version, Map<String, VipReport> reports, Map<String, Set<String>> holders) {}
 
   private record Claim(Long generation, String host) {}
 
-  /** The pair that claimed the same VIP address first (older, then by name), if any. */
+  /** The pair the VIP belongs to when it is not this one (see {@link Facts#vipClaimedBy}). */
   private String vipClaimedBy(SipServerPair pair) {
-    return Facts.vipClaimedBy(pair, allPairs.get(), this::vipHost);
+    return Facts.vipClaimedBy(pair, allPairs.get(), this::vipHost, this::reportedHolders);
+  }
+
+  /** The pairs some agent reports holding this address host for. */
+  private Set<String> reportedHolders(String host) {
+    Set<String> out = new java.util.TreeSet<>();
+    leases.list(l -> true).forEach(l -> {
+      out.addAll(parsedOf(l).holders().getOrDefault(host, Set.of()));
+    });
+    return out;
   }
 
   /** The canonical VIP host a pair claims, worked out once per generation of its spec. */

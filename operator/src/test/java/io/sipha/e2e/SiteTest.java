@@ -104,10 +104,12 @@ public abstract class SiteTest {
 
   protected void assertOnePrimaryAtCurrentEpoch(SipServerPairStatus s) {
     long primaries = site.client().pods().inNamespace(NS).list().getItems().stream()
+        .filter(pod -> pod.getMetadata().getLabels() != null
+            && "pair-1".equals(pod.getMetadata().getLabels().get(SipServerPair.PAIR_LABEL)))
         .filter(pod -> "primary".equals(ann(pod, SipServerPair.ROLE_ANNOTATION))
             && String.valueOf(s.epoch).equals(ann(pod, SipServerPair.EPOCH_ANNOTATION)))
         .count();
-    assertThat(primaries).as("pods annotated primary at the current epoch").isLessThanOrEqualTo(1);
+    assertThat(primaries).as("pods of pair-1 annotated primary at the current epoch").isLessThanOrEqualTo(1);
   }
 
   protected static String ann(Pod pod, String key) {

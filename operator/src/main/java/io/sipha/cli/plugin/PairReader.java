@@ -34,7 +34,7 @@ final class PairReader {
       List<AgentFact> agents = leases.stream()
           .map(l -> Facts.agentFact(l, Facts.reports(l).get(pair.key())))
           .toList();
-      String claimedBy = Facts.vipClaimedBy(pair, otherPairs.stream(), Facts::vipHost);
+      String claimedBy = Facts.vipClaimedBy(pair, otherPairs.stream(), Facts::vipHost, leases);
       return Facts.pairFacts(pair, pods::get, agents, allowed, claimedBy, now);
     }
   }

@@ -1,0 +1,54 @@
+package io.sipha.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.sipha.api.Phase;
+import io.sipha.api.SipServerPair;
+import io.sipha.api.SipServerPairStatus;
+import io.sipha.decision.Conditions;
+import io.sipha.demo.SimulatedSite;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** A VIP belongs to the pair that holds it, whatever the age of a later claimant. */
+class VipOwnershipTest extends SiteTest {
+  private static final String VIP_20 = "192.0.2.20/24";
+
+  private SipServerPairStatus statusOf(String name) {
+    SipServerPair p = site.client().resources(SipServerPair.class).inNamespace(NS).withName(name).get();
+    return p == null ? null : p.getStatus();
+  }
+
+  @Test
+  void anOlderPairThatAsksForAVipAYoungerPairHoldsIsRefusedAndNeitherHostLosesItsVip() {
+    activePair(); // pair-1, the older one: 192.0.2.10 on node-a
+    site.cluster().createServerPod(NS, "sip-2", "pair-2", "node-b", true);
+    site.cluster().createServerPod(NS, "sip-3", "pair-2", "node-a", true);
+    SipServerPair second = SimulatedSite.pair(NS, "pair-2", "sip-2", "sip-2", "sip-3");
+    second.getSpec().getVirtualIP().setAddress("192.0.2.20");
+    createPair(second);
+    await("pair-2 Active with 192.0.2.20 on node-b").atMost(Duration.ofSeconds(20))
+        .until(() -> statusOf("pair-2"), s -> s != null && s.phase == Phase.Active);
+    assertThat(site.host("node-b").vips()).containsExactly(VIP_20);
+
+    // someone points the older pair at the younger pair's VIP
+    site.client().resources(SipServerPair.class).inNamespace(NS).withName("pair-1").edit(p -> {
+      p.getSpec().getVirtualIP().setAddress("192.0.2.20");
+      return p;
+    });
+
+    SipServerPairStatus s = awaitStatus("pair-1 Invalid", x -> x.phase == Phase.Invalid);
+    assertThat(condition(s, Conditions.READY).message)
+        .contains("spec.virtualIP.address").contains("voice/pair-2");
+    assertThat(eventReasons()).contains("InvalidSpec");
+    // pair-1 keeps serving on its last valid state; pair-2 keeps its VIP; node-a never takes 192.0.2.20
+    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).untilAsserted(() -> {
+      assertThat(site.host("node-a").vips()).containsExactly(VIP);
+      assertThat(site.host("node-b").vips()).containsExactly(VIP_20);
+    });
+    assertThat(statusOf("pair-2").phase).isEqualTo(Phase.Active);
+    assertThat(status().vip.address).isEqualTo(VIP);
+    assertThat(site.timeline()).noneMatch(l -> l.startsWith("node-a enable " + VIP_20));
+  }
+}
