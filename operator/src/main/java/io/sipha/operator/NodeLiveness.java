@@ -37,10 +37,7 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
   private final String namespace;
   private final Clock clock;
   private final Function<String, Set<ResourceID>> pairsOfNode;
-  private final Map<String, Instant> renewals = new ConcurrentHashMap<>();
-  private final Map<String, Instant> observed = new ConcurrentHashMap<>();
-  private volatile Instant lastHeard;
-  private final Set<String> late = ConcurrentHashMap.newKeySet();
+  private final Heartbeats heartbeats = new Heartbeats();
   private ScheduledExecutorService timer;
   private SharedIndexInformer<Lease> informer;
 
@@ -81,18 +78,7 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
     if (l.getSpec() == null || l.getSpec().getRenewTime() == null) {
       return;
     }
-    Instant now = clock.instant();
-    Instant heard = lastHeard;
-    if (heard != null && Duration.between(heard, now).compareTo(AgentFact.LATE) > 0) {
-      observed.replaceAll((n, t) -> now); // we were deaf, not they: everyone starts afresh
-    }
-    lastHeard = now;
-    String node = Facts.nodeOf(l);
-    Instant renewTime = l.getSpec().getRenewTime().toInstant();
-    if (!renewTime.equals(renewals.put(node, renewTime))) {
-      observed.put(node, now);
-    }
-    late.remove(node);
+    heartbeats.seen(Facts.nodeOf(l), l.getSpec().getRenewTime().toInstant(), clock.instant());
   }
 
   /**
@@ -101,25 +87,61 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
    * every node counts as just seen, so none is declared lost for what is the operator's deafness.
    */
   Instant renewedAt(String node) {
-    Instant seen = observed.get(node);
-    Instant heard = lastHeard;
-    Instant now = clock.instant();
-    if (seen != null && heard != null && Duration.between(heard, now).compareTo(AgentFact.LATE) > 0) {
-      return now;
-    }
-    return seen;
+    return heartbeats.renewedAt(node, clock.instant());
   }
 
   private void tick() {
-    Instant now = clock.instant();
-    Instant heard = lastHeard;
-    if (heard != null && Duration.between(heard, now).compareTo(AgentFact.LATE) > 0) {
-      return; // deaf: see renewedAt
-    }
-    observed.forEach((node, renewed) -> {
-      if (new AgentFact(node, renewed, null).late(now) && late.add(node)) {
-        pairsOfNode.apply(node).forEach(this::propagateEvent);
+    heartbeats.newlyLate(clock.instant()).forEach(node -> pairsOfNode.apply(node).forEach(this::propagateEvent));
+  }
+
+  /**
+   * The bookkeeping of heartbeats on the operator's clock, apart from the informer and the timer
+   * (so that it can be tested with a clock the test moves).
+   */
+  static final class Heartbeats {
+    private final Map<String, Instant> renewals = new ConcurrentHashMap<>();
+    private final Map<String, Instant> observed = new ConcurrentHashMap<>();
+    private final Set<String> late = ConcurrentHashMap.newKeySet();
+    private volatile Instant lastHeard;
+
+    /** A renewal of this node's Lease (renewTime as written by its agent) seen at {@code now}. */
+    void seen(String node, Instant renewTime, Instant now) {
+      Instant heard = lastHeard;
+      if (heard != null && Duration.between(heard, now).compareTo(AgentFact.LATE) > 0) {
+        // we were deaf, not they: everyone starts afresh, and a node that was late before gets its
+        // wake-up again when it is late now (else its pairs would wait for the periodic resync)
+        observed.replaceAll((n, t) -> now);
+        late.clear();
       }
-    });
+      lastHeard = now;
+      if (!renewTime.equals(renewals.put(node, renewTime))) {
+        observed.put(node, now);
+      }
+      late.remove(node);
+    }
+
+    Instant renewedAt(String node, Instant now) {
+      Instant seen = observed.get(node);
+      Instant heard = lastHeard;
+      if (seen != null && heard != null && Duration.between(heard, now).compareTo(AgentFact.LATE) > 0) {
+        return now;
+      }
+      return seen;
+    }
+
+    /** The nodes that became late since the last call: their pairs must look at their deadlines. */
+    Set<String> newlyLate(Instant now) {
+      Instant heard = lastHeard;
+      if (heard != null && Duration.between(heard, now).compareTo(AgentFact.LATE) > 0) {
+        return Set.of(); // deaf: see renewedAt
+      }
+      Set<String> out = new java.util.TreeSet<>();
+      observed.forEach((node, renewed) -> {
+        if (new AgentFact(node, renewed, null).late(now) && late.add(node)) {
+          out.add(node);
+        }
+      });
+      return out;
+    }
   }
 }

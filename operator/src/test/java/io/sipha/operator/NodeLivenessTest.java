@@ -1,0 +1,43 @@
+package io.sipha.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+/** Heartbeats on the operator's clock: who is late, and who gets woken. */
+class NodeLivenessTest {
+  static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
+
+  @Test
+  void aNodeThatWasLateBeforeADeafSpellIsWokenAgainWhenItIsLateAfterIt() {
+    var h = new NodeLiveness.Heartbeats();
+    h.seen("node-a", T0, T0);
+    h.seen("node-b", T0, T0);
+    // node-b dies; node-a renews every second
+    for (int s = 1; s <= 2; s++) {
+      h.seen("node-a", T0.plusSeconds(s), T0.plusSeconds(s));
+    }
+    assertThat(h.newlyLate(T0.plusSeconds(2))).containsExactly("node-b");
+    // the operator hears nothing for 10 s (the API server it watched was on the lost node)
+    Instant back = T0.plusSeconds(12);
+    h.seen("node-a", back, back);
+    assertThat(h.renewedAt("node-b", back)).as("node-b starts afresh").isEqualTo(back);
+    h.seen("node-a", back.plusSeconds(1), back.plusSeconds(1));
+    assertThat(h.newlyLate(back.plusSeconds(2))).as("node-b's pairs are woken again").containsExactly("node-b");
+  }
+
+  @Test
+  void aNodeIsWokenOncePerLateSpell() {
+    var h = new NodeLiveness.Heartbeats();
+    h.seen("node-b", T0, T0);
+    h.seen("node-a", T0.plusSeconds(1), T0.plusSeconds(1));
+    h.seen("node-a", T0.plusSeconds(2), T0.plusSeconds(2));
+    assertThat(h.newlyLate(T0.plusSeconds(2))).containsExactly("node-b");
+    assertThat(h.newlyLate(T0.plusMillis(2100))).isEmpty();
+    h.seen("node-b", T0.plusSeconds(3), T0.plusSeconds(3));
+    h.seen("node-a", T0.plusSeconds(4), T0.plusSeconds(4));
+    h.seen("node-a", T0.plusSeconds(5), T0.plusSeconds(5));
+    assertThat(h.newlyLate(T0.plusSeconds(5))).containsExactly("node-b");
+  }
+}
