@@ -60,6 +60,9 @@ public final class NodeAgent implements AutoCloseable {
    * @param watchNamespace the pairs' namespace, or null for all
    * @param podFieldSelector ask the API for this node's pods only (spec.nodeName); pods are
    *     filtered by node here in any case
+   * @param nodeAddresses the node's own addresses (the downward API's status.hostIPs): the agent
+   *     never adds or removes one of them, and publishes them so that the operator refuses them as
+   *     VIPs; the host IPs of the pods on this node count too
    */
   public record Settings(
       String node,
@@ -68,7 +71,13 @@ public final class NodeAgent implements AutoCloseable {
       VipScripts scripts,
       Duration renewEvery,
       Duration resyncEvery,
-      boolean podFieldSelector) {}
+      boolean podFieldSelector,
+      List<String> nodeAddresses) {
+    public Settings(String node, String leaseNamespace, String watchNamespace, VipScripts scripts,
+        Duration renewEvery, Duration resyncEvery, boolean podFieldSelector) {
+      this(node, leaseNamespace, watchNamespace, scripts, renewEvery, resyncEvery, podFieldSelector, List.of());
+    }
+  }
 
   private final KubernetesClient client;
   private final AgentMetrics metrics;
@@ -594,6 +603,11 @@ public final class NodeAgent implements AutoCloseable {
   private record Backoff(int attempts, Instant nextTry) {}
 
   private ScriptResult runScript(VipScript script, VipAddress vip) {
+    if (script != VipScript.STATUS && ownAddresses().contains(vip.host())) {
+      // releasing it would take the node off the network; adding it would say nothing: never run
+      return new ScriptResult(script, -1, false, "refused: " + vip.host() + " is node " + settings.node()
+          + "'s own address; sipha never adds or removes a node's own address (choose another VIP)", 0);
+    }
     ScriptResult r = settings.scripts().run(script, vip);
     metrics.scriptRun(r);
     return r;
@@ -608,6 +622,30 @@ public final class NodeAgent implements AutoCloseable {
   /** When the Lease was last renewed, or null before the first renewal. */
   public Instant lastRenewal() {
     return lastRenewal;
+  }
+
+  /** The node's own addresses: as configured, and the host IPs the kubelet wrote on pods here. */
+  private Set<String> ownAddresses() {
+    Set<String> out = new java.util.TreeSet<>();
+    settings.nodeAddresses().forEach(a -> addCanonical(out, a));
+    if (pods != null) {
+      for (Pod p : pods.getStore().list()) {
+        if (p.getStatus() != null && p.getSpec() != null && settings.node().equals(p.getSpec().getNodeName())) {
+          addCanonical(out, p.getStatus().getHostIP());
+          if (p.getStatus().getHostIPs() != null) {
+            p.getStatus().getHostIPs().forEach(h -> addCanonical(out, h.getIp()));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private static void addCanonical(Set<String> out, String address) {
+    if (address != null && !address.isBlank()) {
+      boolean v6 = address.indexOf(':') >= 0;
+      VipAddress.parse(address.strip(), v6 ? 128 : 32, "eth0").value().ifPresent(v -> out.add(v.host()));
+    }
   }
 
   private VipReport bound(VipBindingRule.Binding b) {
@@ -673,6 +711,12 @@ public final class NodeAgent implements AutoCloseable {
           lease.getMetadata().setAnnotations(new HashMap<>());
         }
         lease.getMetadata().getAnnotations().put(AgentReports.ANNOTATION, body);
+        String own = String.join(",", ownAddresses());
+        if (own.isEmpty()) {
+          lease.getMetadata().getAnnotations().remove(AgentReports.NODE_ADDRESSES_ANNOTATION);
+        } else {
+          lease.getMetadata().getAnnotations().put(AgentReports.NODE_ADDRESSES_ANNOTATION, own);
+        }
         if (!closing) {
           lease.getMetadata().getAnnotations().remove(AgentReports.RESTARTING_ANNOTATION);
         }

@@ -11,6 +11,7 @@ import io.sipha.vip.VipScripts;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -28,6 +29,11 @@ final class AgentCommand implements Callable<Integer> {
   @Option(names = "--node", required = true, defaultValue = "${env:NODE_NAME}",
       description = "This node's name (default: $NODE_NAME).")
   String node;
+
+  @Option(names = "--node-ip", split = ",", defaultValue = "${env:NODE_IPS:-}",
+      description = "This node's own addresses, comma-separated (default: $NODE_IPS, the downward API's"
+          + " status.hostIPs): never added or removed as a VIP, and refused by the operator as one.")
+  List<String> nodeIps = new java.util.ArrayList<>();
 
   @Option(names = "--scripts-dir", required = true,
       description = "Directory holding the executables vip-enable, vip-disable and vip-status.")
@@ -99,7 +105,8 @@ final class AgentCommand implements Callable<Integer> {
     KubernetesClient client = clients.get();
     var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     var agent = new NodeAgent(client, new NodeAgent.Settings(node, leaseNamespace, namespace, scripts,
-        Duration.ofMillis(renewMs), Duration.ofMillis(resyncMs), podFieldSelector), Clock.systemUTC(),
+        Duration.ofMillis(renewMs), Duration.ofMillis(resyncMs), podFieldSelector,
+        nodeIps.stream().filter(s -> !s.isBlank()).toList()), Clock.systemUTC(),
         new AgentMetrics(registry, node), PeerProbe.http(peerPort, Duration.ofMillis(500))).start();
     HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpPort, registry,
         () -> new HttpEndpoints.Check(agent.heartbeatRunning(), "last Lease renewal " + agent.lastRenewal()),

@@ -15,6 +15,8 @@ public final class AgentReports {
   public static final String LEASE_LABEL = "app.kubernetes.io/component";
   public static final String LEASE_LABEL_VALUE = "sipha-node-agent";
   public static final String LEASE_PREFIX = "sipha-agent-";
+  /** Lease annotation: the node's own addresses, comma-separated, which no VIP may be. */
+  public static final String NODE_ADDRESSES_ANNOTATION = "sipha.io/node-addresses";
   /** Lease annotation an agent writes when it stops on purpose: RFC 3339 time it expects to be back by. */
   public static final String RESTARTING_ANNOTATION = "sipha.io/restarting-until";
 

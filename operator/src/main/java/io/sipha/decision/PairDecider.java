@@ -80,7 +80,7 @@ public final class PairDecider {
 
     Plan decide() {
       st.observedGeneration = f.generation();
-      SpecValidator.Outcome outcome = SpecValidator.validate(f.spec(), f.allowed(), f.vipClaimedBy());
+      SpecValidator.Outcome outcome = SpecValidator.validate(f.spec(), f.allowed(), f.vipClaimedBy(), f.nodeAddresses());
       if (!outcome.valid()) {
         st.phase = Phase.Invalid;
         String msg = String.join("; ", outcome.problems());

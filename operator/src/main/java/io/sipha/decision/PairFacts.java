@@ -15,7 +15,8 @@ import java.util.Map;
  * @param pods the two server pods by name (a missing pod is {@link PodFact#missing})
  * @param agents the node agents by node name, each with its report for this pair
  * @param allowed the VIP ranges the admin allows
- * @param vipClaimedBy another pair (namespace/name) that claimed the same VIP first, or null
+ * @param vipClaimedBy another pair (namespace/name) the same VIP belongs to, or null
+ * @param nodeAddresses the nodes' own addresses (canonical host text) to the node that has each
  */
 public record PairFacts(
     String namespace,
@@ -27,7 +28,14 @@ public record PairFacts(
     Map<String, AgentFact> agents,
     AllowedCidrs allowed,
     String vipClaimedBy,
-    Instant now) {
+    Instant now,
+    Map<String, String> nodeAddresses) {
+
+  public PairFacts(String namespace, String name, long generation, SipServerPairSpec spec,
+      SipServerPairStatus status, Map<String, PodFact> pods, Map<String, AgentFact> agents,
+      AllowedCidrs allowed, String vipClaimedBy, Instant now) {
+    this(namespace, name, generation, spec, status, pods, agents, allowed, vipClaimedBy, now, Map.of());
+  }
 
   public PodFact pod(String podName) {
     return podName == null ? PodFact.missing("") : pods.getOrDefault(podName, PodFact.missing(podName));

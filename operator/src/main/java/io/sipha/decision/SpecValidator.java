@@ -26,6 +26,15 @@ public final class SpecValidator {
   }
 
   public static Outcome validate(SipServerPairSpec spec, AllowedCidrs allowed, String vipClaimedBy) {
+    return validate(spec, allowed, vipClaimedBy, java.util.Map.of());
+  }
+
+  /**
+   * @param nodeAddresses the nodes' own addresses (canonical host text) to the node of each: a VIP
+   *     equal to one would take that node's address off it when released
+   */
+  public static Outcome validate(SipServerPairSpec spec, AllowedCidrs allowed, String vipClaimedBy,
+      java.util.Map<String, String> nodeAddresses) {
     List<String> problems = new ArrayList<>();
     if (spec == null) {
       return new Outcome(null, List.of("spec: is required"));
@@ -59,6 +68,14 @@ public final class SpecValidator {
               spec.getVirtualIP().getInterfaceName());
       if (!r.ok()) {
         problems.add("spec.virtualIP." + r.problem());
+      } else if (nodeAddresses.containsKey(r.vip().host())) {
+        problems.add(
+            "spec.virtualIP.address: "
+                + r.vip().host()
+                + " is the own address of node "
+                + nodeAddresses.get(r.vip().host())
+                + "; a VIP must be an address that no node has (releasing it would take the node off"
+                + " the network): choose a free address");
       } else if (!allowed.allows(r.vip().address())) {
         problems.add(
             "spec.virtualIP.address: "

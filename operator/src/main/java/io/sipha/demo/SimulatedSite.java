@@ -111,10 +111,19 @@ public final class SimulatedSite implements AutoCloseable {
   public NodeAgent startAgent(String node, KubernetesClient client, PeerProbe peers) {
     stopAgent(node);
     NodeAgent a = new NodeAgent(client, new NodeAgent.Settings(node, LEASE_NAMESPACE, null,
-        VipScripts.in(scriptsDirs.get(node), timing.scriptTimeout()), timing.renewEvery(), timing.resyncEvery(), false),
+        VipScripts.in(scriptsDirs.get(node), timing.scriptTimeout()), timing.renewEvery(), timing.resyncEvery(), false,
+        List.of(nodeAddress(node))),
         clock, AgentMetrics.none(node), peers).start();
     agents.put(node, a);
     return a;
+  }
+
+  /**
+   * A simulated node's own address, as its agent is told it (198.51.100.1 for the first node, .2
+   * for the second, ...): never a VIP.
+   */
+  public String nodeAddress(String node) {
+    return "198.51.100." + (List.copyOf(scriptsDirs.keySet()).indexOf(node) + 1);
   }
 
   /** Stops a node's agent: its host keeps what it holds and is unreachable, as a disconnected host. */

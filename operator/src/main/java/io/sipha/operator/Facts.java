@@ -46,19 +46,71 @@ public final class Facts {
    *
    * @param pods looks up a server pod by name in the pair's namespace (null: no such pod)
    * @param agents the node agents, each with its report for this pair
-   * @param vipClaimedBy the pair that claimed the same VIP first (see {@link #vipClaimedBy}), or null
+   * @param vipClaimedBy the pair the same VIP belongs to (see {@link #vipClaimedBy}), or null
+   * @param leases the agents' Leases, for the nodes' own addresses they publish
    */
   public static PairFacts pairFacts(SipServerPair pair, Function<String, Pod> pods, Collection<AgentFact> agents,
-      AllowedCidrs allowed, String vipClaimedBy, Instant now) {
+      AllowedCidrs allowed, String vipClaimedBy, Instant now, Collection<Lease> leases) {
     Map<String, PodFact> podFacts = new LinkedHashMap<>();
+    List<Pod> found = new java.util.ArrayList<>();
     for (String name : servers(pair)) {
-      podFacts.put(name, podFact(pair, name, pods.apply(name)));
+      Pod pod = pods.apply(name);
+      if (pod != null) {
+        found.add(pod);
+      }
+      podFacts.put(name, podFact(pair, name, pod));
     }
     Map<String, AgentFact> byNode = new HashMap<>();
     agents.forEach(a -> byNode.put(a.node(), a));
     return new PairFacts(pair.getMetadata().getNamespace(), pair.getMetadata().getName(),
         pair.getMetadata().getGeneration() == null ? 0 : pair.getMetadata().getGeneration(),
-        pair.getSpec(), pair.getStatus(), podFacts, byNode, allowed, vipClaimedBy, now);
+        pair.getSpec(), pair.getStatus(), podFacts, byNode, allowed, vipClaimedBy, now, nodeAddresses(leases, found));
+  }
+
+  /**
+   * The nodes' own addresses, each to its node: those the agents publish in their Leases and the
+   * host IPs the kubelet writes on the pods. No VIP may be one of them.
+   */
+  public static Map<String, String> nodeAddresses(Collection<Lease> leases, Collection<Pod> pods) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    for (Lease l : leases) {
+      Map<String, String> ann = l.getMetadata().getAnnotations();
+      String list = ann == null ? null : ann.get(AgentReports.NODE_ADDRESSES_ANNOTATION);
+      for (String a : list == null ? new String[0] : list.split(",")) {
+        String host = canonicalHost(a.strip());
+        if (host != null) {
+          out.put(host, nodeOf(l));
+        }
+      }
+    }
+    for (Pod p : pods) {
+      if (p.getStatus() == null || p.getSpec() == null || p.getSpec().getNodeName() == null) {
+        continue;
+      }
+      List<String> ips = new java.util.ArrayList<>();
+      if (p.getStatus().getHostIP() != null) {
+        ips.add(p.getStatus().getHostIP());
+      }
+      if (p.getStatus().getHostIPs() != null) {
+        p.getStatus().getHostIPs().forEach(h -> ips.add(h.getIp()));
+      }
+      for (String ip : ips) {
+        String host = canonicalHost(ip);
+        if (host != null) {
+          out.putIfAbsent(host, p.getSpec().getNodeName());
+        }
+      }
+    }
+    return out;
+  }
+
+  /** An address literal in canonical text (as VIPs are compared), or null if it is none. */
+  public static String canonicalHost(String address) {
+    if (address == null || address.isEmpty()) {
+      return null;
+    }
+    boolean v6 = address.indexOf(':') >= 0;
+    return VipAddress.parse(address, v6 ? 128 : 32, "eth0").value().map(VipAddress::host).orElse(null);
   }
 
   /** One server pod as the decider sees it; a null pod is a missing one. */

@@ -47,7 +47,8 @@ final class PairObserver {
   PairFacts observe(SipServerPair pair, Instant now) {
     String ns = pair.getMetadata().getNamespace();
     List<AgentFact> agents = new ArrayList<>();
-    leases.list(l -> true).forEach(l -> {
+    List<Lease> all = leases.list(l -> true).toList();
+    all.forEach(l -> {
       AgentFact a = Facts.agentFact(l, parsedOf(l).reports().get(pair.key()));
       Instant seen = liveness.renewedAt(a.node());
       if (seen != null) {
@@ -55,7 +56,7 @@ final class PairObserver {
       }
       agents.add(a);
     });
-    return Facts.pairFacts(pair, name -> findPod(ns, name), agents, allowed, vipClaimedBy(pair), now);
+    return Facts.pairFacts(pair, name -> findPod(ns, name), agents, allowed, vipClaimedBy(pair), now, all);
   }
 
   private Pod findPod(String ns, String name) {

@@ -35,7 +35,7 @@ final class PairReader {
           .map(l -> Facts.agentFact(l, Facts.reports(l).get(pair.key())))
           .toList();
       String claimedBy = Facts.vipClaimedBy(pair, otherPairs.stream(), Facts::vipHost, leases);
-      return Facts.pairFacts(pair, pods::get, agents, allowed, claimedBy, now);
+      return Facts.pairFacts(pair, pods::get, agents, allowed, claimedBy, now, leases);
     }
   }
 
