@@ -14,6 +14,8 @@ public final class Conditions {
   public static final String SPLIT_BRAIN = "SplitBrain";
   public static final String SWITCHOVER_REFUSED = "SwitchoverRefused";
   public static final String FAILBACK_PENDING = "FailbackPending";
+  /** A step of a transition is past its deadline: True says which node does not act, and why. */
+  public static final String TRANSITION_STALLED = "TransitionStalled";
 
   private Conditions() {}
 

@@ -46,6 +46,18 @@ public final class PairDecider {
    */
   static final Duration BIND_PATIENCE = Duration.ofSeconds(15);
   static final String BIND_FAILED = "VipBindFailed";
+  /**
+   * How long the old holder's node may take to confirm a release. Past it, a switchover (or
+   * failback) reverts to the old primary, still holding the VIP; a failover keeps waiting, since
+   * the VIP is never granted to a second reachable host, and says so (TransitionStalled).
+   */
+  static final Duration RELEASE_PATIENCE = Duration.ofSeconds(15);
+  static final String RELEASE_FAILED = "VipReleaseFailed";
+  /**
+   * A pod epoch above this is forged and ignored (2^53, the largest integer every JSON client
+   * keeps exactly): outgrowing it would soon overflow. Real epochs grow by one per role change.
+   */
+  static final long MAX_EPOCH = 1L << 53;
   private static final ObjectMapper JSON =
       new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
@@ -71,6 +83,7 @@ public final class PairDecider {
     private Duration nodeLoss;
     private String degradedWhy;
     private String refusedWhy;
+    private String stalledWhy;
 
     Run(PairFacts f) {
       this.f = f;
@@ -102,7 +115,7 @@ public final class PairDecider {
       if (st.vip == null) {
         st.vip = new VipStatus(vip.cidr(), vip.interfaceName(), null, VipStatus.State.Unbound, 0);
       }
-      if (spec.isPaused()) {
+      if (spec.isPaused() && st.transition == null) {
         st.phase = Phase.Paused;
         if (Conditions.set(st.conditions, Conditions.READY, false, "Paused",
             "spec.paused is true: the operator observes and reports but changes no role and no VIP", now, f.generation())) {
@@ -147,6 +160,15 @@ public final class PairDecider {
         }
       }
       summarize();
+      if (spec.isPaused()) {
+        // a pause never stops a transition halfway (nobody would hold the VIP for the whole pause):
+        // the one under way is finished, and only then does the pair stop changing
+        String what = st.transition == null ? "the transition under way is finished"
+            : "finishing the " + st.transition.kind + " to " + st.transition.to + " under way";
+        st.phase = Phase.Paused;
+        Conditions.set(st.conditions, Conditions.READY, false, "Paused", "spec.paused is true: " + what
+            + "; then the operator observes and reports but changes no role and no VIP", now, f.generation());
+      }
       return plan(roles());
     }
 
@@ -400,6 +422,7 @@ public final class PairDecider {
       if (!waiting.isEmpty()) {
         st.vip.node = waiting.get(0);
         st.vip.state = VipStatus.State.Releasing;
+        releaseDeadline(t, waiting);
         return;
       }
       if (t.fromNode != null) {
@@ -415,16 +438,81 @@ public final class PairDecider {
       recheck(f.agent(t.toNode).lostAt(nodeLoss));
     }
 
+    /**
+     * Past {@link #RELEASE_PATIENCE} with live nodes that have not confirmed the release: a
+     * switchover or failback whose only holder left is the old primary's node gives the role back
+     * to the old primary there (the VIP never left that node) and is refused with the node's
+     * error; anything else keeps waiting (granting the VIP elsewhere could put it on two reachable
+     * hosts) and says so in TransitionStalled, with the way out.
+     */
+    private void releaseDeadline(Transition t, List<String> waiting) {
+      Instant since = t.stepStartedAt == null ? Instant.parse(t.startedAt) : Instant.parse(t.stepStartedAt);
+      Instant deadline = since.plus(RELEASE_PATIENCE);
+      if (now.isBefore(deadline)) {
+        recheck(deadline);
+        return;
+      }
+      String why = waiting.stream().map(n -> n + " " + scriptError(f.agent(n).report(), "has not confirmed the release"))
+          .reduce((a, b) -> a + "; " + b).orElse("");
+      boolean revertible = (t.kind.equals("Switchover") || t.kind.equals("Failback")) && t.from != null
+          && !t.from.equals(t.to) && candidate(t.from) && waiting.equals(List.of(String.valueOf(t.fromNode)))
+          && t.fromNode.equals(f.pod(t.from).node());
+      if (!revertible) {
+        stalled("ReleaseStalled", t.kind + " to " + t.to + " at epoch " + t.epoch + " waits beyond "
+            + RELEASE_PATIENCE.toSeconds() + " s: " + why + ". The VIP is not granted to another host while "
+            + "a reachable node may hold it: fix the script or the interface there, or stop that node (once its "
+            + "agent is silent for spec.failover.nodeLossSeconds the VIP moves)");
+        return;
+      }
+      events.add(new Note(true, t.kind + "Aborted", t.kind + " to " + t.to + " at epoch " + t.epoch + " aborted after "
+          + RELEASE_PATIENCE.toSeconds() + " s: " + why + "; " + t.from + " takes the role back on " + t.fromNode));
+      if (t.to.equals(spec.getPrimary())) {
+        st.acceptedPrimary = t.to; // done with, as refused: not retried until spec.primary changes
+        Conditions.set(st.conditions, Conditions.SWITCHOVER_REFUSED, true, RELEASE_FAILED,
+            "spec.primary asks for " + t.to + " but " + why + "; " + t.from + " stays primary. Fix the script or"
+                + " the interface on " + t.fromNode + ", then change spec.primary again", now, f.generation());
+      }
+      // the VIP never left the old node: give it back the role at a new epoch, nothing to release
+      st.transition = null;
+      st.epoch = epochFloor() + 1;
+      st.primary = t.from;
+      st.backup = other(t.from);
+      st.vip.node = t.fromNode;
+      st.vip.state = VipStatus.State.Binding;
+      HistoryEntry h = new HistoryEntry();
+      h.epoch = st.epoch;
+      h.kind = "Revert";
+      h.from = t.to;
+      h.to = t.from;
+      h.reason = RELEASE_FAILED;
+      h.startedAt = t.startedAt;
+      h.durationMillis = Math.max(0, Duration.between(Instant.parse(t.startedAt), now).toMillis());
+      addHistory(h);
+    }
+
+    /** "(vip-disable exited 2: ...)" from a Failed report, else the fallback words. */
+    private static String scriptError(VipReport r, String otherwise) {
+      if (r != null && r.is(VipReport.State.Failed)) {
+        return "keeps failing: " + r.script() + " (exit code " + r.exitCode() + "): " + r.message();
+      }
+      return otherwise + " although its agent renews its Lease (its scripts or its work loop may be stuck)";
+    }
+
+    private void stalled(String reason, String message) {
+      stalledWhy = message;
+      if (Conditions.set(st.conditions, Conditions.TRANSITION_STALLED, true, reason, message, now, f.generation())) {
+        events.add(new Note(true, reason, message));
+      }
+    }
+
     /** Waits until the new primary's node confirms the VIP at the transition's epoch. */
     private void bind(Transition t) {
       AgentFact a = f.agent(t.toNode);
       recheck(a.lostAt(nodeLoss));
       VipReport r = a.report();
-      if (r != null && r.epoch() == t.epoch && r.is(VipReport.State.Failed)) {
-        giveUpIfBindKeepsFailing(t, r);
-        return;
-      }
       if (r == null || r.epoch() != t.epoch || !r.is(VipReport.State.Bound) || !st.vip.address.equals(r.address())) {
+        // not bound yet: a Failed report, or no word at all from a node whose agent renews its Lease
+        giveUpIfBindKeepsFailing(t, r);
         return;
       }
       st.vip.state = VipStatus.State.Bound;
@@ -456,11 +544,17 @@ public final class PairDecider {
         recheck(deadline);
         return;
       }
+      boolean failed = r != null && r.epoch() == t.epoch && r.is(VipReport.State.Failed);
+      String why = failed
+          ? r.script() + " keeps failing on node " + t.toNode + " (exit code " + r.exitCode() + "): " + r.message()
+          : "node " + t.toNode + " has not bound " + st.vip.address + " within " + BIND_PATIENCE.toSeconds()
+              + " s although its agent renews its Lease (its scripts or its work loop may be stuck)";
       if (t.from == null || t.from.equals(t.to) || !candidate(t.from)) {
-        return; // nobody to give the role back to: keep waiting for the script to work
+        // nobody to give the role back to: keep waiting for the node to bind, and say so
+        stalled("BindStalled", t.kind + " to " + t.to + " at epoch " + t.epoch + " waits beyond "
+            + BIND_PATIENCE.toSeconds() + " s: " + why + "; no other server can take the role");
+        return;
       }
-      String why = r.script() + " keeps failing on node " + t.toNode + " (exit code " + r.exitCode() + "): "
-          + r.message();
       events.add(new Note(true, t.kind + "Aborted", t.kind + " to " + t.to + " at epoch " + t.epoch + " aborted after "
           + BIND_PATIENCE.toSeconds() + " s: " + why + "; " + t.from + " takes the role back"));
       st.transition = null;
@@ -478,7 +572,8 @@ public final class PairDecider {
     /** A refusal for a node that could not bind stands until spec.primary changes. */
     private boolean bindRefusalStands() {
       return Conditions.find(st.conditions, Conditions.SWITCHOVER_REFUSED)
-          .map(c -> BIND_FAILED.equals(c.reason) && "True".equals(c.status)).orElse(false)
+          .map(c -> (BIND_FAILED.equals(c.reason) || RELEASE_FAILED.equals(c.reason)) && "True".equals(c.status))
+          .orElse(false)
           && spec.getPrimary() != null && spec.getPrimary().equals(st.acceptedPrimary)
           && !spec.getPrimary().equals(st.primary);
     }
@@ -593,6 +688,9 @@ public final class PairDecider {
 
     private void summarize() {
       observeConditions();
+      if (stalledWhy == null) {
+        Conditions.remove(st.conditions, Conditions.TRANSITION_STALLED);
+      }
       Transition t = st.transition;
       if (refusedWhy != null) {
         if (Conditions.set(st.conditions, Conditions.SWITCHOVER_REFUSED, true, "TargetNotHealthy", refusedWhy, now, f.generation())) {
@@ -610,7 +708,7 @@ public final class PairDecider {
         };
         why = t.kind + " to " + t.to + " at epoch " + t.epoch + ": "
             + (t.step == Transition.Step.Release ? "waiting for " + st.vip.node + " to release " : "waiting for "
-            + t.toNode + " to bind ") + st.vip.address;
+            + t.toNode + " to bind ") + st.vip.address + (stalledWhy == null ? "" : " (stalled: " + stalledWhy + ")");
       } else if (st.primary == null) {
         st.phase = Phase.Pending;
         why = degradedWhy == null ? "no primary yet" : degradedWhy;
@@ -767,7 +865,7 @@ public final class PairDecider {
       long max = st.epoch;
       for (String s : spec.getServers()) {
         Long e = f.pod(s).epoch();
-        if (e != null && e > max) {
+        if (e != null && e > max && e <= MAX_EPOCH) {
           max = e;
         }
       }

@@ -259,14 +259,24 @@ class PairDeciderTest {
 
     /** Steps until no transition is in progress and no role is left to write. */
     Plan settle() {
-      for (int i = 0; i < 30; i++) {
-        Plan p = step();
-        if (p.status().transition == null && p.roles().isEmpty()) {
-          return p;
+      Plan last = settle(30);
+      if (last.status().transition != null || !last.roles().isEmpty()) {
+        return fail("the pair did not settle in 30 steps; last status: phase %s, transition %s",
+            status.phase, status.transition == null ? null : status.transition.kind);
+      }
+      return last;
+    }
+
+    /** Steps at most {@code steps} times, until settled; returns the last plan, settled or not. */
+    Plan settle(int steps) {
+      Plan last = null;
+      for (int i = 0; i < steps; i++) {
+        last = step();
+        if (last.status().transition == null && last.roles().isEmpty()) {
+          break;
         }
       }
-      return fail("the pair did not settle in 30 steps; last status: phase %s, transition %s",
-          status.phase, status.transition == null ? null : status.transition.kind);
+      return last;
     }
 
     /** Agents in FOLLOW mode do what VipBindingRule says for the current status. */
@@ -1154,6 +1164,104 @@ class PairDeciderTest {
   // =====================================================================================
 
   @Nested
+  @DisplayName("every wait has a deadline")
+  class Deadlines {
+
+    VipReport failing(String script, long epoch, String message) {
+      return new VipReport(VipReport.State.Failed, epoch, VIP_CIDR, script, 2, message, T0.toString(), null, "eth0");
+    }
+
+    @Test
+    @DisplayName("a switchover whose old node keeps failing to release reverts to the old primary after 15 s, refused with the script's error")
+    void switchoverRevertsWhenTheOldNodeCannotRelease() {
+      World w = World.active();
+      w.hold("node-a");
+      w.editSpec(s -> s.setPrimary("sip-1"));
+      Plan start = w.step();
+      assertThat(start.status().epoch).isEqualTo(2);
+      w.agent("node-a").report = failing("vip-disable", 2, "RTNETLINK answers: Operation not permitted");
+      Instant began = w.now;
+
+      Plan waiting = w.stepAt(began.plusSeconds(14));
+      assertThat(waiting.status().transition).isNotNull();
+      assertThat(waiting.recheckAfter()).isLessThanOrEqualTo(Duration.ofSeconds(1));
+
+      Plan reverted = w.stepAt(began.plusSeconds(15));
+      assertThat(reverted.status().transition).isNull();
+      assertThat(reverted.status().primary).isEqualTo("sip-0");
+      assertThat(reverted.status().epoch).isEqualTo(3);
+      assertThat(reverted.status().vip.node).isEqualTo("node-a");
+      assertThat(reverted.roles()).contains(new RoleAssignment("sip-0", PRIMARY, 3));
+      Condition refused = requireCondition(reverted, Conditions.SWITCHOVER_REFUSED);
+      assertThat(refused.reason).isEqualTo("VipReleaseFailed");
+      assertThat(refused.message).contains("vip-disable").contains("Operation not permitted").contains("node-a");
+      assertThat(event(reverted, "SwitchoverAborted").warning()).isTrue();
+      assertThat(lastHistory(reverted).kind).isEqualTo("Revert");
+
+      w.follow("node-a");
+      Plan back = w.settle();
+      assertThat(back.status().phase).isEqualTo(Phase.Active);
+      assertThat(back.status().primary).isEqualTo("sip-0");
+      Plan later = w.stepAt(w.now.plusSeconds(30));
+      assertThat(later.status().transition).as("the refused request is not retried by itself").isNull();
+      assertThat(later.status().primary).isEqualTo("sip-0");
+    }
+
+    @Test
+    @DisplayName("a failover whose old holder is reachable but cannot release never grants the VIP elsewhere: it says TransitionStalled with the way out")
+    void failoverWhoseOldHolderCannotReleaseStallsVisibly() {
+      World w = World.active();
+      w.hold("node-a");
+      w.pod("sip-0").failure = "container sip-server terminated (Error, exit code 1)";
+      Plan start = w.step();
+      assertThat(start.status().transition.kind).isEqualTo("Failover");
+      w.agent("node-a").report = failing("vip-disable", start.status().epoch, "Cannot find device \"eth0\"");
+      Instant began = w.now;
+
+      Plan stalled = w.stepAt(began.plusSeconds(15));
+      assertThat(stalled.status().vip.node).isEqualTo("node-a");
+      assertThat(stalled.status().vip.state).isEqualTo(VipStatus.State.Releasing);
+      assertThat(promotes(stalled)).isFalse();
+      Condition c = requireCondition(stalled, Conditions.TRANSITION_STALLED);
+      assertThat(c.status).isEqualTo("True");
+      assertThat(c.reason).isEqualTo("ReleaseStalled");
+      assertThat(c.message).contains("node-a").contains("vip-disable").contains("nodeLossSeconds");
+      assertThat(event(stalled, "ReleaseStalled").warning()).isTrue();
+      assertThat(requireCondition(stalled, Conditions.READY).message).contains("stalled");
+
+      w.disconnect("node-a"); // the way out: the node is stopped
+      Plan lost = w.stepAt(w.now.plusSeconds(3));
+      assertThat(lost.status().vip.node).isEqualTo("node-b");
+      Plan done = w.settle();
+      assertThat(done.status().primary).isEqualTo("sip-1");
+      assertThat(condition(done, Conditions.TRANSITION_STALLED)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a new primary's node that renews its Lease but never reports gives the role back after 15 s, through a confirmed release")
+    void bindWithASilentWorkerGivesUp() {
+      World w = World.active();
+      w.hold("node-b"); // renews its Lease, acts on nothing
+      w.editSpec(s -> s.setPrimary("sip-1"));
+      Plan grant = w.settle(5);
+      assertThat(grant.status().transition.step).isEqualTo(io.sipha.api.Transition.Step.Bind);
+      Instant bindStarted = w.now;
+
+      Plan gaveUp = w.stepAt(bindStarted.plusSeconds(16));
+      assertThat(eventReasons(gaveUp)).contains("SwitchoverAborted");
+      assertThat(event(gaveUp, "SwitchoverAborted").message()).contains("node node-b has not bound");
+      assertThat(gaveUp.status().vip.node).as("node-b must confirm it holds nothing first").isEqualTo("node-b");
+      assertThat(gaveUp.status().vip.state).isEqualTo(VipStatus.State.Releasing);
+
+      w.follow("node-b");
+      Plan back = w.settle();
+      assertThat(back.status().primary).isEqualTo("sip-0");
+      assertThat(back.status().vip.node).isEqualTo("node-a");
+      assertThat(requireCondition(back, Conditions.SWITCHOVER_REFUSED).message).contains("node-b");
+    }
+  }
+
+  @Nested
   @DisplayName("paused")
   class Paused {
 
@@ -1181,6 +1289,44 @@ class PairDeciderTest {
       assertThat(failed.status().vip.node).isEqualTo("node-a");
       assertThat(failed.status().vip.state).isEqualTo(VipStatus.State.Bound);
       assertThat(failed.status().fenced).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a forged epoch of 2^63-1 on a pod is ignored: the epoch does not overflow and the switchover completes")
+    void forgedMaximalEpochDoesNotOverflow() {
+      World w = World.active();
+      w.pod("sip-1").epoch = Long.MAX_VALUE;
+      w.editSpec(s -> s.setPrimary("sip-1"));
+      Plan done = w.settle();
+      assertThat(done.status().epoch).isEqualTo(2);
+      assertThat(done.status().primary).isEqualTo("sip-1");
+      assertThat(w.pod("sip-1").epoch).isEqualTo(2);
+      assertThat(done.status().phase).isEqualTo(Phase.Active);
+    }
+
+    @Test
+    @DisplayName("a pause during a release finishes the transition under way, then changes nothing")
+    void pauseDuringAReleaseFinishesTheTransition() {
+      World w = World.active();
+      w.hold("node-a");
+      w.editSpec(s -> s.setPrimary("sip-1"));
+      w.step(); // Switchover: node-a is asked to release, nobody is primary
+      w.editSpec(s -> s.setPaused(true));
+      Plan paused = w.step();
+      assertThat(requireCondition(paused, Conditions.READY).message).contains("finishing the Switchover");
+      w.follow("node-a");
+      Plan done = w.settle();
+      assertThat(done.status().primary).as("the VIP is not left without a holder for the pause").isEqualTo("sip-1");
+      assertThat(done.status().vip.node).isEqualTo("node-b");
+      assertThat(done.status().vip.state).isEqualTo(VipStatus.State.Bound);
+      assertThat(done.status().phase).isEqualTo(Phase.Paused);
+      assertThat(lastHistory(done).kind).isEqualTo("Switchover");
+
+      w.pod("sip-1").exists = false; // and now it changes nothing
+      Plan after = w.stepAt(w.now.plusSeconds(10));
+      assertThat(after.status().primary).isEqualTo("sip-1");
+      assertThat(after.status().transition).isNull();
+      assertThat(after.roles()).isEmpty();
     }
 
     @Test

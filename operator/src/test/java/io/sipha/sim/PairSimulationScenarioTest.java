@@ -93,14 +93,18 @@ class PairSimulationScenarioTest {
   }
 
   @Test
-  @DisplayName("agent crash, operator crash mid-plan, failing and hanging scripts, a 500: healed, one primary holds the VIP")
+  @DisplayName("agent crash, operator crash mid-plan, failing and hanging scripts, a 500: the switchover reverts past the release deadline, one primary holds the VIP")
   void faultsMidSwitchover() {
     World w = replay(new Switchover("sip-1"), new ScriptHang("node-a", true, false), reconcile(), tick("node-a"),
         new Reconcile(1), new OperatorCrash(), new AgentCrash("node-b", AgentCrash.Kind.CRASH), new ApiError(),
         reconcile(), new ScriptFail("node-b", true, true), new AgentRestart("node-b"), tick("node-b"), ms(11000),
         tick("node-a"), reconcile());
-    assertThat(w.api.status.primary).isEqualTo("sip-1");
-    assertThat(w.vipHosts()).containsExactly("node-b");
+    // node-a's vip-disable hung past the release deadline (15 s): the switchover reverted to sip-0,
+    // which never left node-a, and the request is refused with the reason
+    assertThat(w.api.status.primary).isEqualTo("sip-0");
+    assertThat(w.vipHosts()).containsExactly("node-a");
+    assertThat(w.api.status.conditions).anyMatch(c -> c.type.equals("SwitchoverRefused") && c.status.equals("True")
+        && c.reason.equals("VipReleaseFailed") && c.message.contains("node-a"));
   }
 
   @Test
