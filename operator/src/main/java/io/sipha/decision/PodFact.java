@@ -14,6 +14,8 @@ import java.time.Instant;
  * @param role its sipha.io/role annotation, or null
  * @param epoch its sipha.io/epoch annotation, or null
  * @param labelled it carries sipha.io/pair with the pair's name
+ * @param resourceVersion the version of the pod these facts were read from (role writes are made
+ *     on it, so that a write from facts that are no longer true fails instead of landing), or null
  */
 public record PodFact(
     String name,
@@ -24,7 +26,13 @@ public record PodFact(
     String failure,
     String role,
     Long epoch,
-    boolean labelled) {
+    boolean labelled,
+    String resourceVersion) {
+
+  public PodFact(String name, boolean exists, String node, boolean ready, Instant readySince, String failure,
+      String role, Long epoch, boolean labelled) {
+    this(name, exists, node, ready, readySince, failure, role, epoch, labelled, null);
+  }
 
   public static PodFact missing(String name) {
     return new PodFact(name, false, null, false, null, null, null, null, false);

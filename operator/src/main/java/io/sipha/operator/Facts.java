@@ -153,7 +153,7 @@ public final class Facts {
     }
     return new PodFact(name, true, pod.getSpec() == null ? null : pod.getSpec().getNodeName(), ready, readySince,
         failure, ann.get(SipServerPair.ROLE_ANNOTATION), epoch,
-        pair.getMetadata().getName().equals(labels.get(SipServerPair.PAIR_LABEL)));
+        pair.getMetadata().getName().equals(labels.get(SipServerPair.PAIR_LABEL)), meta.getResourceVersion());
   }
 
   /** A node agent as its Lease shows it, with its report for one pair (or null). */

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.sipha.api.SipServerPair;
+import io.sipha.decision.PairFacts;
 import io.sipha.decision.Plan;
 import java.util.Map;
 import java.util.Objects;
@@ -24,24 +25,22 @@ final class PlanExecutor {
   private final EventRecorder events;
   private final OperatorMetrics metrics;
 
-  PlanExecutor(KubernetesClient client, EventRecorder events, OperatorMetrics metrics) {
+  /** Told of every pod this executor wrote (the pod as written), so that caches start from it. */
+  interface PodWritten {
+    void written(io.fabric8.kubernetes.api.model.Pod pod);
+  }
+
+  private final PodWritten podWritten;
+
+  PlanExecutor(KubernetesClient client, EventRecorder events, OperatorMetrics metrics, PodWritten podWritten) {
     this.client = client;
     this.events = events;
     this.metrics = metrics;
+    this.podWritten = podWritten;
   }
 
-  void apply(SipServerPair pair, Plan plan, Context<SipServerPair> ctx) {
-    String ns = pair.getMetadata().getNamespace();
-    for (String pod : plan.podsToLabel()) {
-      patchPod(ns, pod, Map.of("metadata", Map.of("labels",
-          Map.of(SipServerPair.PAIR_LABEL, pair.getMetadata().getName()))));
-    }
-    for (Plan.RoleAssignment r : plan.roles()) {
-      LOG.info("step=role pod={} role={} epoch={}", r.pod(), r.role(), r.epoch());
-      patchPod(ns, r.pod(), Map.of("metadata", Map.of("annotations", Map.of(
-          SipServerPair.ROLE_ANNOTATION, r.role(),
-          SipServerPair.EPOCH_ANNOTATION, String.valueOf(r.epoch())))));
-    }
+  void apply(SipServerPair pair, PairFacts facts, Plan plan, Context<SipServerPair> ctx) {
+    writePods(pair, facts, plan);
     if (!sameJson(plan.status(), pair.getStatus())) {
       writeStatus(pair, plan, ctx);
     }
@@ -50,6 +49,36 @@ final class PlanExecutor {
       events.record(pair, n.warning(), n.reason(), n.message());
       metrics.event(n.reason());
     }
+  }
+
+  /**
+   * One merge patch per pod: the pair label where it is missing, and the role annotations. A role
+   * write carries the resourceVersion of the pod the plan was made from, so that the API refuses it
+   * (409) when the pod changed since: a lagging cache or a deposed leader's late write can never
+   * lower a pod's epoch. The reconcile then fails and is retried from fresh facts.
+   */
+  void writePods(SipServerPair pair, PairFacts facts, Plan plan) {
+    String ns = pair.getMetadata().getNamespace();
+    Map<String, Map<String, Object>> patches = new java.util.LinkedHashMap<>();
+    for (String pod : plan.podsToLabel()) {
+      meta(patches, pod).put("labels", Map.of(SipServerPair.PAIR_LABEL, pair.getMetadata().getName()));
+    }
+    for (Plan.RoleAssignment r : plan.roles()) {
+      LOG.info("step=role pod={} role={} epoch={}", r.pod(), r.role(), r.epoch());
+      Map<String, Object> m = meta(patches, r.pod());
+      m.put("annotations", Map.of(
+          SipServerPair.ROLE_ANNOTATION, r.role(),
+          SipServerPair.EPOCH_ANNOTATION, String.valueOf(r.epoch())));
+      String version = facts.pod(r.pod()).resourceVersion();
+      if (version != null) {
+        m.put("resourceVersion", version);
+      }
+    }
+    patches.forEach((pod, m) -> podWritten.written(patchPod(ns, pod, Map.of("metadata", m))));
+  }
+
+  private static Map<String, Object> meta(Map<String, Map<String, Object>> patches, String pod) {
+    return patches.computeIfAbsent(pod, p -> new java.util.LinkedHashMap<>());
   }
 
   /**
@@ -68,9 +97,9 @@ final class PlanExecutor {
         .handleRecentResourceUpdate(io.javaoperatorsdk.operator.processing.event.ResourceID.fromResource(pair), written, pair);
   }
 
-  private void patchPod(String ns, String name, Map<String, Object> patch) {
+  private io.fabric8.kubernetes.api.model.Pod patchPod(String ns, String name, Map<String, Object> patch) {
     try {
-      client.pods().inNamespace(ns).withName(name)
+      return client.pods().inNamespace(ns).withName(name)
           .patch(PatchContext.of(PatchType.JSON_MERGE), JSON.writeValueAsString(patch));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);

@@ -52,6 +52,7 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
   private final OperatorMetrics metrics;
   private final EventRecorder events;
   private volatile PairObserver observer;
+  private volatile InformerEventSource<Pod, SipServerPair> podSource;
 
   public SipServerPairReconciler(
       KubernetesClient client, String leaseNamespace, AllowedCidrs allowed, Clock clock, OperatorMetrics metrics) {
@@ -86,6 +87,7 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
     var liveness = new NodeLiveness(ctx.getClient(), leaseNamespace, clock,
         node -> pairsOfNode(node, cache.list(), pods));
     observer = new PairObserver(client, allowed, pods, leases, () -> cache.list(), liveness);
+    podSource = pods;
     return List.of(pods, leases, liveness);
   }
 
@@ -175,7 +177,7 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
         MDC.put("step", plan.status().transition.kind + "/" + plan.status().transition.step);
       }
       recordMetrics(pair, plan.status());
-      new PlanExecutor(client, events, metrics).apply(pair, plan, ctx);
+      new PlanExecutor(client, events, metrics, this::podWritten).apply(pair, facts, plan, ctx);
       UpdateControl<SipServerPair> control = UpdateControl.noUpdate();
       if (plan.recheckAfter() != null) {
         control.rescheduleAfter(plan.recheckAfter().plusMillis(10));
@@ -185,6 +187,15 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
       MDC.remove("pair");
       MDC.remove("epoch");
       MDC.remove("step");
+    }
+  }
+
+  /** The pod cache starts from what was written, not from an older version, until the watch catches up. */
+  private void podWritten(Pod written) {
+    var source = podSource;
+    if (source != null && written != null) {
+      ResourceID id = ResourceID.fromResource(written);
+      source.get(id).ifPresent(before -> source.handleRecentResourceUpdate(id, written, before));
     }
   }
 
