@@ -63,6 +63,9 @@ public final class NodeAgent implements AutoCloseable {
    * @param nodeAddresses the node's own addresses (the downward API's status.hostIPs): the agent
    *     never adds or removes one of them, and publishes them so that the operator refuses them as
    *     VIPs; the host IPs of the pods on this node count too
+   * @param podName the agent's own pod (in leaseNamespace), or null: a stop is announced as a
+   *     restart only while that pod is being deleted (a rolling update), never when the node shuts
+   *     down
    */
   public record Settings(
       String node,
@@ -72,10 +75,11 @@ public final class NodeAgent implements AutoCloseable {
       Duration renewEvery,
       Duration resyncEvery,
       boolean podFieldSelector,
-      List<String> nodeAddresses) {
+      List<String> nodeAddresses,
+      String podName) {
     public Settings(String node, String leaseNamespace, String watchNamespace, VipScripts scripts,
         Duration renewEvery, Duration resyncEvery, boolean podFieldSelector) {
-      this(node, leaseNamespace, watchNamespace, scripts, renewEvery, resyncEvery, podFieldSelector, List.of());
+      this(node, leaseNamespace, watchNamespace, scripts, renewEvery, resyncEvery, podFieldSelector, List.of(), null);
     }
   }
 
@@ -185,15 +189,19 @@ public final class NodeAgent implements AutoCloseable {
   public static final Duration RESTART_GRACE = Duration.ofSeconds(20);
 
   /**
-   * Stops on purpose (SIGTERM: a rolling update, a drain): says so in the Lease, so that the
-   * operator does not take the node for lost while the next agent starts, then stops. The host
-   * keeps its VIPs; the next agent finds them at start.
+   * Stops on SIGTERM. When its own pod is being deleted (a rolling update of the DaemonSet, a
+   * {@code kubectl delete pod}) a successor is coming: the stop is announced in the Lease, so that
+   * the operator does not take the node for lost while the next agent starts. Otherwise (the node
+   * shuts down, or the pod cannot be read) nothing is announced and the node is judged as any
+   * other: a node going down must not delay its failover by the restart grace. The host keeps its
+   * VIPs; the next agent finds them at start.
    */
   public void shutdown() {
+    boolean replaced = beingReplaced();
     try {
       heartbeat.submit(() -> {
         closing = true;
-        if (lease != null) {
+        if (lease != null && replaced) {
           lease.getMetadata().getAnnotations().put(AgentReports.RESTARTING_ANNOTATION,
               clock.instant().plus(RESTART_GRACE).toString());
           renew();
@@ -203,6 +211,25 @@ public final class NodeAgent implements AutoCloseable {
       LOG.warn("could not announce the restart in the Lease: {}", e.toString());
     }
     close();
+  }
+
+  /** This agent's own pod is being deleted: a successor will start on this node. */
+  private boolean beingReplaced() {
+    if (settings.podName() == null || settings.podName().isBlank()) {
+      LOG.info("stopping without announcing a restart: the agent's pod name is not known (--pod-name)");
+      return false;
+    }
+    try {
+      Pod self = client.pods().inNamespace(settings.leaseNamespace()).withName(settings.podName()).get();
+      boolean deleting = self != null && self.getMetadata().getDeletionTimestamp() != null;
+      LOG.info("stopping: pod {} is {}", settings.podName(), deleting
+          ? "being deleted (a restart): announcing it for " + RESTART_GRACE.toSeconds() + " s"
+          : "not being deleted (the node is going down): announcing nothing");
+      return deleting;
+    } catch (RuntimeException e) {
+      LOG.warn("stopping without announcing a restart: could not read pod {}: {}", settings.podName(), e.toString());
+      return false;
+    }
   }
 
   /** Stops watching and heartbeating; the host keeps whatever VIPs it holds (as a lost host would). */

@@ -35,6 +35,11 @@ final class AgentCommand implements Callable<Integer> {
           + " status.hostIPs): never added or removed as a VIP, and refused by the operator as one.")
   List<String> nodeIps = new java.util.ArrayList<>();
 
+  @Option(names = "--pod-name", defaultValue = "${env:POD_NAME:-}",
+      description = "The agent's own pod (default: $POD_NAME): a stop is announced as a restart only while"
+          + " this pod is being deleted, so that a node shutting down is not given the restart grace.")
+  String podName;
+
   @Option(names = "--scripts-dir", required = true,
       description = "Directory holding the executables vip-enable, vip-disable and vip-status.")
   Path scriptsDir;
@@ -106,7 +111,8 @@ final class AgentCommand implements Callable<Integer> {
     var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     var agent = new NodeAgent(client, new NodeAgent.Settings(node, leaseNamespace, namespace, scripts,
         Duration.ofMillis(renewMs), Duration.ofMillis(resyncMs), podFieldSelector,
-        nodeIps.stream().filter(s -> !s.isBlank()).toList()), Clock.systemUTC(),
+        nodeIps.stream().filter(s -> !s.isBlank()).toList(), podName == null || podName.isBlank() ? null : podName),
+        Clock.systemUTC(),
         new AgentMetrics(registry, node), PeerProbe.http(peerPort, Duration.ofMillis(500))).start();
     HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpPort, registry,
         () -> new HttpEndpoints.Check(agent.heartbeatRunning(), "last Lease renewal " + agent.lastRenewal()),

@@ -112,7 +112,7 @@ public final class SimulatedSite implements AutoCloseable {
     stopAgent(node);
     NodeAgent a = new NodeAgent(client, new NodeAgent.Settings(node, LEASE_NAMESPACE, null,
         VipScripts.in(scriptsDirs.get(node), timing.scriptTimeout()), timing.renewEvery(), timing.resyncEvery(), false,
-        List.of(nodeAddress(node))),
+        List.of(nodeAddress(node)), agentPodName(node)),
         clock, AgentMetrics.none(node), peers).start();
     agents.put(node, a);
     return a;
@@ -124,6 +124,16 @@ public final class SimulatedSite implements AutoCloseable {
    */
   public String nodeAddress(String node) {
     return "198.51.100." + (List.copyOf(scriptsDirs.keySet()).indexOf(node) + 1);
+  }
+
+  /** The pod name a simulated node's agent is given (the pod exists only if a test creates it). */
+  public static String agentPodName(String node) {
+    return "sipha-agent-" + node;
+  }
+
+  /** The running agent of a node, or null. */
+  public NodeAgent agent(String node) {
+    return agents.get(node);
   }
 
   /** Stops a node's agent: its host keeps what it holds and is unreachable, as a disconnected host. */
