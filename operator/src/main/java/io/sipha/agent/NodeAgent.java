@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.decision.AgentReports;
+import io.sipha.decision.SelfFencing;
 import io.sipha.decision.VipBindingRule;
 import io.sipha.decision.VipReport;
 import io.sipha.vip.ScriptResult;
@@ -100,6 +101,7 @@ public final class NodeAgent implements AutoCloseable {
   private final Set<String> again = ConcurrentHashMap.newKeySet();
   private final Map<String, Instant> lastChecked = new ConcurrentHashMap<>();
   private final java.util.concurrent.ExecutorService scriptPool;
+  private final java.util.concurrent.ExecutorService peerReader;
   private final AtomicBoolean renewQueued = new AtomicBoolean();
   private Instant nextResync = Instant.EPOCH;
   private SharedIndexInformer<SipServerPair> pairs;
@@ -125,6 +127,7 @@ public final class NodeAgent implements AutoCloseable {
     this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "agent-heartbeat-" + settings.node()));
     this.worker = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "agent-worker-" + settings.node()));
     this.scriptPool = Executors.newFixedThreadPool(SCRIPT_WORKERS, r -> thread(r, "agent-scripts-" + settings.node()));
+    this.peerReader = Executors.newSingleThreadExecutor(r -> thread(r, "agent-peers-" + settings.node()));
   }
 
   private static Thread thread(Runnable r, String name) {
@@ -239,6 +242,7 @@ public final class NodeAgent implements AutoCloseable {
     heartbeat.shutdownNow();
     worker.shutdownNow();
     scriptPool.shutdownNow();
+    peerReader.shutdownNow();
     try {
       worker.awaitTermination(5, TimeUnit.SECONDS);
       scriptPool.awaitTermination(5, TimeUnit.SECONDS);
@@ -417,24 +421,99 @@ public final class NodeAgent implements AutoCloseable {
   }
 
   /**
-   * Self-fencing is due when the pair asks for it, this agent has not renewed its Lease for
-   * fenceAfterSeconds, and the peer server's node agent cannot be reached either.
+   * Self-fencing is due as {@link SelfFencing#due} says: the pair asks for it, this agent has not
+   * reached the API for fenceAfterSeconds, and the peer's agent is unreachable, unknown, or reaches
+   * the API itself (it is about to take over). The peer is the pod of the pair on another node,
+   * read by name from the API while it answers (the shipped agent caches only its own node's pods)
+   * and remembered for when it does not.
    */
   private boolean fenceDue(SipServerPair pair) {
     Integer after = pair.getSpec() == null || pair.getSpec().getFailover() == null ? null
         : pair.getSpec().getFailover().getFenceAfterSeconds();
     Instant renewed = lastRenewal;
-    if (after == null || renewed == null
-        || clock.instant().isBefore(renewed.plusSeconds(after))) {
+    Instant now = clock.instant();
+    Duration age = renewed == null ? null : Duration.between(renewed, now);
+    if (after == null || age == null || age.compareTo(Duration.ofSeconds(after)) < 0) {
       return false;
     }
-    for (String server : pair.getSpec().getServers()) {
-      Pod p = pods.getStore().getByKey(pair.getMetadata().getNamespace() + "/" + server);
-      if (p != null && p.getSpec() != null && !settings.node().equals(p.getSpec().getNodeName())) {
-        return !peers.reachable(p);
+    Peer peer = knownPeers.get(pair.key());
+    SelfFencing.PeerView view = peer == null ? null : askPeer(peer, now);
+    return SelfFencing.due(after, age, view);
+  }
+
+  /** The peer server's node and address, as last read from the API. */
+  private record Peer(String node, String address, Instant readAt) {}
+
+  private record Asked(SelfFencing.PeerView view, Instant at) {}
+
+  private final Map<String, Peer> knownPeers = new ConcurrentHashMap<>();
+  private final Map<String, Asked> asked = new ConcurrentHashMap<>();
+
+  /** One question per peer node and half second, however many pairs share it. */
+  private SelfFencing.PeerView askPeer(Peer peer, Instant now) {
+    Asked a = asked.get(peer.node());
+    if (a == null || !now.isBefore(a.at().plusMillis(500))) {
+      a = new Asked(peers.ask(peer.node(), peer.address()), now);
+      asked.put(peer.node(), a);
+    }
+    return a.view();
+  }
+
+  /**
+   * Reads the peer of a fencing-enabled pair this node holds, while the API answers: the pair's
+   * other server, by name. At most once per resync period per pair, on a thread of its own (a read
+   * that hangs on a cut link must not hold up the pair's scripts, least of all its self-fencing).
+   */
+  private void learnPeer(SipServerPair pair) {
+    Peer known = knownPeers.get(pair.key());
+    if (known != null && clock.instant().isBefore(known.readAt().plus(settings.resyncEvery()))) {
+      return;
+    }
+    if (learning.add(pair.key())) {
+      try {
+        peerReader.execute(() -> {
+          try {
+            readPeer(pair);
+          } finally {
+            learning.remove(pair.key());
+          }
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        learning.remove(pair.key());
       }
     }
-    return true; // no peer known: nobody can vouch that the backup will not take over
+  }
+
+  private final Set<String> learning = ConcurrentHashMap.newKeySet();
+
+  private void readPeer(SipServerPair pair) {
+    if (pair.getSpec() == null || pair.getSpec().getFailover() == null
+        || pair.getSpec().getFailover().getFenceAfterSeconds() == null || pair.getSpec().getServers() == null) {
+      return;
+    }
+    Peer known = knownPeers.get(pair.key());
+    Instant now = clock.instant();
+    if (known != null && now.isBefore(known.readAt().plus(settings.resyncEvery()))) {
+      return;
+    }
+    try {
+      for (String server : pair.getSpec().getServers()) {
+        Pod p = client.pods().inNamespace(pair.getMetadata().getNamespace()).withName(server).get();
+        if (p != null && p.getSpec() != null && p.getSpec().getNodeName() != null
+            && !settings.node().equals(p.getSpec().getNodeName())) {
+          knownPeers.put(pair.key(), new Peer(p.getSpec().getNodeName(),
+              p.getStatus() == null ? null : p.getStatus().getHostIP(), now));
+          return;
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("pair {}: could not read its peer: {}", pair.key(), e.toString());
+    }
+  }
+
+  /** What this agent tells a peer that asks (GET /peer): how long ago it last reached the API. */
+  public String peerAnswer() {
+    return SelfFencing.answer(lastRenewal, clock.instant()) + "\n";
   }
 
   /**
@@ -500,7 +579,8 @@ public final class NodeAgent implements AutoCloseable {
     if (want.isPresent() && fenceDue(pair)) {
       // cut off from the API and from the peer: the backup is about to take the VIP; drop it first
       if (h != null) {
-        LOG.warn("pair {}: no Lease renewal for {} s and the peer agent is unreachable: self-fencing, removing {}",
+        LOG.warn("pair {}: no Lease renewal for {} s and the peer agent is unreachable, unknown or still reaches"
+            + " the API (it may take over): self-fencing, removing {}",
             key, pair.getSpec().getFailover().getFenceAfterSeconds(), h.vip());
         if (run(key, VipScript.DISABLE, h.vip(), epoch, null)) {
           held.remove(key);
@@ -512,6 +592,9 @@ public final class NodeAgent implements AutoCloseable {
     if (resync) {
       lastChecked.put(key, clock.instant());
       h = resync(key, st, want, h);
+    }
+    if (want.isPresent()) {
+      learnPeer(pair);
     }
     if (want.isPresent()) {
       VipBindingRule.Binding b = want.get();

@@ -68,7 +68,7 @@ final class AgentCommand implements Callable<Integer> {
   boolean podFieldSelector;
 
   @Option(names = "--peer-port", defaultValue = "9477",
-      description = "Port of the peer agents' /healthz, asked before self-fencing (default: ${DEFAULT-VALUE}).")
+      description = "Port of the peer agents' /peer, asked before self-fencing (default: ${DEFAULT-VALUE}).")
   int peerPort;
 
   @Option(names = "--log-format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
@@ -116,7 +116,8 @@ final class AgentCommand implements Callable<Integer> {
         new AgentMetrics(registry, node), PeerProbe.http(peerPort, Duration.ofMillis(500))).start();
     HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpPort, registry,
         () -> new HttpEndpoints.Check(agent.heartbeatRunning(), "last Lease renewal " + agent.lastRenewal()),
-        () -> new HttpEndpoints.Check(agent.lastRenewal() != null, "last Lease renewal " + agent.lastRenewal()));
+        () -> new HttpEndpoints.Check(agent.lastRenewal() != null, "last Lease renewal " + agent.lastRenewal()),
+        agent::peerAnswer);
     return new Running(agent, http, client);
   }
 }

@@ -18,7 +18,16 @@ final class HttpEndpoints implements AutoCloseable {
   private final HttpServer server;
 
   HttpEndpoints(int port, PrometheusMeterRegistry registry, Supplier<Check> live, Supplier<Check> ready) throws IOException {
+    this(port, registry, live, ready, null);
+  }
+
+  /** @param peer the answer to a peer agent's GET /peer (self-fencing), or null for none */
+  HttpEndpoints(int port, PrometheusMeterRegistry registry, Supplier<Check> live, Supplier<Check> ready,
+      Supplier<String> peer) throws IOException {
     server = HttpServer.create(new InetSocketAddress(port), 16);
+    if (peer != null) {
+      server.createContext("/peer", ex -> send(ex, 200, "text/plain; charset=utf-8", peer.get()));
+    }
     server.createContext("/healthz", ex -> probe(ex, live.get()));
     server.createContext("/readyz", ex -> probe(ex, ready.get()));
     server.createContext("/metrics", ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));

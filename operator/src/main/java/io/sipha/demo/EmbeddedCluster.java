@@ -204,8 +204,21 @@ public final class EmbeddedCluster implements AutoCloseable {
         .build());
   }
 
+  private volatile java.util.function.Function<String, String> nodeAddress = node -> null;
+
+  /** The address of each node, which the kubelet writes as status.hostIP of the pods there. */
+  public void nodeAddresses(java.util.function.Function<String, String> byNode) {
+    this.nodeAddress = byNode;
+  }
+
   /** Replaces the pod's whole status with a JSON patch (no resourceVersion: the kubelet's write wins). */
   private Pod writeStatus(String namespace, String name, PodStatus status) {
+    Pod pod = client.pods().inNamespace(namespace).withName(name).get();
+    String node = pod == null || pod.getSpec() == null ? null : pod.getSpec().getNodeName();
+    String hostIp = node == null ? null : nodeAddress.apply(node);
+    if (hostIp != null) {
+      status.setHostIP(hostIp);
+    }
     String value = client.getKubernetesSerialization().asJson(status);
     return client.pods().inNamespace(namespace).withName(name)
         .patch(PatchContext.of(PatchType.JSON), "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + value + "}]");

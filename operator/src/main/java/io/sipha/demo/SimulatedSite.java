@@ -79,6 +79,7 @@ public final class SimulatedSite implements AutoCloseable {
     this.allowed = allowed;
     this.metrics = metrics;
     this.cluster = new EmbeddedCluster(clock);
+    cluster.nodeAddresses(this::nodeAddress);
     cluster.createNamespace(LEASE_NAMESPACE);
   }
 
@@ -123,7 +124,8 @@ public final class SimulatedSite implements AutoCloseable {
    * for the second, ...): never a VIP.
    */
   public String nodeAddress(String node) {
-    return "198.51.100." + (List.copyOf(scriptsDirs.keySet()).indexOf(node) + 1);
+    int i = List.copyOf(scriptsDirs.keySet()).indexOf(node);
+    return i < 0 ? null : "198.51.100." + (i + 1);
   }
 
   /** The pod name a simulated node's agent is given (the pod exists only if a test creates it). */

@@ -7,6 +7,7 @@ import io.sipha.agent.PeerProbe;
 import io.sipha.api.Phase;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
+import io.sipha.decision.SelfFencing;
 import io.sipha.demo.SimulatedSite;
 import java.time.Duration;
 import java.util.List;
@@ -34,7 +35,15 @@ class SelfFencingTest extends SiteTest {
     }
     site.startOperator(site.cluster().newClient(proxies.get("operator").url()));
     for (String node : List.of("node-a", "node-b")) {
-      PeerProbe probe = peer -> !isolated.contains(node) && !isolated.contains(peer.getSpec().getNodeName());
+      // the peer answers over the "host network" unless one of the two is isolated; it says how long
+      // ago it reached the API, as its own agent knows it
+      PeerProbe probe = (peerNode, address) -> {
+        if (isolated.contains(node) || isolated.contains(peerNode) || address == null
+            || !address.equals(site.nodeAddress(peerNode)) || site.agent(peerNode) == null) {
+          return SelfFencing.PeerView.unreachable();
+        }
+        return SelfFencing.parse(site.agent(peerNode).peerAnswer());
+      };
       site.startAgent(node, site.cluster().newClient(proxies.get(node).url()), probe);
     }
   }
@@ -75,6 +84,21 @@ class SelfFencingTest extends SiteTest {
     s = awaitStatus("Active again", x -> x.phase == Phase.Active && x.fenced.isEmpty());
     assertThat(s.primary).isEqualTo("sip-1");
     assertThat(site.host("node-a").vips()).isEmpty();
+  }
+
+  @Test
+  void aPrimaryCutOffFromTheApiOnlyDropsTheVipBeforeItsPeerWhichStillSeesTheApiTakesIt() {
+    activePairWithFencing();
+    proxies.get("node-a").cut(); // an asymmetric cut: node-a and node-b still talk on the host network
+
+    SipServerPairStatus s = awaitStatus("failed over", x -> "sip-1".equals(x.primary) && x.transition == null
+        && x.vip.state == io.sipha.api.VipStatus.State.Bound);
+    assertThat(s.history.get(s.history.size() - 1).reason).isEqualTo("NodeLost");
+    assertThat(site.host("node-a").vips()).as("self-fenced: its peer was about to take over").isEmpty();
+    assertThat(site.timeline()).as("never on two hosts").containsExactly(
+        "node-a enable " + VIP + " eth0",
+        "node-a disable " + VIP + " eth0",
+        "node-b enable " + VIP + " eth0");
   }
 
   @Test
