@@ -106,6 +106,11 @@ public final class NodeAgent implements AutoCloseable {
   private Instant nextResync = Instant.EPOCH;
   private SharedIndexInformer<SipServerPair> pairs;
   private SharedIndexInformer<Pod> pods;
+  /** What the agent acts on: its informer caches, or, after a gap in contact, a fresh read. */
+  private volatile View view = new View(null, null);
+  /** Set when a renewal succeeds after a failed one: the caches may be stale (see refresh). */
+  private volatile boolean refreshNeeded;
+  private volatile boolean renewalFailed;
   private Lease lease;
   private volatile boolean dirty = true;
   private volatile Instant lastRenewal;
@@ -164,16 +169,8 @@ public final class NodeAgent implements AutoCloseable {
         requestConverge();
       }
     };
-    var pairOps = settings.watchNamespace() == null
-        ? client.resources(SipServerPair.class).inAnyNamespace()
-        : client.resources(SipServerPair.class).inNamespace(settings.watchNamespace());
-    pairs = pairOps.inform(cast(poke), 0);
-    var podOps = settings.watchNamespace() == null
-        ? client.pods().inAnyNamespace().withLabel(SipServerPair.PAIR_LABEL)
-        : client.pods().inNamespace(settings.watchNamespace()).withLabel(SipServerPair.PAIR_LABEL);
-    pods = settings.podFieldSelector()
-        ? podOps.withField("spec.nodeName", settings.node()).inform(cast(poke), 0)
-        : podOps.inform(cast(poke), 0);
+    pairs = pairOps().inform(cast(poke), 0);
+    pods = podOps().inform(cast(poke), 0);
     worker.execute(this::startupProbe);
     heartbeat.scheduleAtFixedRate(this::renew, 0, settings.renewEvery().toMillis(), TimeUnit.MILLISECONDS);
     worker.scheduleWithFixedDelay(this::requestConverge, settings.renewEvery().toMillis(),
@@ -181,6 +178,23 @@ public final class NodeAgent implements AutoCloseable {
     LOG.info("node agent on {} started: scripts in {}, timeout {} ms, leases in {}", settings.node(),
         settings.scripts().dir(), settings.scripts().timeout().toMillis(), settings.leaseNamespace());
     return this;
+  }
+
+  private io.fabric8.kubernetes.client.dsl.FilterWatchListDeletable<SipServerPair,
+      io.fabric8.kubernetes.api.model.KubernetesResourceList<SipServerPair>,
+      io.fabric8.kubernetes.client.dsl.Resource<SipServerPair>> pairOps() {
+    return settings.watchNamespace() == null
+        ? client.resources(SipServerPair.class).inAnyNamespace()
+        : client.resources(SipServerPair.class).inNamespace(settings.watchNamespace());
+  }
+
+  /** This node's pods of pairs (with the shipped settings the API itself filters by node). */
+  private io.fabric8.kubernetes.client.dsl.FilterWatchListDeletable<Pod, io.fabric8.kubernetes.api.model.PodList,
+      io.fabric8.kubernetes.client.dsl.PodResource> podOps() {
+    var ops = settings.watchNamespace() == null
+        ? client.pods().inAnyNamespace().withLabel(SipServerPair.PAIR_LABEL)
+        : client.pods().inNamespace(settings.watchNamespace()).withLabel(SipServerPair.PAIR_LABEL);
+    return settings.podFieldSelector() ? ops.withField("spec.nodeName", settings.node()) : ops;
   }
 
   @SuppressWarnings("unchecked")
@@ -281,7 +295,7 @@ public final class NodeAgent implements AutoCloseable {
     try {
       Set<String> podsHere = pairsWithPodsHere();
       Map<String, VipReport> previous = Map.copyOf(reports);
-      for (SipServerPair pair : pairs.getStore().list()) {
+      for (SipServerPair pair : view.pairs()) {
         Optional<VipAddress> vip = statusVip(pair.getStatus());
         if (vip.isEmpty() || !(previous.containsKey(pair.key()) || concernsThisNode(pair, podsHere))) {
           continue;
@@ -322,7 +336,7 @@ public final class NodeAgent implements AutoCloseable {
       if (r.is(VipReport.State.Unbound) || r.address() == null || r.interfaceName() == null) {
         return;
       }
-      SipServerPair pair = pairs.getStore().getByKey(key);
+      SipServerPair pair = view.pair(key);
       Optional<VipAddress> now = pair == null ? Optional.empty() : statusVip(pair.getStatus());
       Optional<VipAddress> old = VipAddress.parseCidr(r.address(), r.interfaceName()).value();
       if (old.isEmpty() || now.equals(old)) {
@@ -342,12 +356,15 @@ public final class NodeAgent implements AutoCloseable {
     if (closed || !probed) {
       return; // nothing is reported before the host's real state is known (startupProbe)
     }
+    if (refreshNeeded && !refresh()) {
+      return; // contact came back but the API could not be read: act on nothing stale
+    }
     try {
       boolean resync = !clock.instant().isBefore(nextResync);
       Set<String> seen = new HashSet<>();
       Set<String> podsHere = pairsWithPodsHere();
       List<String> relevant = new ArrayList<>();
-      for (SipServerPair pair : pairs.getStore().list()) {
+      for (SipServerPair pair : view.pairs()) {
         seen.add(pair.key());
         if (!held.containsKey(pair.key()) && !concernsThisNode(pair, podsHere)) {
           reports.remove(pair.key());
@@ -364,7 +381,7 @@ public final class NodeAgent implements AutoCloseable {
             .forEach(check::add);
       }
       for (String key : relevant) {
-        SipServerPair pair = pairs.getStore().getByKey(key);
+        SipServerPair pair = view.pair(key);
         if (check.contains(key) || (pair != null && !quiet(pair))) {
           dispatch(key, check.contains(key));
         }
@@ -391,6 +408,87 @@ public final class NodeAgent implements AutoCloseable {
     }
   }
 
+  /**
+   * What the agent reads its pairs and pods from. Normally its informer caches; after a gap in
+   * contact with the API a fresh list, until the caches have caught up with it. Lease renewals
+   * succeed as soon as the link is back, but watches come back only on their reconnect backoff (1 s
+   * doubling up to 32 s): acting on a cache from before the gap could add a VIP on a grant that
+   * was taken away meanwhile.
+   */
+  private final class View {
+    private final Map<String, SipServerPair> freshPairs;
+    private final Map<String, Pod> freshPods;
+
+    View(Map<String, SipServerPair> freshPairs, Map<String, Pod> freshPods) {
+      this.freshPairs = freshPairs;
+      this.freshPods = freshPods;
+    }
+
+    boolean fresh() {
+      return freshPairs != null;
+    }
+
+    List<SipServerPair> pairs() {
+      return freshPairs == null ? pairs.getStore().list() : List.copyOf(freshPairs.values());
+    }
+
+    SipServerPair pair(String key) {
+      return freshPairs == null ? pairs.getStore().getByKey(key) : freshPairs.get(key);
+    }
+
+    List<Pod> pods() {
+      return freshPods == null ? (NodeAgent.this.pods == null ? List.of() : NodeAgent.this.pods.getStore().list())
+          : List.copyOf(freshPods.values());
+    }
+
+    Pod pod(String key) {
+      return freshPods == null ? NodeAgent.this.pods.getStore().getByKey(key) : freshPods.get(key);
+    }
+  }
+
+  /**
+   * Reads the pairs and this node's pods from the API directly. Returns false if that failed (the
+   * pass then acts on nothing). Once the informer caches hold exactly what was read, they are used
+   * again.
+   */
+  private boolean refresh() {
+    try {
+      Map<String, SipServerPair> freshPairs = new HashMap<>();
+      pairOps().list().getItems().forEach(p -> freshPairs.put(p.key(), p));
+      Map<String, Pod> freshPods = new HashMap<>();
+      podOps().list().getItems().forEach(p -> freshPods.put(p.getMetadata().getNamespace() + "/" + p.getMetadata().getName(), p));
+      if (sameVersions(freshPairs, pairs.getStore().list(), SipServerPair::key)
+          && sameVersions(freshPods, pods.getStore().list(), p -> p.getMetadata().getNamespace() + "/" + p.getMetadata().getName())) {
+        view = new View(null, null);
+        refreshNeeded = false;
+        LOG.info("the watches have caught up after the gap in contact with the API");
+      } else {
+        if (!view.fresh()) {
+          LOG.info("contact with the API is back: acting on what was read from it until the watches catch up");
+        }
+        view = new View(freshPairs, freshPods);
+      }
+      return true;
+    } catch (RuntimeException e) {
+      LOG.warn("could not read the API after a gap in contact: acting on nothing until it answers ({})", e.toString());
+      return false;
+    }
+  }
+
+  private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> boolean sameVersions(
+      Map<String, T> fresh, List<T> cached, java.util.function.Function<T, String> key) {
+    if (fresh.size() != cached.size()) {
+      return false;
+    }
+    for (T c : cached) {
+      T f = fresh.get(key.apply(c));
+      if (f == null || !java.util.Objects.equals(f.getMetadata().getResourceVersion(), c.getMetadata().getResourceVersion())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Nothing to do for this pair: what it holds and reports already matches what it must hold. */
   private boolean quiet(SipServerPair pair) {
     String key = pair.key();
@@ -414,7 +512,7 @@ public final class NodeAgent implements AutoCloseable {
   private Optional<VipBindingRule.Binding> wanted(SipServerPair pair) {
     SipServerPairStatus st = pair.getStatus();
     Pod primaryPod = st == null || st.primary == null ? null
-        : pods.getStore().getByKey(pair.getMetadata().getNamespace() + "/" + st.primary);
+        : view.pod(pair.getMetadata().getNamespace() + "/" + st.primary);
     return VipBindingRule.binding(st, settings.node(),
         primaryPod == null || primaryPod.getSpec() == null ? null : primaryPod.getSpec().getNodeName(),
         primaryPod == null ? null : primaryPod.getMetadata().getAnnotations());
@@ -530,9 +628,10 @@ public final class NodeAgent implements AutoCloseable {
       scriptPool.execute(() -> {
         MDC.put("pair", key);
         try {
-          SipServerPair pair = pairs.getStore().getByKey(key);
+          View v = view;
+          SipServerPair pair = v.pair(key);
           if (pair != null) {
-            convergePair(pair, resync);
+            convergePair(v, pair, resync);
           }
         } catch (RuntimeException e) {
           LOG.error("pair {}: converge failed", key, e);
@@ -553,7 +652,7 @@ public final class NodeAgent implements AutoCloseable {
   /** namespace/name of the pairs that have a server pod on this node. */
   private Set<String> pairsWithPodsHere() {
     Set<String> keys = new HashSet<>();
-    for (Pod p : pods.getStore().list()) {
+    for (Pod p : view.pods()) {
       if (p.getSpec() != null && settings.node().equals(p.getSpec().getNodeName()) && p.getMetadata().getLabels() != null) {
         keys.add(p.getMetadata().getNamespace() + "/" + p.getMetadata().getLabels().get(SipServerPair.PAIR_LABEL));
       }
@@ -570,7 +669,7 @@ public final class NodeAgent implements AutoCloseable {
     return podsHere.contains(pair.key()) || VipBindingRule.statusNames(pair.getStatus(), settings.node());
   }
 
-  private void convergePair(SipServerPair pair, boolean resync) {
+  private void convergePair(View source, SipServerPair pair, boolean resync) {
     String key = pair.key();
     SipServerPairStatus st = pair.getStatus();
     long epoch = st == null ? 0 : st.epoch;
@@ -595,6 +694,9 @@ public final class NodeAgent implements AutoCloseable {
     }
     if (want.isPresent()) {
       learnPeer(pair);
+    }
+    if (want.isPresent() && refreshNeeded && !source.fresh()) {
+      return; // what says "bind" may be from before a gap in contact: the next pass reads the API first
     }
     if (want.isPresent()) {
       VipBindingRule.Binding b = want.get();
@@ -739,7 +841,7 @@ public final class NodeAgent implements AutoCloseable {
     Set<String> out = new java.util.TreeSet<>();
     settings.nodeAddresses().forEach(a -> addCanonical(out, a));
     if (pods != null) {
-      for (Pod p : pods.getStore().list()) {
+      for (Pod p : view.pods()) {
         if (p.getStatus() != null && p.getSpec() != null && settings.node().equals(p.getSpec().getNodeName())) {
           addCanonical(out, p.getStatus().getHostIP());
           if (p.getStatus().getHostIPs() != null) {
@@ -834,14 +936,27 @@ public final class NodeAgent implements AutoCloseable {
         lease.getSpec().setHolderIdentity(settings.node());
         lease = client.leases().inNamespace(settings.leaseNamespace()).resource(lease).update();
       }
+      Instant before = lastRenewal;
+      if (renewalFailed || (before != null
+          && Duration.between(before, clock.instant()).compareTo(io.sipha.decision.AgentFact.LATE) > 0)) {
+        // contact is back after a gap (failed renewals, or one that hung): read the API before acting
+        // on the caches again (set before the renewal counts, so that no pass sees contact without this)
+        refreshNeeded = true;
+        renewalFailed = false;
+      }
       lastRenewal = now.toInstant();
+      if (refreshNeeded) {
+        requestConverge();
+      }
       metrics.heartbeat(true);
     } catch (KubernetesClientException e) {
       dirty = true;
+      renewalFailed = true;
       metrics.heartbeat(false);
       LOG.warn("could not renew Lease {} ({}): {}", AgentReports.leaseName(settings.node()), e.getCode(), e.getMessage());
       lease = null;
     } catch (RuntimeException e) {
+      renewalFailed = true;
       metrics.heartbeat(false);
       LOG.warn("could not renew Lease {}: {}", AgentReports.leaseName(settings.node()), e.toString());
       lease = null;

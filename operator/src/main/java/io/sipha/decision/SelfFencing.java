@@ -44,12 +44,16 @@ public final class SelfFencing {
   /**
    * @param fenceAfterSeconds the pair's spec.failover.fenceAfterSeconds (null: off)
    * @param apiContactAge how long ago this agent last reached the API (its Lease renewed), on its
-   *     own clock; null before the first contact (nothing to fence then)
+   *     own clock; null before the first contact (nothing to fence then). It must be at least
+   *     fenceAfterSeconds and at least {@link #MARGIN} (a renewal was missed)
    * @param peer what the peer said, or null when no peer is known
    */
   public static boolean due(Integer fenceAfterSeconds, Duration apiContactAge, PeerView peer) {
     if (fenceAfterSeconds == null || apiContactAge == null
-        || apiContactAge.compareTo(Duration.ofSeconds(fenceAfterSeconds)) < 0) {
+        || apiContactAge.compareTo(Duration.ofSeconds(fenceAfterSeconds)) < 0
+        // a renewal must have been missed: with renewals every second, a healthy agent's contact is
+        // up to a second old just before each one (fenceAfterSeconds: 1 would flap)
+        || apiContactAge.compareTo(MARGIN) < 0) {
       return false;
     }
     if (peer == null || !peer.reachable()) {

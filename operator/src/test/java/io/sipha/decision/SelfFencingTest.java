@@ -15,6 +15,8 @@ class SelfFencingTest {
   @Test
   void notBeforeFenceAfterSeconds() {
     assertThat(SelfFencing.due(1, Duration.ofMillis(900), PeerView.unreachable())).isFalse();
+    assertThat(SelfFencing.due(1, Duration.ofMillis(1200), PeerView.unreachable()))
+        .as("a healthy agent's contact is up to a second old before each renewal: not a missed one").isFalse();
     assertThat(SelfFencing.due(null, CUT_2S, PeerView.unreachable())).isFalse();
     assertThat(SelfFencing.due(1, null, PeerView.unreachable())).as("never reached the API: holds nothing").isFalse();
   }

@@ -102,6 +102,31 @@ class SelfFencingTest extends SiteTest {
   }
 
   @Test
+  void aFencedPrimaryWhoseLinkComesBackDoesNotActOnItsStaleCacheBeforeItHasReadTheApiAgain() {
+    activePairWithFencing();
+    proxies.get("node-a").cut();
+    isolated.add("node-a");
+    awaitStatus("failed over", x -> "sip-1".equals(x.primary) && x.transition == null
+        && x.vip.state == io.sipha.api.VipStatus.State.Bound);
+    assertThat(site.host("node-a").vips()).isEmpty();
+    // a longer cut: the watches' reconnect backoff grows (1 s, doubling)
+    await().pollDelay(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(9)).until(() -> true);
+
+    // the link comes back: Lease renewals succeed at once, the watches only after their backoff;
+    // node-a's cache still says it holds the VIP at epoch 1
+    proxies.get("node-a").heal();
+    isolated.remove("node-a");
+    await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6)).untilAsserted(() -> {
+      assertThat(site.host("node-a").vips()).as("node-a never adds the VIP back on its old grant").isEmpty();
+      assertThat(site.host("node-b").vips()).containsExactly(VIP);
+    });
+    assertThat(site.timeline()).containsExactly(
+        "node-a enable " + VIP + " eth0",
+        "node-a disable " + VIP + " eth0",
+        "node-b enable " + VIP + " eth0");
+  }
+
+  @Test
   void anApiOutageAloneWithThePeerReachableDropsNothingAndMovesNothing() {
     activePairWithFencing();
     proxies.values().forEach(FaultProxy::cut);
