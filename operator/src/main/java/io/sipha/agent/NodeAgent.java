@@ -171,6 +171,7 @@ public final class NodeAgent implements AutoCloseable {
     };
     pairs = pairOps().inform(cast(poke), 0);
     pods = podOps().inform(cast(poke), 0);
+    lastLoop = clock.instant();
     worker.execute(this::startupProbe);
     heartbeat.scheduleAtFixedRate(this::renew, 0, settings.renewEvery().toMillis(), TimeUnit.MILLISECONDS);
     worker.scheduleWithFixedDelay(this::requestConverge, settings.renewEvery().toMillis(),
@@ -321,6 +322,7 @@ public final class NodeAgent implements AutoCloseable {
       }
       removeLeftovers(previous);
       nextResync = clock.instant().plus(settings.resyncEvery());
+      lastLoop = clock.instant();
       probed = true;
       publish();
       requestConverge();
@@ -352,9 +354,31 @@ public final class NodeAgent implements AutoCloseable {
     });
   }
 
+  /**
+   * How long the work loop may go without completing a pass (or the start-up check without
+   * finishing) before the agent says, in its Lease, that it does not work.
+   */
+  public static final Duration STALL = Duration.ofSeconds(3);
+  private volatile Instant lastLoop;
+
+  /** Why this agent does not work although it may renew its Lease, or null when it works. */
+  public String notWorking() {
+    Instant last = lastLoop;
+    Instant now = clock.instant();
+    if (last == null || !now.isAfter(last.plus(STALL))) {
+      return null;
+    }
+    long s = Duration.between(last, now).toSeconds();
+    return probed ? "its work loop has completed no pass for " + s + " s"
+        : "its start-up check of the host has not finished for " + s + " s";
+  }
+
   private void converge() {
     if (closed || !probed) {
       return; // nothing is reported before the host's real state is known (startupProbe)
+    }
+    if (!pairs.isWatching() || !pods.isWatching()) {
+      refreshNeeded = true; // a watch is down (reconnecting): read the API rather than trust the cache
     }
     if (refreshNeeded && !refresh()) {
       return; // contact came back but the API could not be read: act on nothing stale
@@ -387,21 +411,15 @@ public final class NodeAgent implements AutoCloseable {
         }
       }
       for (String key : new HashSet<>(held.keySet())) {
-        if (!seen.contains(key) && inFlight.add(key)) {
-          HostVip h = held.get(key);
-          LOG.info("pair {} is gone: removing {}", key, h.vip());
-          ScriptResult r = runScript(VipScript.DISABLE, h.vip());
-          if (r.succeeded()) {
-            held.remove(key);
-            reports.remove(key);
-          }
-          inFlight.remove(key);
+        if (!seen.contains(key)) {
+          removeGone(key);
         }
       }
       reports.keySet().removeIf(k -> !seen.contains(k) && !held.containsKey(k));
       if (resync) {
         nextResync = clock.instant().plus(settings.resyncEvery());
       }
+      lastLoop = clock.instant();
       publish();
     } catch (RuntimeException e) {
       LOG.error("converge failed on {}", settings.node(), e);
@@ -457,7 +475,8 @@ public final class NodeAgent implements AutoCloseable {
       pairOps().list().getItems().forEach(p -> freshPairs.put(p.key(), p));
       Map<String, Pod> freshPods = new HashMap<>();
       podOps().list().getItems().forEach(p -> freshPods.put(p.getMetadata().getNamespace() + "/" + p.getMetadata().getName(), p));
-      if (sameVersions(freshPairs, pairs.getStore().list(), SipServerPair::key)
+      if (pairs.isWatching() && pods.isWatching()
+          && sameVersions(freshPairs, pairs.getStore().list(), SipServerPair::key)
           && sameVersions(freshPods, pods.getStore().list(), p -> p.getMetadata().getNamespace() + "/" + p.getMetadata().getName())) {
         view = new View(null, null);
         refreshNeeded = false;
@@ -642,6 +661,32 @@ public final class NodeAgent implements AutoCloseable {
           if (again.remove(key)) {
             requestConverge();
           }
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      inFlight.remove(key);
+    }
+  }
+
+  /** A pair that is gone left its VIP here: removed in the script pool, never on the work loop. */
+  private void removeGone(String key) {
+    if (!inFlight.add(key)) {
+      return;
+    }
+    try {
+      scriptPool.execute(() -> {
+        try {
+          HostVip h = held.get(key);
+          if (h != null && view.pair(key) == null) {
+            LOG.info("pair {} is gone: removing {}", key, h.vip());
+            if (runScript(VipScript.DISABLE, h.vip()).succeeded()) {
+              held.remove(key);
+              reports.remove(key);
+            }
+          }
+        } finally {
+          inFlight.remove(key);
+          publish();
         }
       });
     } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -923,6 +968,12 @@ public final class NodeAgent implements AutoCloseable {
           lease.getMetadata().setAnnotations(new HashMap<>());
         }
         lease.getMetadata().getAnnotations().put(AgentReports.ANNOTATION, body);
+        String stuck = notWorking();
+        if (stuck == null) {
+          lease.getMetadata().getAnnotations().remove(AgentReports.NOT_WORKING_ANNOTATION);
+        } else {
+          lease.getMetadata().getAnnotations().put(AgentReports.NOT_WORKING_ANNOTATION, stuck);
+        }
         String own = String.join(",", ownAddresses());
         if (own.isEmpty()) {
           lease.getMetadata().getAnnotations().remove(AgentReports.NODE_ADDRESSES_ANNOTATION);

@@ -115,9 +115,18 @@ final class AgentCommand implements Callable<Integer> {
         Clock.systemUTC(),
         new AgentMetrics(registry, node), PeerProbe.http(peerPort, Duration.ofMillis(500))).start();
     HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpPort, registry,
-        () -> new HttpEndpoints.Check(agent.heartbeatRunning(), "last Lease renewal " + agent.lastRenewal()),
-        () -> new HttpEndpoints.Check(agent.lastRenewal() != null, "last Lease renewal " + agent.lastRenewal()),
+        () -> agentCheck(agent, agent.heartbeatRunning()),
+        () -> agentCheck(agent, agent.lastRenewal() != null),
         agent::peerAnswer);
     return new Running(agent, http, client);
+  }
+
+  /** Live (or ready) only while the heartbeat runs (has renewed) and the work loop works. */
+  static HttpEndpoints.Check agentCheck(NodeAgent agent, boolean heartbeat) {
+    String stuck = agent.notWorking();
+    if (stuck != null) {
+      return new HttpEndpoints.Check(false, "the agent does not work: " + stuck);
+    }
+    return new HttpEndpoints.Check(heartbeat, "last Lease renewal " + agent.lastRenewal());
   }
 }

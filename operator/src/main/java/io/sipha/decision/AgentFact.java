@@ -11,8 +11,19 @@ import java.time.Instant;
  * @param report its report for the pair being decided, or null
  * @param restartingUntil set by an agent that stops on purpose (a rolling update): until then its
  *     node is not lost although the Lease is not renewed (bounded by {@link #MAX_RESTART_GRACE})
+ * @param notWorking why the agent, although it renews its Lease, does not work (its work loop is
+ *     stuck), or null: such an agent is not alive
  */
-public record AgentFact(String node, Instant renewedAt, VipReport report, Instant restartingUntil) {
+public record AgentFact(String node, Instant renewedAt, VipReport report, Instant restartingUntil, String notWorking) {
+
+  public AgentFact(String node, Instant renewedAt, VipReport report, Instant restartingUntil) {
+    this(node, renewedAt, report, restartingUntil, null);
+  }
+
+  /** The same agent with its renewal as another clock saw it. */
+  public AgentFact renewedAt(Instant seen) {
+    return new AgentFact(node, seen, report, restartingUntil, notWorking);
+  }
   /** The longest an announced agent restart keeps its node from being declared lost. */
   public static final Duration MAX_RESTART_GRACE = Duration.ofSeconds(30);
 
@@ -30,9 +41,9 @@ public record AgentFact(String node, Instant renewedAt, VipReport report, Instan
     return renewedAt == null || !now.isBefore(renewedAt.plus(LATE));
   }
 
-  /** The agent renewed its Lease less than {@code nodeLoss} ago. */
+  /** The agent renewed its Lease less than {@code nodeLoss} ago, and it works. */
   public boolean alive(Instant now, Duration nodeLoss) {
-    return renewedAt != null && now.isBefore(lostAt(nodeLoss));
+    return notWorking == null && renewedAt != null && now.isBefore(lostAt(nodeLoss));
   }
 
   /** When the node is declared lost if the Lease is not renewed again. */

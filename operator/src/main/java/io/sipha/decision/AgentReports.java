@@ -15,6 +15,12 @@ public final class AgentReports {
   public static final String LEASE_LABEL = "app.kubernetes.io/component";
   public static final String LEASE_LABEL_VALUE = "sipha-node-agent";
   public static final String LEASE_PREFIX = "sipha-agent-";
+  /**
+   * Lease annotation an agent writes while it renews its Lease but does not work (its work loop has
+   * completed no pass, or its start-up check has not finished, for {@code STALL}): why, for a
+   * person. The operator counts such an agent as not alive.
+   */
+  public static final String NOT_WORKING_ANNOTATION = "sipha.io/not-working";
   /** Lease annotation: the node's own addresses, comma-separated, which no VIP may be. */
   public static final String NODE_ADDRESSES_ANNOTATION = "sipha.io/node-addresses";
   /** Lease annotation an agent writes when it stops on purpose: RFC 3339 time it expects to be back by. */

@@ -824,6 +824,9 @@ public final class PairDecider {
       if (!p.healthy()) {
         return p.whyNotHealthy();
       }
+      if (f.agent(p.node()).notWorking() != null) {
+        return "the node agent on " + p.node() + " renews its Lease but does not work: " + f.agent(p.node()).notWorking();
+      }
       return "the node agent on " + p.node() + " is not running (no Lease renewed in the last "
           + nodeLoss.toSeconds() + " s)";
     }

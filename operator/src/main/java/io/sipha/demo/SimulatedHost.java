@@ -46,6 +46,7 @@ public final class SimulatedHost {
           rm -f "$HOST/vips/$(vipfile "$1")"
           """);
       write(dir, "vip-status", """
+          fault status
           [ -e "$HOST/vips/$(vipfile "$1")" ] && exit 0
           exit 1
           """);

@@ -163,7 +163,7 @@ public final class Facts {
         ? null : lease.getSpec().getRenewTime().toInstant();
     Map<String, String> ann = lease.getMetadata().getAnnotations();
     Instant restarting = ann == null ? null : instant(ann.get(AgentReports.RESTARTING_ANNOTATION));
-    return new AgentFact(node, renewed, report, restarting);
+    return new AgentFact(node, renewed, report, restarting, ann == null ? null : ann.get(AgentReports.NOT_WORKING_ANNOTATION));
   }
 
   /** The node whose agent holds this Lease. */

@@ -52,7 +52,7 @@ final class PairObserver {
       AgentFact a = Facts.agentFact(l, parsedOf(l).reports().get(pair.key()));
       Instant seen = liveness.renewedAt(a.node());
       if (seen != null) {
-        a = new AgentFact(a.node(), seen, a.report(), a.restartingUntil());
+        a = a.renewedAt(seen);
       }
       agents.add(a);
     });

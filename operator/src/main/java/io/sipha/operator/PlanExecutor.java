@@ -25,18 +25,10 @@ final class PlanExecutor {
   private final EventRecorder events;
   private final OperatorMetrics metrics;
 
-  /** Told of every pod this executor wrote (the pod as written), so that caches start from it. */
-  interface PodWritten {
-    void written(io.fabric8.kubernetes.api.model.Pod pod);
-  }
-
-  private final PodWritten podWritten;
-
-  PlanExecutor(KubernetesClient client, EventRecorder events, OperatorMetrics metrics, PodWritten podWritten) {
+  PlanExecutor(KubernetesClient client, EventRecorder events, OperatorMetrics metrics) {
     this.client = client;
     this.events = events;
     this.metrics = metrics;
-    this.podWritten = podWritten;
   }
 
   void apply(SipServerPair pair, PairFacts facts, Plan plan, Context<SipServerPair> ctx) {
@@ -74,7 +66,7 @@ final class PlanExecutor {
         m.put("resourceVersion", version);
       }
     }
-    patches.forEach((pod, m) -> podWritten.written(patchPod(ns, pod, Map.of("metadata", m))));
+    patches.forEach((pod, m) -> patchPod(ns, pod, Map.of("metadata", m)));
   }
 
   private static Map<String, Object> meta(Map<String, Map<String, Object>> patches, String pod) {
@@ -97,9 +89,9 @@ final class PlanExecutor {
         .handleRecentResourceUpdate(io.javaoperatorsdk.operator.processing.event.ResourceID.fromResource(pair), written, pair);
   }
 
-  private io.fabric8.kubernetes.api.model.Pod patchPod(String ns, String name, Map<String, Object> patch) {
+  private void patchPod(String ns, String name, Map<String, Object> patch) {
     try {
-      return client.pods().inNamespace(ns).withName(name)
+      client.pods().inNamespace(ns).withName(name)
           .patch(PatchContext.of(PatchType.JSON_MERGE), JSON.writeValueAsString(patch));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);

@@ -52,7 +52,6 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
   private final OperatorMetrics metrics;
   private final EventRecorder events;
   private volatile PairObserver observer;
-  private volatile InformerEventSource<Pod, SipServerPair> podSource;
 
   public SipServerPairReconciler(
       KubernetesClient client, String leaseNamespace, AllowedCidrs allowed, Clock clock, OperatorMetrics metrics) {
@@ -87,7 +86,6 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
     var liveness = new NodeLiveness(ctx.getClient(), leaseNamespace, clock,
         node -> pairsOfNode(node, cache.list(), pods));
     observer = new PairObserver(client, allowed, pods, leases, () -> cache.list(), liveness);
-    podSource = pods;
     return List.of(pods, leases, liveness);
   }
 
@@ -98,12 +96,18 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
   static boolean reportOrHeartbeatGap(Lease now, Lease before) {
     var a = now.getMetadata().getAnnotations();
     var b = before.getMetadata().getAnnotations();
-    if (!Objects.equals(a == null ? null : a.get(AgentReports.ANNOTATION), b == null ? null : b.get(AgentReports.ANNOTATION))) {
+    if (!Objects.equals(a == null ? null : a.get(AgentReports.ANNOTATION), b == null ? null : b.get(AgentReports.ANNOTATION))
+        || !Objects.equals(notWorking(now), notWorking(before))) {
       return true;
     }
     ZonedDateTime n = now.getSpec() == null ? null : now.getSpec().getRenewTime();
     ZonedDateTime o = before.getSpec() == null ? null : before.getSpec().getRenewTime();
     return n == null || o == null || Duration.between(o, n).compareTo(AgentFact.LATE) >= 0;
+  }
+
+  static String notWorking(Lease l) {
+    var a = l.getMetadata().getAnnotations();
+    return a == null ? null : a.get(AgentReports.NOT_WORKING_ANNOTATION);
   }
 
   /** The pairs a node matters to: those with a pod there, or whose status grants or fences it. */
@@ -124,7 +128,8 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
    * Lease more than once (to index it, then to propagate it): the answer is kept per version.
    */
   static final class ReportChanges implements io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper<Lease> {
-    private record Seen(String version, Map<String, VipReport> reports, ZonedDateTime renewed, Set<ResourceID> answer) {}
+    private record Seen(String version, Map<String, VipReport> reports, ZonedDateTime renewed, String notWorking,
+        Set<ResourceID> answer) {}
 
     private final java.util.function.Function<String, Set<ResourceID>> pairsOfNode;
     private final Map<String, Seen> seen = new java.util.concurrent.ConcurrentHashMap<>();
@@ -146,7 +151,8 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
       }
       Set<ResourceID> out = new HashSet<>();
       boolean back = before == null || before.renewed() == null || renewed == null
-          || Duration.between(before.renewed(), renewed).compareTo(AgentFact.LATE) >= 0;
+          || Duration.between(before.renewed(), renewed).compareTo(AgentFact.LATE) >= 0
+          || !Objects.equals(before.notWorking(), notWorking(lease)); // stuck, or working again
       if (back) {
         out.addAll(pairsOfNode.apply(node));
       }
@@ -160,7 +166,7 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
           out.add(new ResourceID(k.substring(slash + 1), k.substring(0, slash)));
         }
       }
-      seen.put(node, new Seen(version, now, renewed, out));
+      seen.put(node, new Seen(version, now, renewed, notWorking(lease), out));
       return out;
     }
   }
@@ -177,7 +183,7 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
         MDC.put("step", plan.status().transition.kind + "/" + plan.status().transition.step);
       }
       recordMetrics(pair, plan.status());
-      new PlanExecutor(client, events, metrics, this::podWritten).apply(pair, facts, plan, ctx);
+      new PlanExecutor(client, events, metrics).apply(pair, facts, plan, ctx);
       UpdateControl<SipServerPair> control = UpdateControl.noUpdate();
       if (plan.recheckAfter() != null) {
         control.rescheduleAfter(plan.recheckAfter().plusMillis(10));
@@ -187,15 +193,6 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
       MDC.remove("pair");
       MDC.remove("epoch");
       MDC.remove("step");
-    }
-  }
-
-  /** The pod cache starts from what was written, not from an older version, until the watch catches up. */
-  private void podWritten(Pod written) {
-    var source = podSource;
-    if (source != null && written != null) {
-      ResourceID id = ResourceID.fromResource(written);
-      source.get(id).ifPresent(before -> source.handleRecentResourceUpdate(id, written, before));
     }
   }
 

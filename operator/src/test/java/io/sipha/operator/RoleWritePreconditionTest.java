@@ -43,7 +43,7 @@ class RoleWritePreconditionTest {
         AllowedCidrs.any(), null, Instant.now(), List.of());
     Plan plan = new Plan(List.of(), List.of(new Plan.RoleAssignment("sip-0", SipServerPair.ROLE_BACKUP, 4)),
         new SipServerPairStatus(), List.of(), null);
-    var executor = new PlanExecutor(cluster.client(), null, OperatorMetrics.none(), p -> {});
+    var executor = new PlanExecutor(cluster.client(), null, OperatorMetrics.none());
 
     assertThatThrownBy(() -> executor.writePods(pair, facts, plan))
         .isInstanceOf(KubernetesClientException.class)
@@ -62,7 +62,7 @@ class RoleWritePreconditionTest {
         AllowedCidrs.any(), null, Instant.now(), List.of());
     Plan plan = new Plan(List.of(), List.of(new Plan.RoleAssignment("sip-0", SipServerPair.ROLE_PRIMARY, 1)),
         new SipServerPairStatus(), List.of(), null);
-    new PlanExecutor(cluster.client(), null, OperatorMetrics.none(), p -> {}).writePods(pair, facts, plan);
+    new PlanExecutor(cluster.client(), null, OperatorMetrics.none()).writePods(pair, facts, plan);
     assertThat(cluster.client().pods().inNamespace("voice").withName("sip-0").get().getMetadata().getAnnotations())
         .containsEntry(SipServerPair.EPOCH_ANNOTATION, "1");
   }
