@@ -102,7 +102,7 @@ public final class NodeAgent implements AutoCloseable {
   private final Map<String, Instant> lastChecked = new ConcurrentHashMap<>();
   private final java.util.concurrent.ExecutorService scriptPool;
   private final java.util.concurrent.ExecutorService peerReader;
-  private final AtomicBoolean renewQueued = new AtomicBoolean();
+  private final ReportWriter reportWriter;
   private Instant nextResync = Instant.EPOCH;
   private SharedIndexInformer<SipServerPair> pairs;
   private SharedIndexInformer<Pod> pods;
@@ -133,6 +133,7 @@ public final class NodeAgent implements AutoCloseable {
     this.worker = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "agent-worker-" + settings.node()));
     this.scriptPool = Executors.newFixedThreadPool(SCRIPT_WORKERS, r -> thread(r, "agent-scripts-" + settings.node()));
     this.peerReader = Executors.newSingleThreadExecutor(r -> thread(r, "agent-peers-" + settings.node()));
+    this.reportWriter = new ReportWriter(client, settings.leaseNamespace(), settings.node());
   }
 
   private static Thread thread(Runnable r, String name) {
@@ -150,8 +151,10 @@ public final class NodeAgent implements AutoCloseable {
     Lease previous = client.leases().inNamespace(settings.leaseNamespace())
         .withName(AgentReports.leaseName(settings.node())).get();
     if (previous != null && previous.getMetadata().getAnnotations() != null) {
+      // an agent of before kept its reports in its heartbeat Lease
       reports.putAll(AgentReports.parse(previous.getMetadata().getAnnotations().get(AgentReports.ANNOTATION)));
     }
+    reports.putAll(reportWriter.readBack());
     lease = previous;
     ResourceEventHandler<Object> poke = new ResourceEventHandler<>() {
       @Override
@@ -258,6 +261,7 @@ public final class NodeAgent implements AutoCloseable {
     worker.shutdownNow();
     scriptPool.shutdownNow();
     peerReader.shutdownNow();
+    reportWriter.close();
     try {
       worker.awaitTermination(5, TimeUnit.SECONDS);
       scriptPool.awaitTermination(5, TimeUnit.SECONDS);
@@ -924,14 +928,11 @@ public final class NodeAgent implements AutoCloseable {
     return clock.instant().toString();
   }
 
-  /** Writes the Lease at once when the reports changed, instead of at the next heartbeat. */
+  /** Writes the report Leases whose reports changed, at once and apart from the heartbeat. */
   private void publish() {
-    if (dirty && !closed && renewQueued.compareAndSet(false, true)) {
-      try {
-        heartbeat.execute(this::renew);
-      } catch (java.util.concurrent.RejectedExecutionException ignored) {
-        renewQueued.set(false);
-      }
+    if (!closed && (dirty || reportWriter.failing())) {
+      dirty = false;
+      reportWriter.flush(() -> new java.util.TreeMap<>(reports));
     }
   }
 
@@ -942,9 +943,6 @@ public final class NodeAgent implements AutoCloseable {
       return;
     }
     lastAttempt = clock.instant();
-    renewQueued.set(false);
-    dirty = false;
-    String body = AgentReports.render(reports);
     ZonedDateTime now = ZonedDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
     try {
       if (lease == null) {
@@ -954,8 +952,7 @@ public final class NodeAgent implements AutoCloseable {
         Lease fresh = new Lease();
         fresh.setMetadata(new ObjectMetaBuilder().withName(AgentReports.leaseName(settings.node()))
             .withNamespace(settings.leaseNamespace())
-            .addToLabels(AgentReports.LEASE_LABEL, AgentReports.LEASE_LABEL_VALUE)
-            .addToAnnotations(AgentReports.ANNOTATION, body).build());
+            .addToLabels(AgentReports.LEASE_LABEL, AgentReports.LEASE_LABEL_VALUE).build());
         LeaseSpec spec = new LeaseSpec();
         spec.setHolderIdentity(settings.node());
         spec.setLeaseDurationSeconds((int) Math.max(1, settings.renewEvery().toSeconds() * 3));
@@ -967,7 +964,9 @@ public final class NodeAgent implements AutoCloseable {
         if (lease.getMetadata().getAnnotations() == null) {
           lease.getMetadata().setAnnotations(new HashMap<>());
         }
-        lease.getMetadata().getAnnotations().put(AgentReports.ANNOTATION, body);
+        // the reports live in the report Leases (ReportWriter): the heartbeat carries none, so
+        // that it never fails because of them (an agent of before left them here)
+        lease.getMetadata().getAnnotations().remove(AgentReports.ANNOTATION);
         String stuck = notWorking();
         if (stuck == null) {
           lease.getMetadata().getAnnotations().remove(AgentReports.NOT_WORKING_ANNOTATION);
@@ -1000,8 +999,8 @@ public final class NodeAgent implements AutoCloseable {
         requestConverge();
       }
       metrics.heartbeat(true);
+      publish(); // report writes that failed are tried again with each renewal
     } catch (KubernetesClientException e) {
-      dirty = true;
       renewalFailed = true;
       metrics.heartbeat(false);
       LOG.warn("could not renew Lease {} ({}): {}", AgentReports.leaseName(settings.node()), e.getCode(), e.getMessage());

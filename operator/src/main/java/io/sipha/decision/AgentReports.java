@@ -35,6 +35,41 @@ public final class AgentReports {
     return LEASE_PREFIX + node;
   }
 
+  /**
+   * The label value of the Leases that hold an agent's reports, apart from its heartbeat Lease (so
+   * that the heartbeat never fails because of them, and never carries them): a node's reports are
+   * spread over {@link #SHARDS} of them by pair, each written only when its reports change.
+   */
+  public static final String REPORTS_LABEL_VALUE = "sipha-node-agent-reports";
+  /** How many report Leases a node has at most (a pair's report is always in the same one). */
+  public static final int SHARDS = 8;
+  /**
+   * The most a report Lease's annotation may hold; above it the reports are written without their
+   * messages (the API refuses more than 256 KiB of annotations on one object).
+   */
+  public static final int MAX_SHARD_BYTES = 200 * 1024;
+
+  /** The report Lease that holds this pair's report from this node. */
+  public static String shardName(String node, String pairKey) {
+    return shardName(node, Math.floorMod(pairKey.hashCode(), SHARDS));
+  }
+
+  public static String shardName(String node, int shard) {
+    return "sipha-reports-" + node + "-" + shard;
+  }
+
+  /** Renders the reports within {@link #MAX_SHARD_BYTES}: their messages go first if needed. */
+  public static String renderBounded(Map<String, VipReport> reports) {
+    String body = render(reports);
+    if (body.length() <= MAX_SHARD_BYTES) {
+      return body;
+    }
+    Map<String, VipReport> terse = new TreeMap<>();
+    reports.forEach((k, r) -> terse.put(k, new VipReport(r.state(), r.epoch(), r.address(), r.script(), r.exitCode(),
+        null, r.at(), r.removedStaleEpoch(), r.interfaceName())));
+    return render(terse);
+  }
+
   /** Parses the annotation; a missing or unreadable one is no report at all. */
   public static Map<String, VipReport> parse(String json) {
     if (json == null || json.isBlank()) {

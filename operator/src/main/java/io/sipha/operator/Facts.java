@@ -173,6 +173,23 @@ public final class Facts {
         : lease.getMetadata().getName().substring(AgentReports.LEASE_PREFIX.length());
   }
 
+  /**
+   * A node's report on a pair, as an API reader finds it: in the node's report Lease that holds
+   * that pair, or, from an agent of before, in its heartbeat Lease (null: none).
+   */
+  public static VipReport reportOf(String node, String pairKey, Collection<Lease> reportLeases, Lease heartbeat) {
+    String shard = AgentReports.shardName(node, pairKey);
+    for (Lease l : reportLeases) {
+      if (shard.equals(l.getMetadata().getName())) {
+        VipReport r = reports(l).get(pairKey);
+        if (r != null) {
+          return r;
+        }
+      }
+    }
+    return heartbeat == null ? null : reports(heartbeat).get(pairKey);
+  }
+
   /** All the reports an agent's Lease holds, by pair namespace/name. */
   public static Map<String, VipReport> reports(Lease lease) {
     Map<String, String> ann = lease.getMetadata().getAnnotations();

@@ -7,6 +7,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.sipha.api.SipServerPair;
 import io.sipha.decision.AgentFact;
+import io.sipha.decision.AgentReports;
 import io.sipha.decision.PairFacts;
 import io.sipha.decision.VipReport;
 import io.sipha.vip.AllowedCidrs;
@@ -24,6 +25,8 @@ final class PairObserver {
   private final AllowedCidrs allowed;
   private final InformerEventSource<Pod, SipServerPair> pods;
   private final InformerEventSource<Lease, SipServerPair> leases;
+  private final InformerEventSource<Lease, SipServerPair> reports;
+  private final String leaseNamespace;
   private final Supplier<Stream<SipServerPair>> allPairs;
   private final NodeLiveness liveness;
   private final Map<String, Parsed> parsed = new java.util.concurrent.ConcurrentHashMap<>();
@@ -32,8 +35,10 @@ final class PairObserver {
   PairObserver(
       KubernetesClient client,
       AllowedCidrs allowed,
+      String leaseNamespace,
       InformerEventSource<Pod, SipServerPair> pods,
       InformerEventSource<Lease, SipServerPair> leases,
+      InformerEventSource<Lease, SipServerPair> reports,
       Supplier<Stream<SipServerPair>> allPairs,
       NodeLiveness liveness) {
     this.liveness = liveness;
@@ -41,6 +46,8 @@ final class PairObserver {
     this.allowed = allowed;
     this.pods = pods;
     this.leases = leases;
+    this.reports = reports;
+    this.leaseNamespace = leaseNamespace;
     this.allPairs = allPairs;
   }
 
@@ -49,7 +56,7 @@ final class PairObserver {
     List<AgentFact> agents = new ArrayList<>();
     List<Lease> all = leases.list(l -> true).toList();
     all.forEach(l -> {
-      AgentFact a = Facts.agentFact(l, parsedOf(l).reports().get(pair.key()));
+      AgentFact a = Facts.agentFact(l, reportFor(Facts.nodeOf(l), pair.key(), l));
       Instant seen = liveness.renewedAt(a.node());
       if (seen != null) {
         a = a.renewedAt(seen);
@@ -90,10 +97,20 @@ final class PairObserver {
     return Facts.vipClaimedBy(pair, allPairs.get(), this::vipHost, this::reportedHolders);
   }
 
+  /**
+   * A node's report on a pair: from the report Lease that holds it, or, for an agent of before, from
+   * its heartbeat Lease.
+   */
+  private VipReport reportFor(String node, String pairKey, Lease heartbeat) {
+    Lease shard = reports.get(new ResourceID(AgentReports.shardName(node, pairKey), leaseNamespace)).orElse(null);
+    VipReport r = shard == null ? null : parsedOf(shard).reports().get(pairKey);
+    return r != null ? r : parsedOf(heartbeat).reports().get(pairKey);
+  }
+
   /** The pairs some agent reports holding this address host for. */
   private Set<String> reportedHolders(String host) {
     Set<String> out = new java.util.TreeSet<>();
-    leases.list(l -> true).forEach(l -> {
+    java.util.stream.Stream.concat(leases.list(l -> true), reports.list(l -> true)).forEach(l -> {
       out.addAll(parsedOf(l).holders().getOrDefault(host, Set.of()));
     });
     return out;

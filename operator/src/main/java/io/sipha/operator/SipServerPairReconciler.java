@@ -80,13 +80,22 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
             .withNamespaces(leaseNamespace)
             .withLabelSelector(AgentReports.LEASE_LABEL + "=" + AgentReports.LEASE_LABEL_VALUE)
             .withOnUpdateFilter(SipServerPairReconciler::reportOrHeartbeatGap)
-            .withSecondaryToPrimaryMapper(new ReportChanges(node -> pairsOfNode(node, cache.list(), pods)))
+            .withSecondaryToPrimaryMapper(new ReportChanges(node -> pairsOfNode(node, cache.list(), pods), true))
+            .build(),
+        ctx);
+    // the agents' reports, apart from their heartbeats: each update wakes the pairs whose report changed
+    var reports = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(Lease.class, SipServerPair.class)
+            .withName("agent-reports")
+            .withNamespaces(leaseNamespace)
+            .withLabelSelector(AgentReports.LEASE_LABEL + "=" + AgentReports.REPORTS_LABEL_VALUE)
+            .withSecondaryToPrimaryMapper(new ReportChanges(node -> pairsOfNode(node, cache.list(), pods), false))
             .build(),
         ctx);
     var liveness = new NodeLiveness(ctx.getClient(), leaseNamespace, clock,
         node -> pairsOfNode(node, cache.list(), pods));
-    observer = new PairObserver(client, allowed, pods, leases, () -> cache.list(), liveness);
-    return List.of(pods, leases, liveness);
+    observer = new PairObserver(client, allowed, leaseNamespace, pods, leases, reports, () -> cache.list(), liveness);
+    return List.of(pods, leases, reports, liveness);
   }
 
   /**
@@ -132,20 +141,28 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
         Set<ResourceID> answer) {}
 
     private final java.util.function.Function<String, Set<ResourceID>> pairsOfNode;
+    private final boolean heartbeats;
     private final Map<String, Seen> seen = new java.util.concurrent.ConcurrentHashMap<>();
 
-    ReportChanges(java.util.function.Function<String, Set<ResourceID>> pairsOfNode) {
+    /**
+     * @param heartbeats these are heartbeat Leases (a node back after a gap, or an agent that stops
+     *     or starts working, wakes all the node's pairs); else report Leases (only the pairs whose
+     *     report changed)
+     */
+    ReportChanges(java.util.function.Function<String, Set<ResourceID>> pairsOfNode, boolean heartbeats) {
       this.pairsOfNode = pairsOfNode;
+      this.heartbeats = heartbeats;
     }
 
     @Override
     public Set<ResourceID> toPrimaryResourceIDs(Lease lease) {
       String node = Facts.nodeOf(lease);
+      String name = lease.getMetadata().getName();
       Map<String, String> ann = lease.getMetadata().getAnnotations();
       Map<String, VipReport> now = ann == null ? Map.of() : AgentReports.parse(ann.get(AgentReports.ANNOTATION));
       ZonedDateTime renewed = lease.getSpec() == null ? null : lease.getSpec().getRenewTime();
       String version = lease.getMetadata().getResourceVersion();
-      Seen before = seen.get(node);
+      Seen before = seen.get(name);
       if (before != null && version != null && version.equals(before.version())) {
         return before.answer();
       }
@@ -153,7 +170,7 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
       boolean back = before == null || before.renewed() == null || renewed == null
           || Duration.between(before.renewed(), renewed).compareTo(AgentFact.LATE) >= 0
           || !Objects.equals(before.notWorking(), notWorking(lease)); // stuck, or working again
-      if (back) {
+      if (back && heartbeats) {
         out.addAll(pairsOfNode.apply(node));
       }
       Set<String> keys = new HashSet<>(now.keySet());
@@ -166,7 +183,7 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
           out.add(new ResourceID(k.substring(slash + 1), k.substring(0, slash)));
         }
       }
-      seen.put(node, new Seen(version, now, renewed, notWorking(lease), out));
+      seen.put(name, new Seen(version, now, renewed, notWorking(lease), out));
       return out;
     }
   }

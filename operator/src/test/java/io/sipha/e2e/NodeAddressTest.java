@@ -61,9 +61,9 @@ class NodeAddressTest extends SiteTest {
 
     await().atMost(Duration.ofSeconds(5)).until(() -> {
       var l = site.client().leases().inNamespace(SimulatedSite.LEASE_NAMESPACE)
-          .withName(AgentReports.leaseName("node-a")).get();
-      var reports = l == null ? null : AgentReports.parse(l.getMetadata().getAnnotations().get(AgentReports.ANNOTATION));
-      var r = reports == null ? null : reports.get(NS + "/pair-1");
+          .withName(AgentReports.shardName("node-a", NS + "/pair-1")).get();
+      var r = l == null ? null : AgentReports.parse(l.getMetadata().getAnnotations().get(AgentReports.ANNOTATION))
+          .get(NS + "/pair-1");
       return r != null && r.message() != null && r.message().contains("own address");
     });
     assertThat(site.timeline()).as("vip-enable never ran for the node's own address")

@@ -26,15 +26,17 @@ final class PairReader {
   private PairReader() {}
 
   /** One fresh read of a pair and what surrounds it. */
-  record Snapshot(SipServerPair pair, Map<String, Pod> pods, List<Lease> leases, String leaseProblem,
-      List<SipServerPair> otherPairs, Instant now) {
+  record Snapshot(SipServerPair pair, Map<String, Pod> pods, List<Lease> leases, List<Lease> reportLeases,
+      String leaseProblem, List<SipServerPair> otherPairs, Instant now) {
 
     /** The facts the decider gets, converted as the operator converts them. */
     PairFacts facts(AllowedCidrs allowed) {
       List<AgentFact> agents = leases.stream()
-          .map(l -> Facts.agentFact(l, Facts.reports(l).get(pair.key())))
+          .map(l -> Facts.agentFact(l, Facts.reportOf(Facts.nodeOf(l), pair.key(), reportLeases, l)))
           .toList();
-      String claimedBy = Facts.vipClaimedBy(pair, otherPairs.stream(), Facts::vipHost, leases);
+      List<Lease> all = new ArrayList<>(leases);
+      all.addAll(reportLeases);
+      String claimedBy = Facts.vipClaimedBy(pair, otherPairs.stream(), Facts::vipHost, all);
       return Facts.pairFacts(pair, pods::get, agents, allowed, claimedBy, now, leases);
     }
   }
@@ -66,9 +68,11 @@ final class PairReader {
       }
     }
     List<Lease> leases = new ArrayList<>();
+    List<Lease> reportLeases = new ArrayList<>();
     String problem = null;
     try {
       leases.addAll(agentLeases(client, leaseNamespace));
+      reportLeases.addAll(reportLeases(client, leaseNamespace));
       if (leases.isEmpty()) {
         problem = "no node agent Leases in namespace " + leaseNamespace + " (is --lease-namespace right?)";
       }
@@ -83,7 +87,13 @@ final class PairReader {
       others.addAll(client.resources(SipServerPair.class).inNamespace(namespace).list().getItems());
     }
     others.removeIf(p -> p.key().equals(pair.key()));
-    return new Snapshot(pair, pods, leases, problem, others, now);
+    return new Snapshot(pair, pods, leases, reportLeases, problem, others, now);
+  }
+
+  /** The Leases that hold the agents' reports (apart from their heartbeats). */
+  static List<Lease> reportLeases(KubernetesClient client, String leaseNamespace) {
+    return client.leases().inNamespace(leaseNamespace)
+        .withLabel(AgentReports.LEASE_LABEL, AgentReports.REPORTS_LABEL_VALUE).list().getItems();
   }
 
   static List<Lease> agentLeases(KubernetesClient client, String leaseNamespace) {

@@ -181,12 +181,16 @@ public final class SwitchoverCommand implements Callable<Integer> {
       String ns = pair.getMetadata().getNamespace();
       lastLine = statusLine(pair.getStatus());
       try {
+        List<Lease> shards = PairReader.reportLeases(client, leaseNamespace);
         for (Lease l : PairReader.agentLeases(client, leaseNamespace)) {
-          VipReport r = Facts.reports(l).get(pair.key());
+          VipReport r = Facts.reportOf(Facts.nodeOf(l), pair.key(), shards, l);
           if (r != null) {
-            reports.put(Facts.agentFact(l, null).node(), r);
+            reports.put(Facts.nodeOf(l), r);
           }
         }
+        // the reports are in the report Leases (an agent of before kept them in its heartbeat Lease)
+        watches.add(client.leases().inNamespace(leaseNamespace)
+            .withLabel(AgentReports.LEASE_LABEL, AgentReports.REPORTS_LABEL_VALUE).watch(watcher("Leases")));
         watches.add(client.leases().inNamespace(leaseNamespace)
             .withLabel(AgentReports.LEASE_LABEL, AgentReports.LEASE_LABEL_VALUE).watch(watcher("Leases")));
       } catch (KubernetesClientException e) {

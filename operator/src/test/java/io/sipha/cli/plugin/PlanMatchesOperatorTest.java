@@ -220,7 +220,8 @@ class PlanMatchesOperatorTest extends PluginSite {
   }
 
   VipReport report(String node) {
-    var lease = site.client().leases().inNamespace("sipha-system").withName(AgentReports.leaseName(node)).get();
+    var lease = site.client().leases().inNamespace("sipha-system")
+        .withName(AgentReports.shardName(node, NS + "/pair-1")).get();
     return lease == null ? null : Facts.reports(lease).get(NS + "/pair-1");
   }
 

@@ -1,0 +1,133 @@
+package io.sipha.agent;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseSpec;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.sipha.decision.AgentReports;
+import io.sipha.decision.VipReport;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes a node agent's per-pair reports into its report Leases ({@link AgentReports#SHARDS} at
+ * most, a pair always in the same one), apart from its heartbeat Lease: only a report Lease whose
+ * reports changed is written, each within {@link AgentReports#MAX_SHARD_BYTES}, on a thread of its
+ * own. A failed or refused write is retried at the next flush; the heartbeat never waits for it.
+ */
+final class ReportWriter implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ReportWriter.class);
+  private final KubernetesClient client;
+  private final String namespace;
+  private final String node;
+  private final ExecutorService thread;
+  private final AtomicBoolean queued = new AtomicBoolean();
+  private final Map<Integer, String> written = new HashMap<>();
+  private final Map<Integer, Lease> leases = new HashMap<>();
+  private volatile boolean failing;
+
+  ReportWriter(KubernetesClient client, String namespace, String node) {
+    this.client = client;
+    this.namespace = namespace;
+    this.node = node;
+    this.thread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "agent-reports-" + node);
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** The reports this node wrote before (its report Leases), read at start. */
+  Map<String, VipReport> readBack() {
+    Map<String, VipReport> out = new TreeMap<>();
+    for (int i = 0; i < AgentReports.SHARDS; i++) {
+      Lease l = client.leases().inNamespace(namespace).withName(AgentReports.shardName(node, i)).get();
+      if (l != null) {
+        leases.put(i, l);
+        String body = l.getMetadata().getAnnotations() == null ? null
+            : l.getMetadata().getAnnotations().get(AgentReports.ANNOTATION);
+        written.put(i, body);
+        out.putAll(AgentReports.parse(body));
+      }
+    }
+    return out;
+  }
+
+  /** Writes, soon and on the writer's thread, the report Leases whose reports differ from what was written. */
+  void flush(java.util.function.Supplier<Map<String, VipReport>> reports) {
+    if (queued.compareAndSet(false, true)) {
+      try {
+        thread.execute(() -> {
+          queued.set(false);
+          write(reports.get());
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        queued.set(false);
+      }
+    }
+  }
+
+  /** The last flush could not write every report Lease: flush again. */
+  boolean failing() {
+    return failing;
+  }
+
+  private void write(Map<String, VipReport> reports) {
+    Map<Integer, Map<String, VipReport>> byShard = new HashMap<>();
+    reports.forEach((k, r) -> byShard.computeIfAbsent(Math.floorMod(k.hashCode(), AgentReports.SHARDS),
+        i -> new TreeMap<>()).put(k, r));
+    boolean failed = false;
+    for (int i = 0; i < AgentReports.SHARDS; i++) {
+      Map<String, VipReport> mine = byShard.getOrDefault(i, Map.of());
+      String body = AgentReports.renderBounded(mine);
+      String before = written.get(i);
+      if (body.equals(before) || (mine.isEmpty() && before == null && !leases.containsKey(i))) {
+        continue;
+      }
+      try {
+        leases.put(i, writeShard(i, body));
+        written.put(i, body);
+      } catch (RuntimeException e) {
+        failed = true;
+        leases.remove(i); // read it again before the next try
+        LOG.warn("could not write report Lease {} ({} reports): {}", AgentReports.shardName(node, i), mine.size(),
+            e.toString());
+      }
+    }
+    failing = failed;
+  }
+
+  private Lease writeShard(int i, String body) {
+    String name = AgentReports.shardName(node, i);
+    Lease l = leases.get(i);
+    if (l == null) {
+      l = client.leases().inNamespace(namespace).withName(name).get();
+    }
+    if (l == null) {
+      Lease fresh = new Lease();
+      fresh.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace)
+          .addToLabels(AgentReports.LEASE_LABEL, AgentReports.REPORTS_LABEL_VALUE)
+          .addToAnnotations(AgentReports.ANNOTATION, body).build());
+      LeaseSpec spec = new LeaseSpec();
+      spec.setHolderIdentity(node);
+      fresh.setSpec(spec);
+      return client.leases().inNamespace(namespace).resource(fresh).create();
+    }
+    if (l.getMetadata().getAnnotations() == null) {
+      l.getMetadata().setAnnotations(new HashMap<>());
+    }
+    l.getMetadata().getAnnotations().put(AgentReports.ANNOTATION, body);
+    return client.leases().inNamespace(namespace).resource(l).update();
+  }
+
+  @Override
+  public void close() {
+    thread.shutdownNow();
+  }
+}
