@@ -103,6 +103,7 @@ public final class NodeAgent implements AutoCloseable {
   private final java.util.concurrent.ExecutorService scriptPool;
   private final java.util.concurrent.ExecutorService peerReader;
   private final ReportWriter reportWriter;
+  private final ScheduledExecutorService apiReader;
   private Instant nextResync = Instant.EPOCH;
   private SharedIndexInformer<SipServerPair> pairs;
   private SharedIndexInformer<Pod> pods;
@@ -134,6 +135,7 @@ public final class NodeAgent implements AutoCloseable {
     this.scriptPool = Executors.newFixedThreadPool(SCRIPT_WORKERS, r -> thread(r, "agent-scripts-" + settings.node()));
     this.peerReader = Executors.newSingleThreadExecutor(r -> thread(r, "agent-peers-" + settings.node()));
     this.reportWriter = new ReportWriter(client, settings.leaseNamespace(), settings.node());
+    this.apiReader = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "agent-reader-" + settings.node()));
   }
 
   private static Thread thread(Runnable r, String name) {
@@ -224,7 +226,7 @@ public final class NodeAgent implements AutoCloseable {
         closing = true;
         if (lease != null && replaced) {
           lease.getMetadata().getAnnotations().put(AgentReports.RESTARTING_ANNOTATION,
-              clock.instant().plus(RESTART_GRACE).toString());
+              String.valueOf(RESTART_GRACE.toSeconds()));
           renew();
         }
       }).get(5, TimeUnit.SECONDS);
@@ -262,6 +264,7 @@ public final class NodeAgent implements AutoCloseable {
     scriptPool.shutdownNow();
     peerReader.shutdownNow();
     reportWriter.close();
+    apiReader.shutdownNow();
     try {
       worker.awaitTermination(5, TimeUnit.SECONDS);
       scriptPool.awaitTermination(5, TimeUnit.SECONDS);
@@ -384,8 +387,19 @@ public final class NodeAgent implements AutoCloseable {
     if (!pairs.isWatching() || !pods.isWatching()) {
       refreshNeeded = true; // a watch is down (reconnecting): read the API rather than trust the cache
     }
-    if (refreshNeeded && !refresh()) {
-      return; // contact came back but the API could not be read: act on nothing stale
+    Instant renewed = lastRenewal;
+    if (renewed != null && Duration.between(renewed, clock.instant()).compareTo(io.sipha.decision.AgentFact.LATE) > 0) {
+      // no contact now: what was read before is no fresher than the caches
+      refreshNeeded = true;
+      if (view.fresh()) {
+        view = new View(null, null);
+      }
+    }
+    if (refreshNeeded) {
+      // read the API on a thread of its own (a read that hangs must not hold up this loop); until
+      // it has, the pass goes on over the caches and binds nothing (convergePair): self-fencing and
+      // removals are still done, they are safe on what the caches say
+      requestRefresh();
     }
     try {
       boolean resync = !clock.instant().isBefore(nextResync);
@@ -468,6 +482,30 @@ public final class NodeAgent implements AutoCloseable {
     }
   }
 
+  private final AtomicBoolean refreshing = new AtomicBoolean();
+  private volatile Instant lastRefresh = Instant.EPOCH;
+
+  /** One fresh read at a time, at most one a second. */
+  private void requestRefresh() {
+    if (closed || !refreshing.compareAndSet(false, true)) {
+      return;
+    }
+    long wait = Math.max(0, Duration.between(clock.instant(), lastRefresh.plusSeconds(1)).toMillis());
+    try {
+      apiReader.schedule(() -> {
+        try {
+          lastRefresh = clock.instant();
+          refresh();
+        } finally {
+          refreshing.set(false);
+          requestConverge();
+        }
+      }, wait, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      refreshing.set(false);
+    }
+  }
+
   /**
    * Reads the pairs and this node's pods from the API directly. Returns false if that failed (the
    * pass then acts on nothing). Once the informer caches hold exactly what was read, they are used
@@ -493,7 +531,8 @@ public final class NodeAgent implements AutoCloseable {
       }
       return true;
     } catch (RuntimeException e) {
-      LOG.warn("could not read the API after a gap in contact: acting on nothing until it answers ({})", e.toString());
+      view = new View(null, null); // nothing fresh: convergePair binds nothing until a read succeeds
+      LOG.warn("could not read the API after a gap in contact: binding nothing until it answers ({})", e.toString());
       return false;
     }
   }
@@ -1002,11 +1041,13 @@ public final class NodeAgent implements AutoCloseable {
       publish(); // report writes that failed are tried again with each renewal
     } catch (KubernetesClientException e) {
       renewalFailed = true;
+      view = new View(null, null); // a fresh read from before the gap is as old as the caches now
       metrics.heartbeat(false);
       LOG.warn("could not renew Lease {} ({}): {}", AgentReports.leaseName(settings.node()), e.getCode(), e.getMessage());
       lease = null;
     } catch (RuntimeException e) {
       renewalFailed = true;
+      view = new View(null, null);
       metrics.heartbeat(false);
       LOG.warn("could not renew Lease {}: {}", AgentReports.leaseName(settings.node()), e.toString());
       lease = null;

@@ -112,7 +112,7 @@ final class AgentCommand implements Callable<Integer> {
     var agent = new NodeAgent(client, new NodeAgent.Settings(node, leaseNamespace, namespace, scripts,
         Duration.ofMillis(renewMs), Duration.ofMillis(resyncMs), podFieldSelector,
         nodeIps.stream().filter(s -> !s.isBlank()).toList(), podName == null || podName.isBlank() ? null : podName),
-        Clock.systemUTC(),
+        io.sipha.decision.MonotonicClock.startingNow(),
         new AgentMetrics(registry, node), PeerProbe.http(peerPort, Duration.ofMillis(500))).start();
     HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpPort, registry,
         () -> agentCheck(agent, agent.heartbeatRunning()),

@@ -94,7 +94,7 @@ final class OperatorCommand implements Callable<Integer> {
       }
     };
     var operator = new SiphaOperator(client, new HashSet<>(namespaces), leaseNamespace, allowed, leaderElection,
-        identity, new OperatorMetrics(registry), Clock.systemUTC(), lostLeadership).start();
+        identity, new OperatorMetrics(registry), io.sipha.decision.MonotonicClock.startingNow(), lostLeadership).start();
     HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpPort, registry,
         () -> new HttpEndpoints.Check(true, "operator process running"),
         () -> {

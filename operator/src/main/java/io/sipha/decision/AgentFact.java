@@ -20,6 +20,11 @@ public record AgentFact(String node, Instant renewedAt, VipReport report, Instan
     this(node, renewedAt, report, restartingUntil, null);
   }
 
+  /** The same agent with an announced restart as another clock counts it. */
+  public AgentFact restartingUntil(Instant until) {
+    return new AgentFact(node, renewedAt, report, until, notWorking);
+  }
+
   /** The same agent with its renewal as another clock saw it. */
   public AgentFact renewedAt(Instant seen) {
     return new AgentFact(node, seen, report, restartingUntil, notWorking);

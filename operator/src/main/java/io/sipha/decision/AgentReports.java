@@ -23,8 +23,21 @@ public final class AgentReports {
   public static final String NOT_WORKING_ANNOTATION = "sipha.io/not-working";
   /** Lease annotation: the node's own addresses, comma-separated, which no VIP may be. */
   public static final String NODE_ADDRESSES_ANNOTATION = "sipha.io/node-addresses";
-  /** Lease annotation an agent writes when it stops on purpose: RFC 3339 time it expects to be back by. */
-  public static final String RESTARTING_ANNOTATION = "sipha.io/restarting-until";
+  /**
+   * Lease annotation an agent writes when it stops on purpose: how many seconds it expects to be
+   * away. A duration, not a time: the operator counts it on its own clock from when it saw it.
+   */
+  public static final String RESTARTING_ANNOTATION = "sipha.io/restarting-for-seconds";
+
+  /** The seconds of an announced restart, or null (absent or unreadable). */
+  public static Integer restartSeconds(java.util.Map<String, String> annotations) {
+    String v = annotations == null ? null : annotations.get(RESTARTING_ANNOTATION);
+    try {
+      return v == null ? null : Integer.valueOf(v.strip());
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
 
   private static final ObjectMapper JSON =
       new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);

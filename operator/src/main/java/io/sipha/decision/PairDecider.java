@@ -446,7 +446,7 @@ public final class PairDecider {
      * hosts) and says so in TransitionStalled, with the way out.
      */
     private void releaseDeadline(Transition t, List<String> waiting) {
-      Instant since = t.stepStartedAt == null ? Instant.parse(t.startedAt) : Instant.parse(t.stepStartedAt);
+      Instant since = stepSince(t);
       Instant deadline = since.plus(RELEASE_PATIENCE);
       if (now.isBefore(deadline)) {
         recheck(deadline);
@@ -488,6 +488,17 @@ public final class PairDecider {
       h.startedAt = t.startedAt;
       h.durationMillis = Math.max(0, Duration.between(Instant.parse(t.startedAt), now).toMillis());
       addHistory(h);
+    }
+
+    /**
+     * When the current step began, for its deadline: as this process observed it, or, for a step
+     * this very decision started or when the shell does not say, as the status says.
+     */
+    private Instant stepSince(Transition t) {
+      Instant written = t.stepStartedAt == null ? Instant.parse(t.startedAt) : Instant.parse(t.stepStartedAt);
+      Transition before = f.status() == null ? null : f.status().transition;
+      boolean sameStep = before != null && before.epoch == t.epoch && before.step == t.step;
+      return sameStep && f.stepObservedAt() != null ? f.stepObservedAt() : written;
     }
 
     /** "(vip-disable exited 2: ...)" from a Failed report, else the fallback words. */
@@ -538,7 +549,7 @@ public final class PairDecider {
      * spec.primary changes again; it is not retried by itself (that would flap the roles).
      */
     private void giveUpIfBindKeepsFailing(Transition t, VipReport r) {
-      Instant since = t.stepStartedAt == null ? Instant.parse(t.startedAt) : Instant.parse(t.stepStartedAt);
+      Instant since = stepSince(t);
       Instant deadline = since.plus(BIND_PATIENCE);
       if (now.isBefore(deadline)) {
         recheck(deadline);

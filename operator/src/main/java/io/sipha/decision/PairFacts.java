@@ -17,6 +17,9 @@ import java.util.Map;
  * @param allowed the VIP ranges the admin allows
  * @param vipClaimedBy another pair (namespace/name) the same VIP belongs to, or null
  * @param nodeAddresses the nodes' own addresses (canonical host text) to the node that has each
+ * @param stepObservedAt when this operator process first saw the current step of the transition in
+ *     progress, on its own clock (null: as the status says): deadlines count from it, never from a
+ *     time another process (a previous leader) wrote
  */
 public record PairFacts(
     String namespace,
@@ -29,12 +32,25 @@ public record PairFacts(
     AllowedCidrs allowed,
     String vipClaimedBy,
     Instant now,
-    Map<String, String> nodeAddresses) {
+    Map<String, String> nodeAddresses,
+    Instant stepObservedAt) {
 
   public PairFacts(String namespace, String name, long generation, SipServerPairSpec spec,
       SipServerPairStatus status, Map<String, PodFact> pods, Map<String, AgentFact> agents,
       AllowedCidrs allowed, String vipClaimedBy, Instant now) {
-    this(namespace, name, generation, spec, status, pods, agents, allowed, vipClaimedBy, now, Map.of());
+    this(namespace, name, generation, spec, status, pods, agents, allowed, vipClaimedBy, now, Map.of(), null);
+  }
+
+  /** The same facts with these pods. */
+  public PairFacts withPods(Map<String, PodFact> newPods) {
+    return new PairFacts(namespace, name, generation, spec, status, newPods, agents, allowed, vipClaimedBy, now,
+        nodeAddresses, stepObservedAt);
+  }
+
+  /** The same facts with the step's start as this process observed it. */
+  public PairFacts withStepObservedAt(Instant at) {
+    return new PairFacts(namespace, name, generation, spec, status, pods, agents, allowed, vipClaimedBy, now,
+        nodeAddresses, at);
   }
 
   public PodFact pod(String podName) {

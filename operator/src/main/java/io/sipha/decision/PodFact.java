@@ -34,6 +34,11 @@ public record PodFact(
     this(name, exists, node, ready, readySince, failure, role, epoch, labelled, null);
   }
 
+  /** The same pod with its Ready condition's last change as another clock saw it. */
+  public PodFact withReadySince(Instant since) {
+    return new PodFact(name, exists, node, ready, since, failure, role, epoch, labelled, resourceVersion);
+  }
+
   public static PodFact missing(String name) {
     return new PodFact(name, false, null, false, null, null, null, null, false);
   }

@@ -42,7 +42,7 @@ public final class SimulatedSite implements AutoCloseable {
   private final Map<String, SimulatedHost> hosts = new LinkedHashMap<>();
   private final Map<String, Path> scriptsDirs = new LinkedHashMap<>();
   private final Map<String, NodeAgent> agents = new LinkedHashMap<>();
-  private final Clock clock = Clock.systemUTC();
+  private final Clock clock = io.sipha.decision.MonotonicClock.startingNow();
   private final AgentTiming timing;
   private final AllowedCidrs allowed;
   private final OperatorMetrics metrics;

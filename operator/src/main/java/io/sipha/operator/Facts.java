@@ -64,7 +64,8 @@ public final class Facts {
     agents.forEach(a -> byNode.put(a.node(), a));
     return new PairFacts(pair.getMetadata().getNamespace(), pair.getMetadata().getName(),
         pair.getMetadata().getGeneration() == null ? 0 : pair.getMetadata().getGeneration(),
-        pair.getSpec(), pair.getStatus(), podFacts, byNode, allowed, vipClaimedBy, now, nodeAddresses(leases, found));
+        pair.getSpec(), pair.getStatus(), podFacts, byNode, allowed, vipClaimedBy, now, nodeAddresses(leases, found),
+        null);
   }
 
   /**
@@ -162,7 +163,10 @@ public final class Facts {
     Instant renewed = lease.getSpec() == null || lease.getSpec().getRenewTime() == null
         ? null : lease.getSpec().getRenewTime().toInstant();
     Map<String, String> ann = lease.getMetadata().getAnnotations();
-    Instant restarting = ann == null ? null : instant(ann.get(AgentReports.RESTARTING_ANNOTATION));
+    // a reader with no clock of its own for it (kubectl sipha) counts an announced restart from the
+    // renewal; the operator counts it from when it saw the announcement (NodeLiveness)
+    Integer restartFor = AgentReports.restartSeconds(ann);
+    Instant restarting = restartFor == null || renewed == null ? null : renewed.plusSeconds(restartFor);
     return new AgentFact(node, renewed, report, restarting, ann == null ? null : ann.get(AgentReports.NOT_WORKING_ANNOTATION));
   }
 

@@ -78,7 +78,14 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
     if (l.getSpec() == null || l.getSpec().getRenewTime() == null) {
       return;
     }
-    heartbeats.seen(Facts.nodeOf(l), l.getSpec().getRenewTime().toInstant(), clock.instant());
+    Integer restart = AgentReports.restartSeconds(l.getMetadata().getAnnotations());
+    heartbeats.seen(Facts.nodeOf(l), l.getSpec().getRenewTime().toInstant(),
+        restart == null ? null : Duration.ofSeconds(restart), clock.instant());
+  }
+
+  /** Until when an announced restart of this node's agent runs, on the operator's clock; null if none. */
+  Instant restartingUntil(String node) {
+    return heartbeats.restartingUntil(node);
   }
 
   /**
@@ -102,10 +109,23 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
     private final Map<String, Instant> renewals = new ConcurrentHashMap<>();
     private final Map<String, Instant> observed = new ConcurrentHashMap<>();
     private final Set<String> late = ConcurrentHashMap.newKeySet();
+    private final Map<String, Instant> restarting = new ConcurrentHashMap<>();
     private volatile Instant lastHeard;
 
-    /** A renewal of this node's Lease (renewTime as written by its agent) seen at {@code now}. */
     void seen(String node, Instant renewTime, Instant now) {
+      seen(node, renewTime, null, now);
+    }
+
+    /**
+     * A renewal of this node's Lease (renewTime as written by its agent) seen at {@code now}; with
+     * an announced restart of {@code restartFor}, counted from when it was first seen.
+     */
+    void seen(String node, Instant renewTime, Duration restartFor, Instant now) {
+      if (restartFor == null) {
+        restarting.remove(node);
+      } else {
+        restarting.putIfAbsent(node, now.plus(restartFor));
+      }
       Instant heard = lastHeard;
       if (heard != null && Duration.between(heard, now).compareTo(AgentFact.LATE) > 0) {
         // we were deaf, not they: everyone starts afresh, and a node that was late before gets its
@@ -118,6 +138,10 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
         observed.put(node, now);
       }
       late.remove(node);
+    }
+
+    Instant restartingUntil(String node) {
+      return restarting.get(node);
     }
 
     Instant renewedAt(String node, Instant now) {

@@ -192,9 +192,11 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
   public UpdateControl<SipServerPair> reconcile(SipServerPair pair, Context<SipServerPair> ctx) {
     MDC.put("pair", pair.key());
     try {
-      PairFacts facts = observer.observe(pair, clock.instant());
+      java.time.Instant now = clock.instant();
+      PairFacts facts = observer.observe(pair, now);
       facts.agents().values().forEach(a -> metrics.agentSeen(a.node(), a.renewedAt()));
       Plan plan = PairDecider.decide(facts);
+      observer.stepDecided(pair.key(), plan.status().transition, now);
       MDC.put("epoch", String.valueOf(plan.status().epoch));
       if (plan.status().transition != null) {
         MDC.put("step", plan.status().transition.kind + "/" + plan.status().transition.step);

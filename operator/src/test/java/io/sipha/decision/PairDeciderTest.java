@@ -139,6 +139,8 @@ class PairDeciderTest {
     final Map<String, SimAgent> agents = new LinkedHashMap<>();
     AllowedCidrs allowed = AllowedCidrs.any();
     String vipClaimedBy;
+    /** When the deciding process first saw the current step (a new leader), or null: as the status says. */
+    Instant stepObservedAt;
     /** Every node any status ever listed in status.fenced: declared lost by the operator. */
     final Set<String> declaredLost = new LinkedHashSet<>();
     final List<Plan> plans = new ArrayList<>();
@@ -216,7 +218,7 @@ class PairDeciderTest {
       Map<String, AgentFact> agentFacts = new LinkedHashMap<>();
       agents.forEach((n, a) -> agentFacts.put(n, a.fact()));
       return new PairFacts("voice", "pair-1", generation, spec, status, podFacts, agentFacts, allowed,
-          vipClaimedBy, now);
+          vipClaimedBy, now).withStepObservedAt(stepObservedAt);
     }
 
     /** One reconcile, 100 ms after the previous one. */
@@ -1205,6 +1207,26 @@ class PairDeciderTest {
       Plan later = w.stepAt(w.now.plusSeconds(30));
       assertThat(later.status().transition).as("the refused request is not retried by itself").isNull();
       assertThat(later.status().primary).isEqualTo("sip-0");
+    }
+
+    @Test
+    @DisplayName("a deadline counts from when this leader saw the step, not from a time a leader with a clock 60 s ahead wrote")
+    void deadlinesCountOnTheDecidersOwnClock() {
+      World w = World.active();
+      w.hold("node-a");
+      w.editSpec(s -> s.setPrimary("sip-1"));
+      w.step();
+      w.agent("node-a").report = failing("vip-disable", 2, "RTNETLINK answers: Operation not permitted");
+      // the step was started by a previous leader whose clock was 60 s ahead; this one sees it now
+      w.status.transition.stepStartedAt = w.now.plusSeconds(60).toString();
+      w.status.transition.startedAt = w.status.transition.stepStartedAt;
+      w.stepObservedAt = w.now;
+      Instant seen = w.now;
+
+      assertThat(w.stepAt(seen.plusSeconds(14)).status().transition).isNotNull();
+      Plan reverted = w.stepAt(seen.plusSeconds(15));
+      assertThat(reverted.status().transition).as("15 s after this leader saw the step, not 75").isNull();
+      assertThat(reverted.status().primary).isEqualTo("sip-0");
     }
 
     @Test

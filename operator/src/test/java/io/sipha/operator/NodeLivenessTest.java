@@ -28,6 +28,17 @@ class NodeLivenessTest {
   }
 
   @Test
+  void anAnnouncedRestartCountsOnTheOperatorsClockFromWhenItWasSeen() {
+    var h = new NodeLiveness.Heartbeats();
+    Instant agentClock = T0.plusSeconds(3600); // the node's clock is an hour ahead
+    h.seen("node-a", agentClock, java.time.Duration.ofSeconds(20), T0);
+    h.seen("node-a", agentClock.plusSeconds(1), java.time.Duration.ofSeconds(20), T0.plusSeconds(1));
+    assertThat(h.restartingUntil("node-a")).isEqualTo(T0.plusSeconds(20));
+    h.seen("node-a", agentClock.plusSeconds(2), null, T0.plusSeconds(2));
+    assertThat(h.restartingUntil("node-a")).as("the new agent runs: no restart any more").isNull();
+  }
+
+  @Test
   void aNodeIsWokenOncePerLateSpell() {
     var h = new NodeLiveness.Heartbeats();
     h.seen("node-b", T0, T0);

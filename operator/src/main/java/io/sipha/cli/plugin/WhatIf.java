@@ -173,7 +173,7 @@ final class WhatIf {
       }
     }
     return new PairFacts(f.namespace(), f.name(), generation, spec, f.status(), pods, agents, f.allowed(),
-        f.vipClaimedBy(), now, f.nodeAddresses());
+        f.vipClaimedBy(), now, f.nodeAddresses(), null);
   }
 
   private static void requireSpec(SipServerPairSpec spec, WhatIf w) {
