@@ -982,6 +982,16 @@ public final class NodeAgent implements AutoCloseable {
       return;
     }
     lastAttempt = clock.instant();
+    Instant last = lastRenewal;
+    if (renewalFailed || (last != null
+        && Duration.between(last, clock.instant()).compareTo(io.sipha.decision.AgentFact.LATE) > 0)) {
+      // back after a gap: what changed on the host meanwhile is reported before the node counts as back
+      try {
+        reportWriter.writeNow(new java.util.TreeMap<>(reports));
+      } catch (RuntimeException e) {
+        LOG.debug("reports not written before the heartbeat: {}", e.toString());
+      }
+    }
     ZonedDateTime now = ZonedDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
     try {
       if (lease == null) {

@@ -78,7 +78,17 @@ final class ReportWriter implements AutoCloseable {
     return failing;
   }
 
-  private void write(Map<String, VipReport> reports) {
+  /**
+   * Writes now, on the caller's thread: after a gap in contact the reports go out before the
+   * heartbeat says the node is back, so that the operator never sees the node alive with a report
+   * from before the gap (a VIP it has since removed would look held). Returns false if a write failed.
+   */
+  boolean writeNow(Map<String, VipReport> reports) {
+    write(reports);
+    return !failing;
+  }
+
+  private synchronized void write(Map<String, VipReport> reports) {
     Map<Integer, Map<String, VipReport>> byShard = new HashMap<>();
     reports.forEach((k, r) -> byShard.computeIfAbsent(Math.floorMod(k.hashCode(), AgentReports.SHARDS),
         i -> new TreeMap<>()).put(k, r));

@@ -9,5 +9,7 @@ public enum Phase {
   Degraded,
   SplitBrain,
   Paused,
-  Invalid
+  Invalid,
+  /** The pair is being deleted: its VIP is released and its pods' roles cleared before it goes. */
+  Deleting
 }

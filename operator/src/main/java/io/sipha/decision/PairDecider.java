@@ -67,6 +67,20 @@ public final class PairDecider {
     return new Run(facts).decide();
   }
 
+  /** The pods a status names (primary, backup, a transition's ends), which may have left spec.servers. */
+  public static Set<String> namedInStatus(SipServerPairStatus s) {
+    Set<String> out = new LinkedHashSet<>();
+    if (s != null) {
+      for (String n : new String[] {s.primary, s.backup, s.transition == null ? null : s.transition.from,
+          s.transition == null ? null : s.transition.to}) {
+        if (n != null) {
+          out.add(n);
+        }
+      }
+    }
+    return out;
+  }
+
   static SipServerPairStatus copy(SipServerPairStatus s) {
     return s == null ? new SipServerPairStatus() : JSON.convertValue(s, SipServerPairStatus.class);
   }
@@ -200,6 +214,13 @@ public final class PairDecider {
     /** A primary holds the VIP: check for split brain, failure, switchover and failback. */
     private void active() {
       String primary = st.primary;
+      if (!spec.getServers().contains(primary)) {
+        leave(primary);
+        return;
+      }
+      if (st.backup != null && !spec.getServers().contains(st.backup)) {
+        st.backup = other(primary); // the backup left the pair: the other server is the backup now
+      }
       String backup = other(primary);
       boolean unsettled = splitBrain(st.vip.node);
       AgentFact backupAgent = f.agent(f.pod(backup).node());
@@ -235,6 +256,32 @@ public final class PairDecider {
         return;
       }
       failback(primary);
+    }
+
+    /**
+     * The primary was taken out of spec.servers: it is demoted first, and the VIP moves to a server of
+     * the pair as in a switchover (its node confirms the release before the new node binds). Until
+     * one of spec.servers can take over it stays primary, and the pair says so.
+     */
+    private void leave(String primary) {
+      List<String> order = new ArrayList<>();
+      if (spec.getPrimary() != null) {
+        order.add(spec.getPrimary());
+      }
+      order.addAll(spec.getServers());
+      for (String c : new LinkedHashSet<>(order)) {
+        if (candidate(c)) {
+          st.acceptedPrimary = c.equals(spec.getPrimary()) ? c : st.acceptedPrimary;
+          start("Switchover", primary, c, "PrimaryLeftPair", "primary pod " + primary + " is no longer in spec.servers");
+          return;
+        }
+      }
+      List<String> waits = new ArrayList<>();
+      for (String s : spec.getServers()) {
+        waits.add(whyNotCandidate(s));
+      }
+      degradedWhy = "primary pod " + primary + " is no longer in spec.servers but stays primary until a server of the"
+          + " pair can take over: " + String.join("; ", waits);
     }
 
     /** Returns {reason, message} when the primary has failed, else null (and schedules a look). */
@@ -691,6 +738,17 @@ public final class PairDecider {
         String role = primary ? SipServerPair.ROLE_PRIMARY : SipServerPair.ROLE_BACKUP;
         if (!role.equals(p.role()) || !Long.valueOf(st.epoch).equals(p.epoch())) {
           (primary ? promote : demote).add(new RoleAssignment(s, role, st.epoch));
+        }
+      }
+      // pods that left spec.servers while the status named them: demoted (if they are still ours)
+      Set<String> leavers = namedInStatus(f.status());
+      leavers.addAll(namedInStatus(st));
+      leavers.removeAll(spec.getServers());
+      for (String s : leavers) {
+        PodFact p = f.pod(s);
+        if (p.exists() && p.labelled() && !(SipServerPair.ROLE_BACKUP.equals(p.role())
+            && Long.valueOf(st.epoch).equals(p.epoch())) && !s.equals(st.primary)) {
+          demote.add(0, new RoleAssignment(s, SipServerPair.ROLE_BACKUP, st.epoch));
         }
       }
       demote.addAll(promote);

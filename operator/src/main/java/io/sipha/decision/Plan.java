@@ -16,7 +16,7 @@ public record Plan(
     List<Note> events,
     Duration recheckAfter) {
 
-  /** The role annotations one pod must carry. */
+  /** The role annotations one pod must carry; a null role clears them (the pod leaves sipha's care). */
   public record RoleAssignment(String pod, String role, long epoch) {}
 
   /** A Kubernetes Event about the pair. */

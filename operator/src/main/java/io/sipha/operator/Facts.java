@@ -53,7 +53,9 @@ public final class Facts {
       AllowedCidrs allowed, String vipClaimedBy, Instant now, Collection<Lease> leases) {
     Map<String, PodFact> podFacts = new LinkedHashMap<>();
     List<Pod> found = new java.util.ArrayList<>();
-    for (String name : servers(pair)) {
+    java.util.Set<String> names = new java.util.LinkedHashSet<>(servers(pair));
+    names.addAll(io.sipha.decision.PairDecider.namedInStatus(pair.getStatus())); // pods that may have left the pair
+    for (String name : names) {
       Pod pod = pods.apply(name);
       if (pod != null) {
         found.add(pod);

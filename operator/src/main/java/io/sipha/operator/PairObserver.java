@@ -65,7 +65,9 @@ final class PairObserver {
       agents.add(a);
     });
     Map<String, Pod> found = new java.util.HashMap<>();
-    for (String name : Facts.servers(pair)) {
+    java.util.Set<String> names = new java.util.LinkedHashSet<>(Facts.servers(pair));
+    names.addAll(io.sipha.decision.PairDecider.namedInStatus(pair.getStatus()));
+    for (String name : names) {
       Pod p = findPod(ns, name);
       if (p != null) {
         found.put(name, p);

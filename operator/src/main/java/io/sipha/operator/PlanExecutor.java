@@ -56,6 +56,10 @@ final class PlanExecutor {
       meta(patches, pod).put("labels", Map.of(SipServerPair.PAIR_LABEL, pair.getMetadata().getName()));
     }
     for (Plan.RoleAssignment r : plan.roles()) {
+      if (r.role() == null) {
+        clearRole(ns, r.pod(), facts.pod(r.pod()));
+        continue;
+      }
       LOG.info("step=role pod={} role={} epoch={}", r.pod(), r.role(), r.epoch());
       Map<String, Object> m = meta(patches, r.pod());
       m.put("annotations", Map.of(
@@ -67,6 +71,26 @@ final class PlanExecutor {
       }
     }
     patches.forEach((pod, m) -> patchPod(ns, pod, Map.of("metadata", m)));
+  }
+
+  /** Removes the role annotations a pod carries (a JSON patch: a merge patch cannot remove here). */
+  private void clearRole(String ns, String pod, io.sipha.decision.PodFact fact) {
+    java.util.List<Map<String, Object>> ops = new java.util.ArrayList<>();
+    if (fact.role() != null) {
+      ops.add(Map.of("op", "remove", "path", "/metadata/annotations/sipha.io~1role"));
+    }
+    if (fact.epoch() != null) {
+      ops.add(Map.of("op", "remove", "path", "/metadata/annotations/sipha.io~1epoch"));
+    }
+    if (ops.isEmpty()) {
+      return;
+    }
+    LOG.info("step=role pod={} role cleared", pod);
+    try {
+      client.pods().inNamespace(ns).withName(pod).patch(PatchContext.of(PatchType.JSON), JSON.writeValueAsString(ops));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static Map<String, Object> meta(Map<String, Map<String, Object>> patches, String pod) {

@@ -41,7 +41,8 @@ import org.slf4j.MDC;
  * or a node-loss deadline).
  */
 @ControllerConfiguration(name = SipServerPairReconciler.NAME)
-public class SipServerPairReconciler implements Reconciler<SipServerPair> {
+public class SipServerPairReconciler implements Reconciler<SipServerPair>,
+    io.javaoperatorsdk.operator.api.reconciler.Cleaner<SipServerPair> {
   public static final String NAME = "sipserverpair";
   private static final Logger LOG = LoggerFactory.getLogger(SipServerPairReconciler.class);
 
@@ -212,6 +213,32 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair> {
       MDC.remove("pair");
       MDC.remove("epoch");
       MDC.remove("step");
+    }
+  }
+
+  /**
+   * A deleted pair (its finalizer holds it): both pods demoted and the VIP released, confirmed by
+   * every node that may hold it, then the roles cleared and the pair let go (see {@link
+   * io.sipha.decision.PairDeletion}).
+   */
+  @Override
+  public io.javaoperatorsdk.operator.api.reconciler.DeleteControl cleanup(SipServerPair pair, Context<SipServerPair> ctx) {
+    MDC.put("pair", pair.key());
+    try {
+      java.time.Instant now = clock.instant();
+      PairFacts facts = observer.observe(pair, now);
+      var outcome = io.sipha.decision.PairDeletion.decide(facts);
+      observer.stepDecided(pair.key(), outcome.plan().status().transition, now);
+      new PlanExecutor(client, events, metrics).apply(pair, facts, outcome.plan(), ctx);
+      if (outcome.released()) {
+        metrics.phase(pair.key(), null);
+        return io.javaoperatorsdk.operator.api.reconciler.DeleteControl.defaultDelete();
+      }
+      var control = io.javaoperatorsdk.operator.api.reconciler.DeleteControl.noFinalizerRemoval();
+      return outcome.plan().recheckAfter() == null ? control
+          : control.rescheduleAfter(outcome.plan().recheckAfter().plusMillis(10));
+    } finally {
+      MDC.remove("pair");
     }
   }
 

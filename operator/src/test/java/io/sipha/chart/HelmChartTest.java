@@ -282,7 +282,7 @@ class HelmChartTest {
   @Test
   void rbacIsLeastPrivilege() {
     assertThat(grants(one(defaults, ClusterRole.class, "sipha-operator").getRules())).isEqualTo(Map.of(
-        "sipha.io/sipserverpairs", Set.of("get", "list", "watch"),
+        "sipha.io/sipserverpairs", Set.of("get", "list", "watch", "patch", "update"),
         "sipha.io/sipserverpairs/status", Set.of("get", "update", "patch"),
         "/pods", Set.of("get", "list", "watch", "patch"),
         "/events", Set.of("create", "patch")));
