@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.decision.AgentReports;
+import io.sipha.decision.AgentStep;
 import io.sipha.decision.SelfFencing;
 import io.sipha.decision.VipBindingRule;
 import io.sipha.decision.VipReport;
@@ -54,8 +55,16 @@ public final class NodeAgent implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NodeAgent.class);
   /** Scripts of different pairs run side by side (a node may hold hundreds of VIPs); one pair's run in order. */
   static final int SCRIPT_WORKERS = 8;
-  /** At most this many vip-status drift checks per resync period (round robin over the pairs). */
+  /** At least this many vip-status drift checks per resync period (round robin over the pairs). */
   static final int RESYNC_BATCH = 64;
+
+  /**
+   * How many pairs a resync period checks for drift: enough that every pair of the node is checked
+   * within three periods (15 s by default), however many there are.
+   */
+  static int driftBatch(int pairs) {
+    return Math.max(RESYNC_BATCH, (pairs + 2) / 3);
+  }
 
   /**
    * @param watchNamespace the pairs' namespace, or null for all
@@ -419,7 +428,7 @@ public final class NodeAgent implements AutoCloseable {
       if (resync) {
         relevant.stream()
             .sorted(Comparator.comparing((String k) -> lastChecked.getOrDefault(k, Instant.EPOCH)))
-            .limit(RESYNC_BATCH)
+            .limit(driftBatch(relevant.size()))
             .forEach(check::add);
       }
       for (String key : relevant) {
@@ -559,6 +568,9 @@ public final class NodeAgent implements AutoCloseable {
     VipReport r = reports.get(key);
     HostVip h = held.get(key);
     Optional<VipBindingRule.Binding> want = wanted(pair);
+    if (leftovers.containsKey(key)) {
+      return false;
+    }
     if (want.isPresent() && fenceDue(pair)) {
       return h == null;
     }
@@ -764,12 +776,14 @@ public final class NodeAgent implements AutoCloseable {
     Optional<VipBindingRule.Binding> want = wanted(pair);
     HostVip h = held.get(key);
     if (want.isPresent() && fenceDue(pair)) {
-      // cut off from the API and from the peer: the backup is about to take the VIP; drop it first
-      if (h != null) {
+      AgentStep.Action fence = AgentStep.next(new AgentStep.Situation(want,
+          h == null ? null : new AgentStep.Held(h.vip(), h.epoch()), reports.get(key), epoch, true, null, true, true,
+          0, null, now()));
+      if (fence instanceof AgentStep.Disable d) {
         LOG.warn("pair {}: no Lease renewal for {} s and the peer agent is unreachable, unknown or still reaches"
             + " the API (it may take over): self-fencing, removing {}",
-            key, pair.getSpec().getFailover().getFenceAfterSeconds(), h.vip());
-        if (run(key, VipScript.DISABLE, h.vip(), epoch, null)) {
+            key, pair.getSpec().getFailover().getFenceAfterSeconds(), d.vip());
+        if (run(key, VipScript.DISABLE, d.vip(), d.epoch(), null)) {
           held.remove(key);
           metrics.selfFenced();
         }
@@ -783,65 +797,69 @@ public final class NodeAgent implements AutoCloseable {
     if (want.isPresent()) {
       learnPeer(pair);
     }
-    if (want.isPresent() && refreshNeeded && !source.fresh()) {
-      return; // what says "bind" may be from before a gap in contact: the next pass reads the API first
-    }
-    if (want.isPresent()) {
-      VipBindingRule.Binding b = want.get();
-      if (h != null && !h.vip().equals(b.vip())) {
-        if (!run(key, VipScript.DISABLE, h.vip(), epoch, null)) {
-          return;
-        }
-        held.remove(key);
-        h = null;
+    retryLeftover(key);
+    long announce = st == null || st.vip == null ? 0 : st.vip.announce;
+    AgentStep.Action action = AgentStep.next(new AgentStep.Situation(want,
+        h == null ? null : new AgentStep.Held(h.vip(), h.epoch()), reports.get(key), epoch,
+        st != null && st.vip != null && settings.node().equals(st.vip.node), statusVip(st).orElse(null),
+        false, !(refreshNeeded && !source.fresh()), announce, announced.get(key), now()));
+    if (action instanceof AgentStep.Enable e) {
+      if (e.release() == null && h != null) {
+        LOG.info("pair {}: announcing {} again (request {})", key, e.vip(), announce);
       }
-      long announce = st.vip.announce;
-      if (h == null) {
-        if (run(key, VipScript.ENABLE, b.vip(), b.epoch(), null)) {
-          held.put(key, new HostVip(b.vip(), b.epoch()));
-          announced.put(key, announce);
-        }
-      } else if (h.epoch() != b.epoch()) {
-        held.put(key, new HostVip(b.vip(), b.epoch()));
+      if (run(key, VipScript.ENABLE, e.vip(), e.epoch(), null)) {
+        held.put(key, new HostVip(e.vip(), e.epoch()));
         announced.put(key, announce);
-        report(key, bound(b));
-      } else if (announced.getOrDefault(key, announce) < announce) {
-        LOG.info("pair {}: announcing {} again (request {})", key, b.vip(), announce);
-        if (run(key, VipScript.ENABLE, b.vip(), b.epoch(), null)) {
-          announced.put(key, announce);
+        if (e.release() != null) {
+          LOG.info("pair {}: {}; {} is bound, removing the old address", key, e.why(), e.vip());
+          leftovers.put(key, e.release());
+          retryLeftover(key);
         }
-      } else if (!reports.containsKey(key) || !reports.get(key).is(VipReport.State.Bound)) {
-        report(key, bound(b));
       }
-      announced.putIfAbsent(key, announce);
-    } else if (h != null) {
-      boolean granted = st != null && st.vip != null && settings.node().equals(st.vip.node);
-      Long stale = !granted && h.epoch() < epoch ? h.epoch() : null;
-      if (stale != null) {
+    } else if (action instanceof AgentStep.Disable d) {
+      if (d.staleEpoch() != null) {
         LOG.warn("pair {}: {} is held here at epoch {} but the current epoch is {} elsewhere: removing it",
-            key, h.vip(), h.epoch(), epoch);
+            key, d.vip(), d.staleEpoch(), epoch);
       }
-      if (run(key, VipScript.DISABLE, h.vip(), epoch, stale)) {
+      if (run(key, VipScript.DISABLE, d.vip(), d.epoch(), d.staleEpoch()) && h != null && h.vip().equals(d.vip())) {
         held.remove(key);
         announced.remove(key);
       }
+    } else if (action instanceof AgentStep.Adopt a) {
+      held.put(key, new HostVip(a.vip(), a.epoch()));
+      announced.put(key, announce);
+      report(key, bound(new VipBindingRule.Binding(a.vip(), a.epoch())));
+    } else if (action instanceof AgentStep.Report r) {
+      report(key, r.report());
+    }
+    if (want.isPresent()) {
+      announced.putIfAbsent(key, announce);
+    }
+  }
+
+  /** Old addresses of pairs whose VIP changed, still to be removed (the new one is bound). */
+  private final Map<String, VipAddress> leftovers = new ConcurrentHashMap<>();
+
+  /** Tries again, with backoff, to remove the old address of a pair whose VIP changed. */
+  private void retryLeftover(String key) {
+    VipAddress old = leftovers.get(key);
+    if (old == null) {
+      return;
+    }
+    String backoffKey = key + " leftover";
+    Backoff b = backoff.get(backoffKey);
+    if (b != null && clock.instant().isBefore(b.nextTry)) {
+      return;
+    }
+    ScriptResult r = runScript(VipScript.DISABLE, old);
+    if (r.succeeded()) {
+      leftovers.remove(key);
+      backoff.remove(backoffKey);
+      LOG.info("pair {}: the old address {} is removed", key, old);
     } else {
-      VipReport r = reports.get(key);
-      Optional<VipAddress> vip = statusVip(st);
-      if (r != null && r.is(VipReport.State.Unbound)) {
-        if (r.epoch() != epoch) {
-          // confirmed absent before and nothing bound since: still absent, now at this epoch
-          report(key, new VipReport(VipReport.State.Unbound, epoch, r.address(), r.script(), r.exitCode(),
-              "not held on this host", now(), r.removedStaleEpoch(), r.interfaceName()));
-        }
-      } else if (r != null && vip.isPresent()) {
-        // the last script failed (or it was seen bound): the host's state is not known, make sure
-        run(key, VipScript.DISABLE, vip.get(), epoch, null);
-      } else if (r == null) {
-        // never bound by this agent, nor by the one before it (its reports were read at start)
-        report(key, new VipReport(VipReport.State.Unbound, epoch, vip.map(VipAddress::cidr).orElse(null), null, null,
-            null, now(), null, vip.map(VipAddress::interfaceName).orElse(null)));
-      }
+      int attempts = b == null ? 1 : b.attempts + 1;
+      backoff.put(backoffKey, new Backoff(attempts, clock.instant().plusMillis(Math.min(30_000, 500L << Math.min(attempts - 1, 6)))));
+      LOG.warn("pair {}: could not remove the old address {} (attempt {}): {}", key, old, attempts, r.describe());
     }
   }
 

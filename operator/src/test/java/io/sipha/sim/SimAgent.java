@@ -1,6 +1,7 @@
 package io.sipha.sim;
 
 import io.sipha.api.SipServerPairStatus;
+import io.sipha.decision.AgentStep;
 import io.sipha.decision.VipBindingRule;
 import io.sipha.decision.VipReport;
 import io.sipha.vip.VipAddress;
@@ -15,7 +16,8 @@ import java.util.TreeMap;
  * needs: the heartbeat (a Lease renewal every second, independent of scripts), the start (read the
  * previous reports back from the Lease, renew at once, then probe the host with vip-status and
  * report what it finds at the previous epoch), the per-pair convergence by {@link
- * VipBindingRule} with the held state and the reports (Unbound only when confirmed), the periodic
+ * VipBindingRule} and the product's own per-pair decision ({@link AgentStep}) with the held state and
+ * the reports (Unbound only when confirmed), the periodic
  * vip-status drift check, and the scripts with their faults. Not modelled: retry backoff (a failed
  * script is retried at the agent's next run), announce counters (gratuitous ARP), other pairs.
  *
@@ -332,44 +334,31 @@ final class SimAgent {
         return; // vip-status hangs
       }
     }
-    Long h = held;
-    if (want.isPresent()) {
-      VipBindingRule.Binding b = want.get();
-      if (h == null) {
-        if (run(VipScript.ENABLE, b.epoch(), null, said)) {
-          held = b.epoch();
-        }
-      } else if (h != b.epoch()) {
-        held = b.epoch();
-        report = bound(b.epoch());
-        said.append("VIP already on the host, now held at epoch ").append(b.epoch()).append("; ");
-      } else if (report == null || !report.is(VipReport.State.Bound)) {
-        report = bound(b.epoch());
-        said.append("reports Bound at epoch ").append(b.epoch()).append("; ");
+    // the agent's decision is the product's own (AgentStep); only its execution is modelled here
+    boolean granted = st != null && st.vip != null && node.equals(st.vip.node);
+    AgentStep.Action a = AgentStep.next(new AgentStep.Situation(want,
+        held == null ? null : new AgentStep.Held(World.VIP, held), report, epoch, granted,
+        statusVip(st).orElse(null), false, true, 0, null, World.t(w.now)));
+    if (a instanceof AgentStep.Enable e) {
+      if (run(VipScript.ENABLE, e.epoch(), null, said)) {
+        held = e.epoch();
       }
-    } else if (h != null) {
-      boolean granted = st != null && st.vip != null && node.equals(st.vip.node);
-      Long stale = !granted && h < epoch ? h : null;
-      if (run(VipScript.DISABLE, epoch, stale, said)) {
+    } else if (a instanceof AgentStep.Disable d) {
+      if (held == null) {
+        said.append("state unknown after ").append(report.state()).append(": makes sure; ");
+      }
+      if (run(VipScript.DISABLE, d.epoch(), d.staleEpoch(), said)) {
         held = null;
       }
-    } else {
-      VipReport r = report;
-      Optional<VipAddress> vip = statusVip(st);
-      if (r != null && r.is(VipReport.State.Unbound)) {
-        if (r.epoch() != epoch) {
-          report = new VipReport(VipReport.State.Unbound, epoch, r.address(), r.script(), r.exitCode(),
-              "not held on this host", World.t(w.now), r.removedStaleEpoch(), r.interfaceName());
-          said.append("still Unbound, now at epoch ").append(epoch).append("; ");
-        }
-      } else if (r != null && vip.isPresent()) {
-        said.append("state unknown after ").append(r.state()).append(": makes sure; ");
-        run(VipScript.DISABLE, epoch, null, said);
-      } else if (r == null) {
-        report = new VipReport(VipReport.State.Unbound, epoch, vip.map(VipAddress::cidr).orElse(null), null, null,
-            null, World.t(w.now), null, vip.map(VipAddress::interfaceName).orElse(null));
-        said.append("reports Unbound at epoch ").append(epoch).append("; ");
-      }
+    } else if (a instanceof AgentStep.Adopt ad) {
+      held = ad.epoch();
+      report = bound(ad.epoch());
+      said.append("VIP already on the host, now held at epoch ").append(ad.epoch()).append("; ");
+    } else if (a instanceof AgentStep.Report r) {
+      boolean still = report != null && report.is(VipReport.State.Unbound) && r.report().is(VipReport.State.Unbound);
+      report = r.report();
+      said.append(still ? "still Unbound, now at epoch " : "reports " + r.report().state() + " at epoch ")
+          .append(r.report().epoch()).append("; ");
     }
   }
 

@@ -1,0 +1,136 @@
+package io.sipha.decision;
+
+import io.sipha.vip.VipAddress;
+import java.util.Optional;
+
+/**
+ * The node agent's decision for one pair, pure: from what the pair's status grants this node, what
+ * the agent holds on its host and its last report, the next thing to do. {@code NodeAgent} carries
+ * it out with real scripts and writes; the simulation carries it out on its modelled hosts. One
+ * call, one action; the agent calls again after it (and at every pass).
+ */
+public final class AgentStep {
+  private AgentStep() {}
+
+  /** What the agent holds on its host for a pair: the address and the epoch it was bound at. */
+  public record Held(VipAddress vip, long epoch) {}
+
+  /**
+   * What the agent knows when it looks at a pair.
+   *
+   * @param want what {@link VipBindingRule} grants this node, if anything
+   * @param held what it holds on its host (null: nothing)
+   * @param report its last report on the pair (null: none)
+   * @param epoch the status's epoch
+   * @param grantedHere the status's vip.node is this node
+   * @param statusVip the status's VIP, when valid (null otherwise)
+   * @param fenceDue self-fencing is due ({@link SelfFencing#due})
+   * @param freshView what it read is known to be from after any gap in contact with the API
+   * @param announceWanted the status's announce counter (gratuitous ARP requests)
+   * @param announced the counter this agent last announced for (null: not known, counts as done)
+   * @param now the time to put in a report
+   */
+  public record Situation(
+      Optional<VipBindingRule.Binding> want,
+      Held held,
+      VipReport report,
+      long epoch,
+      boolean grantedHere,
+      VipAddress statusVip,
+      boolean fenceDue,
+      boolean freshView,
+      long announceWanted,
+      Long announced,
+      String now) {
+
+    /** The same situation with another status VIP. */
+    public Situation withStatusVip(VipAddress vip) {
+      return new Situation(want, held, report, epoch, grantedHere, vip, fenceDue, freshView, announceWanted, announced,
+          now);
+    }
+  }
+
+  /** The next thing to do for a pair. */
+  public sealed interface Action permits Nothing, Enable, Disable, Adopt, Report {}
+
+  /** Nothing to do now. */
+  public record Nothing(String why) implements Action {}
+
+  /**
+   * Run vip-enable for {@code vip}; on success hold it at {@code epoch}, report Bound and count the
+   * announce as done; then remove {@code release}, if any (a VIP that changed: the new address is
+   * added first, so a failing add leaves the old one serving).
+   */
+  public record Enable(VipAddress vip, long epoch, VipAddress release, String why) implements Action {}
+
+  /**
+   * Run vip-disable for {@code vip}; on success hold nothing and report Unbound at {@code epoch}
+   * ({@code staleEpoch}: the old epoch a stale VIP was held at).
+   */
+  public record Disable(VipAddress vip, long epoch, Long staleEpoch, boolean fence, String why) implements Action {}
+
+  /** The VIP is already on the host: hold it at the new epoch and report Bound, no script. */
+  public record Adopt(VipAddress vip, long epoch) implements Action {}
+
+  /** No script: write this report. */
+  public record Report(VipReport report) implements Action {}
+
+  public static Action next(Situation s) {
+    Held h = s.held();
+    if (s.want().isPresent() && s.fenceDue()) {
+      // cut off from the API, and the peer may take over: drop the VIP first
+      return h == null ? new Nothing("self-fenced") : new Disable(h.vip(), s.epoch(), null, true, "self-fencing");
+    }
+    if (s.want().isPresent()) {
+      VipBindingRule.Binding b = s.want().get();
+      if (!s.freshView()) {
+        return new Nothing("what grants the VIP may be from before a gap in contact: read the API first");
+      }
+      if (h != null && !h.vip().equals(b.vip())) {
+        return new Enable(b.vip(), b.epoch(), h.vip(), "the VIP changed from " + h.vip());
+      }
+      if (h == null) {
+        return new Enable(b.vip(), b.epoch(), null, "granted at epoch " + b.epoch());
+      }
+      if (h.epoch() != b.epoch()) {
+        return new Adopt(b.vip(), b.epoch());
+      }
+      if (s.announced() != null && s.announced() < s.announceWanted()) {
+        return new Enable(b.vip(), b.epoch(), null, "announce again (request " + s.announceWanted() + ")");
+      }
+      VipReport r = s.report();
+      if (r == null || !r.is(VipReport.State.Bound) || r.epoch() != b.epoch()) {
+        return new Report(new VipReport(VipReport.State.Bound, b.epoch(), b.vip().cidr(), null, null, null, s.now(),
+            null, b.vip().interfaceName()));
+      }
+      return new Nothing("bound");
+    }
+    if (h != null) {
+      Long stale = !s.grantedHere() && h.epoch() < s.epoch() ? h.epoch() : null;
+      return new Disable(h.vip(), s.epoch(), stale, false,
+          stale != null ? "held at epoch " + stale + " but the current epoch is " + s.epoch() + " elsewhere" : "not granted");
+    }
+    VipReport r = s.report();
+    if (r != null && r.is(VipReport.State.Unbound)) {
+      if (r.epoch() != s.epoch()) {
+        // confirmed absent before and nothing bound since: still absent, now at this epoch
+        return new Report(new VipReport(VipReport.State.Unbound, s.epoch(), r.address(), r.script(), r.exitCode(),
+            "not held on this host", s.now(), r.removedStaleEpoch(), r.interfaceName()));
+      }
+      return new Nothing("unbound");
+    }
+    if (r != null) {
+      // the last script failed (or it was seen bound): the host's state is not known; make sure of
+      // the address the report is about (the status may name another one by now)
+      Optional<VipAddress> reported = r.address() == null || r.interfaceName() == null ? Optional.empty()
+          : VipAddress.parseCidr(r.address(), r.interfaceName()).value();
+      VipAddress which = reported.orElse(s.statusVip());
+      return which == null ? new Nothing("nothing to make sure of")
+          : new Disable(which, s.epoch(), null, false, "state unknown after " + r.state());
+    }
+    // never bound by this agent, nor by the one before it (its reports were read at start)
+    VipAddress v = s.statusVip();
+    return new Report(new VipReport(VipReport.State.Unbound, s.epoch(), v == null ? null : v.cidr(), null, null, null,
+        s.now(), null, v == null ? null : v.interfaceName()));
+  }
+}

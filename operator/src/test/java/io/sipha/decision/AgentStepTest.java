@@ -1,0 +1,60 @@
+package io.sipha.decision;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sipha.vip.VipAddress;
+import java.util.Optional;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("AgentStep: the node agent's decision for one pair")
+class AgentStepTest {
+  static final VipAddress V10 = VipAddress.parseCidr("192.0.2.10/24", "eth0").value().orElseThrow();
+  static final VipAddress V11 = VipAddress.parseCidr("192.0.2.11/24", "eth0").value().orElseThrow();
+  static final String NOW = "2030-01-01T00:00:00Z";
+
+  static AgentStep.Situation s(VipAddress want, long wantEpoch, AgentStep.Held held, VipReport report, long epoch,
+      boolean fenceDue, boolean fresh) {
+    return new AgentStep.Situation(want == null ? Optional.empty() : Optional.of(new VipBindingRule.Binding(want, wantEpoch)),
+        held, report, epoch, want != null, want == null ? V10 : want, fenceDue, fresh, 0, null, NOW);
+  }
+
+  static VipReport report(VipReport.State state, long epoch, VipAddress vip) {
+    return new VipReport(state, epoch, vip.cidr(), "vip-enable", 2, "failed", NOW, null, vip.interfaceName());
+  }
+
+  @Test
+  void aChangedVipIsAddedFirstAndTheOldOneRemovedAfterSoAFailingAddLeavesTheOldOneServing() {
+    var a = AgentStep.next(s(V11, 3, new AgentStep.Held(V10, 3), report(VipReport.State.Bound, 3, V10), 3, false, true));
+    assertThat(a).isEqualTo(new AgentStep.Enable(V11, 3, V10, "the VIP changed from " + V10));
+  }
+
+  @Test
+  void aFailedReportIsMadeSureOfAtTheAddressItIsAboutNotTheOneTheStatusNamesNow() {
+    var a = AgentStep.next(s(null, 0, null, report(VipReport.State.Failed, 4, V10), 5, false, true)
+        .withStatusVip(V11));
+    assertThat(a).isInstanceOf(AgentStep.Disable.class);
+    assertThat(((AgentStep.Disable) a).vip()).isEqualTo(V10);
+  }
+
+  @Test
+  void nothingIsBoundOnWhatMayBeFromBeforeAGapInContact() {
+    assertThat(AgentStep.next(s(V10, 2, null, null, 2, false, false))).isInstanceOf(AgentStep.Nothing.class);
+  }
+
+  @Test
+  void aDueFenceRemovesTheHeldVipEvenWhenTheStatusStillGrantsIt() {
+    var a = AgentStep.next(s(V10, 2, new AgentStep.Held(V10, 2), report(VipReport.State.Bound, 2, V10), 2, true, true));
+    assertThat(a).isInstanceOf(AgentStep.Disable.class);
+    assertThat(((AgentStep.Disable) a).fence()).isTrue();
+  }
+
+  @Test
+  void aStaleVipHeldAtAnOlderEpochIsRemovedAndSaidSo() {
+    var situation = new AgentStep.Situation(Optional.empty(), new AgentStep.Held(V10, 1),
+        report(VipReport.State.Bound, 1, V10), 2, false, V10, false, true, 0, null, NOW);
+    var a = AgentStep.next(situation);
+    assertThat(a).isEqualTo(new AgentStep.Disable(V10, 2, 1L, false,
+        "held at epoch 1 but the current epoch is 2 elsewhere"));
+  }
+}
