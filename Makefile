@@ -28,6 +28,14 @@ IMAGE ?= sipha:0.1.0
 image:
 	docker build -t $(IMAGE) .
 
+.PHONY: soak
+# the simulation's property over 10,000 random fault schedules (make test runs 1,000); prints the
+# count and any shrunk failure with its seed
+soak:
+	$(MVN) -pl operator test -Dtest=PairSimulationPropertyTest -Dsipha.excludedGroups=none -Dgroups=soak \
+	  -Dsurefire.failIfNoSpecifiedTests=false -DtrimStackTrace=false
+	@grep -h -A3 'tries' operator/target/surefire-reports/*PairSimulationPropertyTest*.txt 2>/dev/null || true
+
 .PHONY: bench
 # the control path on the embedded API: switchovers, failovers, 1,000 pairs; writes operator/target/bench/results.json
 bench:

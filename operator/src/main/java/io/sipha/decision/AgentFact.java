@@ -51,6 +51,18 @@ public record AgentFact(String node, Instant renewedAt, VipReport report, Instan
     return notWorking == null && renewedAt != null && now.isBefore(lostAt(nodeLoss));
   }
 
+  /** Why the agent is not alive, for a person (null when it is). */
+  public String whyNotAlive(Instant now, Duration nodeLoss) {
+    if (notWorking != null) {
+      return "its agent does not work: " + notWorking;
+    }
+    if (renewedAt == null) {
+      return "no Lease of its agent is known";
+    }
+    return alive(now, nodeLoss) ? null
+        : "its agent has not renewed its Lease for " + Duration.between(renewedAt, now).toMillis() + " ms";
+  }
+
   /** When the node is declared lost if the Lease is not renewed again. */
   public Instant lostAt(Duration nodeLoss) {
     if (renewedAt == null) {

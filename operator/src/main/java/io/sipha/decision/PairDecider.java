@@ -162,7 +162,15 @@ public final class PairDecider {
       } else {
         progress();
       }
-      if (st.transition == null && epochFloor() > st.epoch) {
+      if (st.transition == null && epochFloor() > st.epoch && st.primary != null && othersMayHold()) {
+        // a pod carries a newer epoch than the status (a status write was lost after the pods were
+        // annotated) while another live node may still hold the VIP: re-granting it at once could
+        // add it where the holder has dropped it (it saw the roles move) before that other node
+        // confirmed: go through a release, as any move of the VIP
+        String p = st.primary;
+        start("Relocation", p, p, "EpochRaised", "a pod carries epoch " + epochFloor() + " above the status's "
+            + st.epoch + " while another node may hold " + st.vip.address);
+      } else if (st.transition == null && epochFloor() > st.epoch) {
         // a pod carries a newer epoch than the status (a status write was lost after the pods were
         // annotated): re-assert the roles above it, so that no pod's epoch ever goes back
         long raised = epochFloor() + 1;
@@ -474,7 +482,8 @@ public final class PairDecider {
       }
       if (t.fromNode != null) {
         events.add(new Note(false, "VipReleased", st.vip.address + " released by " + t.fromNode
-            + (f.agent(t.fromNode).alive(now, nodeLoss) ? " (confirmed by its agent)" : " (node lost: nothing run there)")));
+            + (f.agent(t.fromNode).alive(now, nodeLoss) ? " (confirmed by its agent)"
+            : " (node lost: nothing run there; " + f.agent(t.fromNode).whyNotAlive(now, nodeLoss) + ")")));
       }
       t.step = Transition.Step.Bind;
       t.stepStartedAt = now.toString();
@@ -930,6 +939,24 @@ public final class PairDecider {
       FencedHolder e = new FencedHolder(node, pod, epoch);
       st.fenced.add(e);
       return e;
+    }
+
+    /**
+     * A live node other than the grantee may hold the VIP: it reports it bound or in an unknown
+     * state, or it was declared lost (fenced) and has not confirmed its release since.
+     */
+    private boolean othersMayHold() {
+      for (AgentFact a : f.agents().values()) {
+        if (a.node().equals(st.vip.node) || !a.alive(now, nodeLoss)) {
+          continue;
+        }
+        VipReport r = a.report();
+        boolean fenced = st.fenced.stream().anyMatch(e -> e.node.equals(a.node()));
+        if ((r != null && !r.is(VipReport.State.Unbound)) || (fenced && (r == null || r.epoch() < st.epoch))) {
+          return true;
+        }
+      }
+      return false;
     }
 
     /** The highest epoch seen: the status's, or a pod's if the status is behind (a lost write, a recreated pair). */

@@ -52,6 +52,14 @@ class PairSimulationPropertyTest {
     collectStatistics(w);
   }
 
+  /** make soak: ten times the schedules of make test (about ten times as long). */
+  @Property(tries = 10_000)
+  @net.jqwik.api.Tag("soak")
+  @AddLifecycleHook(ReplayHint.class)
+  void soakSafeUnderEveryScheduleAndConvergesOnceHealed(@ForAll("schedules") Schedule schedule) {
+    safeUnderEveryScheduleAndConvergesOnceHealed(schedule);
+  }
+
   static void collectStatistics(World w) {
     Statistics.label("role changes (highest epoch - 1)").collect(w.maxEpoch <= 1 ? "0" : w.maxEpoch <= 3 ? "1-2"
         : w.maxEpoch <= 6 ? "3-5" : "6+");
