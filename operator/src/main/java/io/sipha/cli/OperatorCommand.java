@@ -53,16 +53,76 @@ final class OperatorCommand implements Callable<Integer> {
   java.util.function.Supplier<KubernetesClient> clients = () -> new KubernetesClientBuilder().build();
 
   /** The running operator and its endpoints. */
-  record Running(io.javaoperatorsdk.operator.Operator operator, HttpEndpoints http, KubernetesClient client,
-      java.util.concurrent.atomic.AtomicBoolean stopping) implements AutoCloseable {
+  record Running(Candidate candidate, HttpEndpoints http, KubernetesClient client) implements AutoCloseable {
     @Override
     public void close() {
-      stopping.set(true);
       if (http != null) {
         http.close();
       }
-      operator.stop();
+      candidate.stop();
       client.close();
+    }
+
+    /** The operator running now (a new one after each lost leadership). */
+    io.javaoperatorsdk.operator.Operator operator() {
+      return candidate.current();
+    }
+
+    /** How many times this process lost leadership and became a candidate again. */
+    int restarts() {
+      return candidate.restarts();
+    }
+  }
+
+  /**
+   * The operator of this process. When it loses leadership while it runs (another replica leads now,
+   * or a blip of the API let its Lease expire) it stops at once, so that it never goes on writing,
+   * and a fresh operator starts in the same process as a candidate: no exit, so repeated API blips
+   * do not put the pod in CrashLoopBackOff.
+   */
+  static final class Candidate {
+    private final java.util.function.Function<Runnable, io.javaoperatorsdk.operator.Operator> start;
+    private final java.util.concurrent.ExecutorService restarter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "operator-candidate");
+      t.setDaemon(true);
+      return t;
+    });
+    private volatile io.javaoperatorsdk.operator.Operator current;
+    private volatile boolean stopping;
+    private final java.util.concurrent.atomic.AtomicInteger restarts = new java.util.concurrent.atomic.AtomicInteger();
+
+    Candidate(java.util.function.Function<Runnable, io.javaoperatorsdk.operator.Operator> start) {
+      this.start = start;
+      this.current = start.apply(this::lostLeadership);
+    }
+
+    io.javaoperatorsdk.operator.Operator current() {
+      return current;
+    }
+
+    int restarts() {
+      return restarts.get();
+    }
+
+    private void lostLeadership() {
+      if (stopping) {
+        return;
+      }
+      System.err.println("sipha operator: lost leadership; stopping and standing again as a candidate");
+      restarter.execute(() -> {
+        io.javaoperatorsdk.operator.Operator old = current;
+        old.stop();
+        if (!stopping) {
+          restarts.incrementAndGet();
+          current = start.apply(this::lostLeadership);
+        }
+      });
+    }
+
+    void stop() {
+      stopping = true;
+      restarter.shutdown();
+      current.stop();
     }
   }
 
@@ -85,23 +145,17 @@ final class OperatorCommand implements Callable<Integer> {
     var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     String identity = this.identity != null ? this.identity
         : System.getenv().getOrDefault("POD_NAME", InetAddress.getLocalHost().getHostName());
-    var stopping = new java.util.concurrent.atomic.AtomicBoolean();
-    Runnable lostLeadership = () -> {
-      if (!stopping.get()) {
-        // another replica leads now: acting on would make two writers; restart as a candidate
-        System.err.println("sipha operator " + identity + ": lost leadership; exiting to restart as a candidate");
-        Runtime.getRuntime().halt(1);
-      }
-    };
-    var operator = new SiphaOperator(client, new HashSet<>(namespaces), leaseNamespace, allowed, leaderElection,
-        identity, new OperatorMetrics(registry), io.sipha.decision.MonotonicClock.startingNow(), lostLeadership).start();
+    var metrics = new OperatorMetrics(registry);
+    var clock = io.sipha.decision.MonotonicClock.startingNow();
+    var candidate = new Candidate(lost -> new SiphaOperator(client, new HashSet<>(namespaces), leaseNamespace, allowed,
+        leaderElection, identity, metrics, clock, lost).start());
     HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpPort, registry,
         () -> new HttpEndpoints.Check(true, "operator process running"),
         () -> {
-          var info = operator.getRuntimeInfo();
+          var info = candidate.current().getRuntimeInfo();
           boolean ok = info.isStarted() && info.allEventSourcesAreHealthy();
           return new HttpEndpoints.Check(ok, ok ? "watching" : "event sources not healthy: " + info.unhealthyEventSources());
         });
-    return new Running(operator, http, client, stopping);
+    return new Running(candidate, http, client);
   }
 }

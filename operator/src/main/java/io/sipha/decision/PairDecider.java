@@ -198,6 +198,19 @@ public final class PairDecider {
 
     /** No primary yet: the desired primary if healthy, else the first healthy server. */
     private void elect() {
+      String c = preferredCandidate();
+      if (c != null) {
+        // spec.primary counts as done only if it is the one elected; otherwise it stays a request
+        st.acceptedPrimary = c.equals(spec.getPrimary()) ? c : null;
+        start("Election", null, c, "Elected",
+            c + " is elected primary" + (c.equals(spec.getPrimary()) ? " as spec.primary asks" : ""));
+        return;
+      }
+      degradedWhy = "waiting for a healthy server: " + whyNoCandidate();
+    }
+
+    /** spec.primary if it is a candidate, else the first server of spec.servers that is; null if none. */
+    private String preferredCandidate() {
       List<String> order = new ArrayList<>();
       if (spec.getPrimary() != null) {
         order.add(spec.getPrimary());
@@ -205,18 +218,19 @@ public final class PairDecider {
       order.addAll(spec.getServers());
       for (String c : new LinkedHashSet<>(order)) {
         if (candidate(c)) {
-          // spec.primary counts as done only if it is the one elected; otherwise it stays a request
-          st.acceptedPrimary = c.equals(spec.getPrimary()) ? c : null;
-          start("Election", null, c, "Elected",
-              c + " is elected primary" + (c.equals(spec.getPrimary()) ? " as spec.primary asks" : ""));
-          return;
+          return c;
         }
       }
+      return null;
+    }
+
+    /** Why no server of spec.servers is a candidate, one reason each. */
+    private String whyNoCandidate() {
       List<String> waits = new ArrayList<>();
       for (String s : spec.getServers()) {
         waits.add(whyNotCandidate(s));
       }
-      degradedWhy = "waiting for a healthy server: " + String.join("; ", waits);
+      return String.join("; ", waits);
     }
 
     /** A primary holds the VIP: check for split brain, failure, switchover and failback. */
@@ -272,24 +286,14 @@ public final class PairDecider {
      * one of spec.servers can take over it stays primary, and the pair says so.
      */
     private void leave(String primary) {
-      List<String> order = new ArrayList<>();
-      if (spec.getPrimary() != null) {
-        order.add(spec.getPrimary());
-      }
-      order.addAll(spec.getServers());
-      for (String c : new LinkedHashSet<>(order)) {
-        if (candidate(c)) {
-          st.acceptedPrimary = c.equals(spec.getPrimary()) ? c : st.acceptedPrimary;
-          start("Switchover", primary, c, "PrimaryLeftPair", "primary pod " + primary + " is no longer in spec.servers");
-          return;
-        }
-      }
-      List<String> waits = new ArrayList<>();
-      for (String s : spec.getServers()) {
-        waits.add(whyNotCandidate(s));
+      String c = preferredCandidate();
+      if (c != null) {
+        st.acceptedPrimary = c.equals(spec.getPrimary()) ? c : st.acceptedPrimary;
+        start("Switchover", primary, c, "PrimaryLeftPair", "primary pod " + primary + " is no longer in spec.servers");
+        return;
       }
       degradedWhy = "primary pod " + primary + " is no longer in spec.servers but stays primary until a server of the"
-          + " pair can take over: " + String.join("; ", waits);
+          + " pair can take over: " + whyNoCandidate();
     }
 
     /** Returns {reason, message} when the primary has failed, else null (and schedules a look). */

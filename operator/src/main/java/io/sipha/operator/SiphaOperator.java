@@ -18,8 +18,8 @@ import java.util.Set;
  * @param leaseNamespace where node agents keep their Leases (the operator's own namespace)
  * @param leaderElection elect a leader through a Lease in leaseNamespace
  * @param onLostLeadership run when this replica stops being the leader while it runs: it must not
- *     go on acting (another replica does now); the command exits the process so that it restarts
- *     as a candidate
+ *     go on acting (another replica does now); the command stops this operator and starts a fresh
+ *     one in the same process, as a candidate (no exit: no CrashLoopBackOff after API blips)
  */
 public record SiphaOperator(
     KubernetesClient client,

@@ -89,6 +89,56 @@ class CliRuntimeTest {
   }
 
   @Test
+  void aLeaderThatLosesItsLeaseStaysUpStopsActingAndStandsAgainAsACandidate() throws Exception {
+    cluster.createNamespace(LEASES);
+    cluster.createNamespace("voice");
+    agent("node-a", freePort());
+    agent("node-b", freePort());
+    int port = freePort();
+    var op = operator("op-a", port);
+    cluster.createServerPod("voice", "sip-0", "pair-1", "node-a", true);
+    cluster.createServerPod("voice", "sip-1", "pair-1", "node-b", true);
+    cluster.client().resources(SipServerPair.class).inNamespace("voice")
+        .resource(SimulatedSite.pair("voice", "pair-1", "sip-0", "sip-0", "sip-1")).create();
+    await().atMost(Duration.ofSeconds(20)).until(() -> phase() == Phase.Active && "op-a".equals(leader()));
+
+    // another holder takes the leader Lease (as a standby does after an API blip) and keeps it for a while
+    java.util.concurrent.atomic.AtomicBoolean intruding = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread intruder = new Thread(() -> {
+      while (intruding.get()) {
+        try {
+          cluster.client().leases().inNamespace(LEASES).withName("sipha-operator").edit(l -> {
+            l.getSpec().setHolderIdentity("intruder");
+            l.getSpec().setRenewTime(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC));
+            return l;
+          });
+          Thread.sleep(500);
+        } catch (InterruptedException e) {
+          return;
+        } catch (RuntimeException e) {
+          // a conflict with op-a's own renewal: try again
+        }
+      }
+    });
+    intruder.start();
+    try {
+      await("op-a stands again as a candidate").atMost(Duration.ofSeconds(20)).until(() -> op.restarts() >= 1);
+      assertThat(get(port, "/healthz").statusCode()).as("the process is still up").isEqualTo(200);
+    } finally {
+      intruding.set(false);
+      intruder.join();
+    }
+    // the intruder is gone: op-a leads again and carries out the next switchover
+    await("op-a leads again").atMost(Duration.ofSeconds(20)).until(() -> "op-a".equals(leader()));
+    cluster.client().resources(SipServerPair.class).inNamespace("voice").withName("pair-1")
+        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"primary\":\"sip-1\"}}");
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      SipServerPair p = cluster.client().resources(SipServerPair.class).inNamespace("voice").withName("pair-1").get();
+      return p.getStatus().phase == Phase.Active && "sip-1".equals(p.getStatus().primary);
+    });
+  }
+
+  @Test
   void twoReplicasElectOneLeaderThatServesProbesAndMetricsAndTheOtherTakesOver() throws Exception {
     cluster.createNamespace(LEASES);
     cluster.createNamespace("voice");
