@@ -94,6 +94,7 @@ class PairSimulationPropertyTest {
         w(14, Arbitraries.of(100, 300, 500, 1000, 1500, 2000, 3000, 3500, 5000, 11000).map(AdvanceClock::new)),
         w(4, pod.map(Switchover::new)),
         w(1, bool.map(InvalidSwitchover::new)),
+        w(1, bool.map(Step.Pause::new)),
         w(2, pod.map(PodNotReady::new)),
         w(2, pod.map(PodReady::new)),
         w(1, pod.map(PodFailed::new)),

@@ -71,6 +71,19 @@ sealed interface Step {
     }
   }
 
+  /** The user pauses the pair (maintenance) or unpauses it. */
+  record Pause(boolean on) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.pause(on);
+    }
+
+    @Override
+    public String toString() {
+      return on ? "the user sets spec.paused to true" : "the user sets spec.paused to false";
+    }
+  }
+
   /** The user writes an invalid spec. */
   record InvalidSwitchover(boolean unknownPod) implements Step {
     @Override

@@ -222,8 +222,21 @@ final class World {
 
   // ------------------------------------------------------------------ user and Kubernetes actions
 
+  /** spec.paused as the user last set it (kept across the user's other edits). */
+  private boolean paused;
+
+  String pause(boolean on) {
+    SipServerPairSpec next = ApiStore.spec(api.spec.getPrimary(), api.spec.getFailover().getNodeLossSeconds());
+    next.setPaused(on);
+    api.editSpec(next);
+    paused = on;
+    return "spec.paused = " + on + " (generation " + api.generation + ")";
+  }
+
   String switchOver(String to) {
-    api.editSpec(ApiStore.spec(to, (int) NODE_LOSS.toSeconds()));
+    SipServerPairSpec next = ApiStore.spec(to, (int) NODE_LOSS.toSeconds());
+    next.setPaused(paused);
+    api.editSpec(next);
     lastValidPrimary = to;
     invalidField = null;
     return "spec.primary = " + to + " (generation " + api.generation + ")";
@@ -238,6 +251,7 @@ final class World {
       next = ApiStore.spec(api.spec.getPrimary(), 1);
       invalidField = "spec.failover.nodeLossSeconds";
     }
+    next.setPaused(paused);
     api.editSpec(next);
     return "the spec is invalid (" + invalidField + "), generation " + api.generation;
   }
@@ -523,6 +537,13 @@ final class World {
       } else if (!p.ready || p.terminated != null) {
         setReady(s, true);
         healed.append(s).append(" Ready; ");
+      }
+    }
+    if (paused) {
+      paused = false;
+      healed.append("the user unpauses; ");
+      if (invalidField == null) {
+        switchOver(lastValidPrimary);
       }
     }
     if (invalidField != null) {
