@@ -487,7 +487,7 @@ public final class PairDecider {
       if (t.fromNode != null) {
         events.add(new Note(false, "VipReleased", st.vip.address + " released by " + t.fromNode
             + (f.agent(t.fromNode).alive(now, nodeLoss) ? " (confirmed by its agent)"
-            : " (node lost: nothing run there; " + f.agent(t.fromNode).whyNotAlive(now, nodeLoss) + ")")));
+            : lostWhy(t.fromNode)));
       }
       t.step = Transition.Step.Bind;
       t.stepStartedAt = now.toString();
@@ -638,6 +638,13 @@ public final class PairDecider {
                 + " script or the interface on " + t.toNode + ", then change spec.primary again", now, f.generation());
       }
       start("Failover", t.to, t.from, BIND_FAILED, why);
+    }
+
+    /** " (node lost: nothing run there)", with the reason when it is not a plain missed renewal. */
+    private String lostWhy(String node) {
+      AgentFact a = f.agent(node);
+      boolean plain = a.notWorking() == null && a.renewedAt() != null;
+      return plain ? " (node lost: nothing run there)" : " (node lost: nothing run there; " + a.whyNotAlive(now, nodeLoss) + ")";
     }
 
     /** A refusal for a node that could not bind stands until spec.primary changes. */
