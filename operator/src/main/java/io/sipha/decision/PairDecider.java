@@ -487,7 +487,7 @@ public final class PairDecider {
       if (t.fromNode != null) {
         events.add(new Note(false, "VipReleased", st.vip.address + " released by " + t.fromNode
             + (f.agent(t.fromNode).alive(now, nodeLoss) ? " (confirmed by its agent)"
-            : lostWhy(t.fromNode)));
+            : lostWhy(t.fromNode))));
       }
       t.step = Transition.Step.Bind;
       t.stepStartedAt = now.toString();
