@@ -12,7 +12,6 @@ import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.decision.AgentReports;
 import io.sipha.decision.AgentStep;
-import io.sipha.decision.SelfFencing;
 import io.sipha.decision.VipBindingRule;
 import io.sipha.decision.VipReport;
 import io.sipha.vip.ScriptResult;
@@ -95,7 +94,6 @@ public final class NodeAgent implements AutoCloseable {
 
   private final KubernetesClient client;
   private final AgentMetrics metrics;
-  private final PeerProbe peers;
   private final Settings settings;
   private final Clock clock;
   private final ScheduledExecutorService heartbeat;
@@ -105,12 +103,12 @@ public final class NodeAgent implements AutoCloseable {
   // per pair, touched only by the one task of that pair in flight (see inFlight):
   private final Map<String, HostVip> held = new ConcurrentHashMap<>();
   private final Map<String, Long> announced = new ConcurrentHashMap<>();
-  private final Map<String, Backoff> backoff = new ConcurrentHashMap<>();
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
   private final Set<String> again = ConcurrentHashMap.newKeySet();
   private final Map<String, Instant> lastChecked = new ConcurrentHashMap<>();
   private final java.util.concurrent.ExecutorService scriptPool;
-  private final java.util.concurrent.ExecutorService peerReader;
+  private final Fencing fencing;
+  private final ScriptRunner scripts;
   private final ReportWriter reportWriter;
   private final ScheduledExecutorService apiReader;
   private Instant nextResync = Instant.EPOCH;
@@ -135,14 +133,14 @@ public final class NodeAgent implements AutoCloseable {
 
   public NodeAgent(KubernetesClient client, Settings settings, Clock clock, AgentMetrics metrics, PeerProbe peers) {
     this.metrics = metrics;
-    this.peers = peers;
     this.client = client;
     this.settings = settings;
     this.clock = clock;
     this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "agent-heartbeat-" + settings.node()));
     this.worker = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "agent-worker-" + settings.node()));
     this.scriptPool = Executors.newFixedThreadPool(SCRIPT_WORKERS, r -> thread(r, "agent-scripts-" + settings.node()));
-    this.peerReader = Executors.newSingleThreadExecutor(r -> thread(r, "agent-peers-" + settings.node()));
+    this.scripts = new ScriptRunner(settings.scripts(), metrics, clock, settings.node(), this::ownAddresses);
+    this.fencing = new Fencing(client, settings.node(), settings.resyncEvery(), clock, peers, () -> lastRenewal);
     this.reportWriter = new ReportWriter(client, settings.leaseNamespace(), settings.node());
     this.apiReader = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "agent-reader-" + settings.node()));
   }
@@ -271,7 +269,7 @@ public final class NodeAgent implements AutoCloseable {
     heartbeat.shutdownNow();
     worker.shutdownNow();
     scriptPool.shutdownNow();
-    peerReader.shutdownNow();
+    fencing.close();
     reportWriter.close();
     apiReader.shutdownNow();
     try {
@@ -571,7 +569,7 @@ public final class NodeAgent implements AutoCloseable {
     if (leftovers.containsKey(key)) {
       return false;
     }
-    if (want.isPresent() && fenceDue(pair)) {
+    if (want.isPresent() && fencing.due(pair)) {
       return h == null;
     }
     if (want.isPresent()) {
@@ -592,100 +590,9 @@ public final class NodeAgent implements AutoCloseable {
         primaryPod == null ? null : primaryPod.getMetadata().getAnnotations());
   }
 
-  /**
-   * Self-fencing is due as {@link SelfFencing#due} says: the pair asks for it, this agent has not
-   * reached the API for fenceAfterSeconds, and the peer's agent is unreachable, unknown, or reaches
-   * the API itself (it is about to take over). The peer is the pod of the pair on another node,
-   * read by name from the API while it answers (the shipped agent caches only its own node's pods)
-   * and remembered for when it does not.
-   */
-  private boolean fenceDue(SipServerPair pair) {
-    Integer after = pair.getSpec() == null || pair.getSpec().getFailover() == null ? null
-        : pair.getSpec().getFailover().getFenceAfterSeconds();
-    Instant renewed = lastRenewal;
-    Instant now = clock.instant();
-    Duration age = renewed == null ? null : Duration.between(renewed, now);
-    if (after == null || age == null || age.compareTo(Duration.ofSeconds(after)) < 0) {
-      return false;
-    }
-    Peer peer = knownPeers.get(pair.key());
-    SelfFencing.PeerView view = peer == null ? null : askPeer(peer, now);
-    return SelfFencing.due(after, age, view);
-  }
-
-  /** The peer server's node and address, as last read from the API. */
-  private record Peer(String node, String address, Instant readAt) {}
-
-  private record Asked(SelfFencing.PeerView view, Instant at) {}
-
-  private final Map<String, Peer> knownPeers = new ConcurrentHashMap<>();
-  private final Map<String, Asked> asked = new ConcurrentHashMap<>();
-
-  /** One question per peer node and half second, however many pairs share it. */
-  private SelfFencing.PeerView askPeer(Peer peer, Instant now) {
-    Asked a = asked.get(peer.node());
-    if (a == null || !now.isBefore(a.at().plusMillis(500))) {
-      a = new Asked(peers.ask(peer.node(), peer.address()), now);
-      asked.put(peer.node(), a);
-    }
-    return a.view();
-  }
-
-  /**
-   * Reads the peer of a fencing-enabled pair this node holds, while the API answers: the pair's
-   * other server, by name. At most once per resync period per pair, on a thread of its own (a read
-   * that hangs on a cut link must not hold up the pair's scripts, least of all its self-fencing).
-   */
-  private void learnPeer(SipServerPair pair) {
-    Peer known = knownPeers.get(pair.key());
-    if (known != null && clock.instant().isBefore(known.readAt().plus(settings.resyncEvery()))) {
-      return;
-    }
-    if (learning.add(pair.key())) {
-      try {
-        peerReader.execute(() -> {
-          try {
-            readPeer(pair);
-          } finally {
-            learning.remove(pair.key());
-          }
-        });
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        learning.remove(pair.key());
-      }
-    }
-  }
-
-  private final Set<String> learning = ConcurrentHashMap.newKeySet();
-
-  private void readPeer(SipServerPair pair) {
-    if (pair.getSpec() == null || pair.getSpec().getFailover() == null
-        || pair.getSpec().getFailover().getFenceAfterSeconds() == null || pair.getSpec().getServers() == null) {
-      return;
-    }
-    Peer known = knownPeers.get(pair.key());
-    Instant now = clock.instant();
-    if (known != null && now.isBefore(known.readAt().plus(settings.resyncEvery()))) {
-      return;
-    }
-    try {
-      for (String server : pair.getSpec().getServers()) {
-        Pod p = client.pods().inNamespace(pair.getMetadata().getNamespace()).withName(server).get();
-        if (p != null && p.getSpec() != null && p.getSpec().getNodeName() != null
-            && !settings.node().equals(p.getSpec().getNodeName())) {
-          knownPeers.put(pair.key(), new Peer(p.getSpec().getNodeName(),
-              p.getStatus() == null ? null : p.getStatus().getHostIP(), now));
-          return;
-        }
-      }
-    } catch (RuntimeException e) {
-      LOG.debug("pair {}: could not read its peer: {}", pair.key(), e.toString());
-    }
-  }
-
   /** What this agent tells a peer that asks (GET /peer): how long ago it last reached the API. */
   public String peerAnswer() {
-    return SelfFencing.answer(lastRenewal, clock.instant()) + "\n";
+    return fencing.answer();
   }
 
   /**
@@ -775,7 +682,7 @@ public final class NodeAgent implements AutoCloseable {
     long epoch = st == null ? 0 : st.epoch;
     Optional<VipBindingRule.Binding> want = wanted(pair);
     HostVip h = held.get(key);
-    if (want.isPresent() && fenceDue(pair)) {
+    if (want.isPresent() && fencing.due(pair)) {
       AgentStep.Action fence = AgentStep.next(new AgentStep.Situation(want,
           h == null ? null : new AgentStep.Held(h.vip(), h.epoch()), reports.get(key), epoch, true, null, true, true,
           0, null, now()));
@@ -795,7 +702,7 @@ public final class NodeAgent implements AutoCloseable {
       h = resync(key, st, want, h);
     }
     if (want.isPresent()) {
-      learnPeer(pair);
+      fencing.learnPeer(pair);
     }
     retryLeftover(key);
     long announce = st == null || st.vip == null ? 0 : st.vip.announce;
@@ -846,20 +753,13 @@ public final class NodeAgent implements AutoCloseable {
     if (old == null) {
       return;
     }
-    String backoffKey = key + " leftover";
-    Backoff b = backoff.get(backoffKey);
-    if (b != null && clock.instant().isBefore(b.nextTry)) {
-      return;
-    }
-    ScriptResult r = runScript(VipScript.DISABLE, old);
-    if (r.succeeded()) {
+    ScriptRunner.Run run = scripts.run(key + " leftover", VipScript.DISABLE, old);
+    if (run.succeeded()) {
       leftovers.remove(key);
-      backoff.remove(backoffKey);
       LOG.info("pair {}: the old address {} is removed", key, old);
-    } else {
-      int attempts = b == null ? 1 : b.attempts + 1;
-      backoff.put(backoffKey, new Backoff(attempts, clock.instant().plusMillis(Math.min(30_000, 500L << Math.min(attempts - 1, 6)))));
-      LOG.warn("pair {}: could not remove the old address {} (attempt {}): {}", key, old, attempts, r.describe());
+    } else if (run.result() != null) {
+      LOG.warn("pair {}: could not remove the old address {} (attempt {}): {}", key, old, run.backoff().attempts(),
+          run.result().describe());
     }
   }
 
@@ -892,43 +792,29 @@ public final class NodeAgent implements AutoCloseable {
     return h;
   }
 
-  /** Runs a script, reports the outcome; on failure backs off before the next try. */
+  /** Runs a script (backed off after failures), reports the outcome. */
   private boolean run(String key, VipScript script, VipAddress vip, long epoch, Long staleEpoch) {
-    String backoffKey = key + " " + script.fileName();
-    Backoff b = backoff.get(backoffKey);
-    Instant now = clock.instant();
-    if (b != null && now.isBefore(b.nextTry)) {
-      return false;
+    ScriptRunner.Run run = scripts.run(key + " " + script.fileName(), script, vip);
+    ScriptResult r = run.result();
+    if (r == null) {
+      return false; // backing off
     }
-    ScriptResult r = runScript(script, vip);
     if (r.succeeded()) {
-      backoff.remove(backoffKey);
       LOG.info("pair {} epoch {}: {} {} ok in {} ms", key, epoch, script.fileName(), vip, r.durationMillis());
       VipReport.State state = script == VipScript.ENABLE ? VipReport.State.Bound : VipReport.State.Unbound;
-      // success is said in few bytes: a node's reports on hundreds of pairs share one Lease annotation
+      // success is said in few bytes: a node's reports on hundreds of pairs share its report Leases
       report(key, new VipReport(state, epoch, vip.cidr(), null, null, null, now(), staleEpoch, vip.interfaceName()));
       return true;
     }
-    int attempts = b == null ? 1 : b.attempts + 1;
-    long delay = Math.min(30_000, 500L << Math.min(attempts - 1, 6));
-    backoff.put(backoffKey, new Backoff(attempts, clock.instant().plusMillis(delay)));
-    LOG.warn("pair {} epoch {}: {} (attempt {}, next try in {} ms)", key, epoch, r.describe(), attempts, delay);
+    LOG.warn("pair {} epoch {}: {} (attempt {}, next try at {})", key, epoch, r.describe(), run.backoff().attempts(),
+        run.backoff().nextTry());
     report(key, new VipReport(VipReport.State.Failed, epoch, vip.cidr(), script.fileName(), r.exitCode(),
         r.describe(), now(), null, vip.interfaceName()));
     return false;
   }
 
-  private record Backoff(int attempts, Instant nextTry) {}
-
   private ScriptResult runScript(VipScript script, VipAddress vip) {
-    if (script != VipScript.STATUS && ownAddresses().contains(vip.host())) {
-      // releasing it would take the node off the network; adding it would say nothing: never run
-      return new ScriptResult(script, -1, false, "refused: " + vip.host() + " is node " + settings.node()
-          + "'s own address; sipha never adds or removes a node's own address (choose another VIP)", 0);
-    }
-    ScriptResult r = settings.scripts().run(script, vip);
-    metrics.scriptRun(r);
-    return r;
+    return scripts.once(script, vip);
   }
 
   /** Liveness: the heartbeat thread ran recently (whether or not the API answered). */
