@@ -53,11 +53,7 @@ final class Fencing implements AutoCloseable {
     this.clock = clock;
     this.peers = peers;
     this.lastApiContact = lastApiContact;
-    this.reader = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "agent-peers-" + node);
-      t.setDaemon(true);
-      return t;
-    });
+    this.reader = Executors.newSingleThreadExecutor(r -> NodeAgent.thread(r, "agent-peers-" + node));
   }
 
   /**

@@ -145,7 +145,8 @@ public final class NodeAgent implements AutoCloseable {
     this.apiReader = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "agent-reader-" + settings.node()));
   }
 
-  private static Thread thread(Runnable r, String name) {
+  /** A daemon thread of the agent, named for its job. */
+  static Thread thread(Runnable r, String name) {
     Thread t = new Thread(r, name);
     t.setDaemon(true);
     return t;

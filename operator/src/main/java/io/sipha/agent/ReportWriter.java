@@ -36,11 +36,7 @@ final class ReportWriter implements AutoCloseable {
     this.client = client;
     this.namespace = namespace;
     this.node = node;
-    this.thread = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "agent-reports-" + node);
-      t.setDaemon(true);
-      return t;
-    });
+    this.thread = Executors.newSingleThreadExecutor(r -> NodeAgent.thread(r, "agent-reports-" + node));
   }
 
   /** The reports this node wrote before (its report Leases), read at start. */
