@@ -80,53 +80,19 @@ final class PairObserver {
     return facts.withPods(pods).withStepObservedAt(stepSince(pair, now));
   }
 
-  private record ReadySeen(String uid, boolean ready, Instant since) {}
+  private final Sightings sightings = new Sightings();
 
-  private record StepSeen(long epoch, io.sipha.api.Transition.Step step, Instant at) {}
-
-  private final Map<String, ReadySeen> readiness = new java.util.concurrent.ConcurrentHashMap<>();
-  private final Map<String, StepSeen> steps = new java.util.concurrent.ConcurrentHashMap<>();
-
-  /**
-   * When this process saw the pod's readiness change, on its own clock: grace periods and the
-   * failback delay count from it, not from the kubelet's lastTransitionTime (another machine's
-   * clock, one-second precision, and optional). A readiness first seen now counts from now.
-   */
   private Instant readySince(String key, Pod pod, boolean ready, Instant now) {
-    String uid = pod == null ? null : pod.getMetadata().getUid();
-    ReadySeen seen = readiness.get(key);
-    if (seen == null || seen.ready() != ready || !java.util.Objects.equals(seen.uid(), uid)) {
-      seen = new ReadySeen(uid, ready, now);
-      readiness.put(key, seen);
-    }
-    return seen.since();
+    return sightings.readySince(key, pod == null ? null : pod.getMetadata().getUid(), ready, now);
   }
 
-  /** When this process first saw the current step of the pair's transition (null: none in progress). */
   private Instant stepSince(SipServerPair pair, Instant now) {
-    var t = pair.getStatus() == null ? null : pair.getStatus().transition;
-    if (t == null) {
-      steps.remove(pair.key());
-      return null;
-    }
-    StepSeen s = steps.get(pair.key());
-    if (s == null || s.epoch() != t.epoch || s.step() != t.step) {
-      s = new StepSeen(t.epoch, t.step, now);
-      steps.put(pair.key(), s);
-    }
-    return s.at();
+    return sightings.stepSince(pair.key(), pair.getStatus() == null ? null : pair.getStatus().transition, now);
   }
 
   /** A decision started a step at {@code now}: its deadline counts from then. */
   void stepDecided(String pairKey, io.sipha.api.Transition t, Instant now) {
-    if (t == null) {
-      steps.remove(pairKey);
-    } else {
-      StepSeen s = steps.get(pairKey);
-      if (s == null || s.epoch() != t.epoch || s.step() != t.step) {
-        steps.put(pairKey, new StepSeen(t.epoch, t.step, now));
-      }
-    }
+    sightings.stepDecided(pairKey, t, now);
   }
 
   private Pod findPod(String ns, String name) {

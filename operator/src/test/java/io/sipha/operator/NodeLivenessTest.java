@@ -11,7 +11,7 @@ class NodeLivenessTest {
 
   @Test
   void aNodeThatWasLateBeforeADeafSpellIsWokenAgainWhenItIsLateAfterIt() {
-    var h = new NodeLiveness.Heartbeats();
+    var h = new Heartbeats();
     h.seen("node-a", T0, T0);
     h.seen("node-b", T0, T0);
     // node-b dies; node-a renews every second
@@ -29,7 +29,7 @@ class NodeLivenessTest {
 
   @Test
   void anAnnouncedRestartCountsOnTheOperatorsClockFromWhenItWasSeen() {
-    var h = new NodeLiveness.Heartbeats();
+    var h = new Heartbeats();
     Instant agentClock = T0.plusSeconds(3600); // the node's clock is an hour ahead
     h.seen("node-a", agentClock, java.time.Duration.ofSeconds(20), T0);
     h.seen("node-a", agentClock.plusSeconds(1), java.time.Duration.ofSeconds(20), T0.plusSeconds(1));
@@ -40,7 +40,7 @@ class NodeLivenessTest {
 
   @Test
   void aNodeIsWokenOncePerLateSpell() {
-    var h = new NodeLiveness.Heartbeats();
+    var h = new Heartbeats();
     h.seen("node-b", T0, T0);
     h.seen("node-a", T0.plusSeconds(1), T0.plusSeconds(1));
     h.seen("node-a", T0.plusSeconds(2), T0.plusSeconds(2));

@@ -7,6 +7,8 @@ import io.sipha.decision.AgentFact;
 import io.sipha.decision.PairFacts;
 import io.sipha.decision.Plan;
 import io.sipha.decision.PodFact;
+import io.sipha.operator.Heartbeats;
+import io.sipha.operator.Sightings;
 import io.sipha.vip.AllowedCidrs;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,9 +21,10 @@ import java.util.Objects;
 import java.util.function.Function;
 
 /**
- * The operator process: {@code NodeLiveness} (renewals timed on the operator's clock when it hears
- * them; no node judged while it hears none; a fresh start after a deaf spell and at process
- * start), {@code PairObserver} (facts
+ * The operator process: {@code NodeLiveness} (the product's {@link Heartbeats}: renewals timed on
+ * the operator's clock when it hears them; no node judged while it hears none; a fresh start after
+ * a deaf spell and at process start), {@code PairObserver} (the product's {@link Sightings} for
+ * readiness changes and transition steps; facts
  * from the API store), the decider, and {@code PlanExecutor} (pod labels, role annotations in the
  * plan's order, then the status with optimistic concurrency; the first failed write fails the
  * reconcile and the rest of the plan is lost).
@@ -52,10 +55,9 @@ final class SimOperator {
   boolean up = true;
   ApiFault nextWriteFault;
   InFlight inFlight;
-  // NodeLiveness
-  private final Map<String, Instant> renewals = new HashMap<>();
-  private final Map<String, Instant> observed = new HashMap<>();
-  private Instant lastHeard;
+  // the product's own bookkeeping of what this process saw, on its clock (NodeLiveness, PairObserver)
+  private Heartbeats heartbeats = new Heartbeats();
+  private Sightings sightings = new Sightings();
 
   SimOperator(World w, Function<PairFacts, Plan> decider) {
     this.w = w;
@@ -73,12 +75,11 @@ final class SimOperator {
   void start() {
     up = true;
     inFlight = null;
-    renewals.clear();
-    observed.clear();
-    lastHeard = null;
+    heartbeats = new Heartbeats(); // a new process has seen nothing yet
+    sightings = new Sightings();
     w.api.leases.values().forEach(l -> {
       if (l.renewTime != null) {
-        seen(l.node, l.renewTime);
+        seen(l);
       }
     });
   }
@@ -88,31 +89,15 @@ final class SimOperator {
   /** An agent renewed its Lease: the informer tells a running operator at once. */
   void heard(String node, Instant renewTime) {
     if (up) {
-      seen(node, renewTime);
+      seen(w.api.leases.get(node));
     }
   }
 
-  private void seen(String node, Instant renewTime) {
-    Instant now = w.now;
-    if (lastHeard != null && Duration.between(lastHeard, now).compareTo(AgentFact.LATE) > 0) {
-      observed.replaceAll((n, t) -> now); // we were deaf, not they: everyone starts afresh
-    }
-    lastHeard = now;
-    if (!renewTime.equals(renewals.put(node, renewTime))) {
-      observed.put(node, now);
-    }
-  }
-
-  /**
-   * NodeLiveness.renewedAt: when the operator saw the node's renewal; while it hears no agent at
-   * all it judges no node (every node counts as just seen).
-   */
-  private Instant renewedAt(String node) {
-    Instant seen = observed.get(node);
-    if (seen != null && lastHeard != null && Duration.between(lastHeard, w.now).compareTo(AgentFact.LATE) > 0) {
-      return w.now;
-    }
-    return seen;
+  /** NodeLiveness.seen, with the product's Heartbeats: an announced restart is a duration from its renewal. */
+  private void seen(ApiStore.Lease l) {
+    Duration restartFor = l.restartingUntil == null || l.renewTime == null ? null
+        : Duration.between(l.renewTime, l.restartingUntil);
+    heartbeats.seen(l.node, l.renewTime, restartFor, w.now);
   }
 
   // ------------------------------------------------------------------ PairObserver
@@ -122,15 +107,18 @@ final class SimOperator {
     Map<String, PodFact> pods = new LinkedHashMap<>();
     for (String name : api.spec.getServers().stream().filter(Objects::nonNull).distinct().limit(2).toList()) {
       ApiStore.Pod p = api.pods.get(name);
-      pods.put(name, p == null ? PodFact.missing(name) : podFact(p));
+      pods.put(name, p == null ? PodFact.missing(name)
+          : podFact(p).withReadySince(sightings.readySince(name, p.uid, p.ready, w.now)));
     }
     Map<String, AgentFact> agents = new HashMap<>();
     api.leases.values().forEach(l -> {
-      Instant seen = renewedAt(l.node);
-      agents.put(l.node, new AgentFact(l.node, seen != null ? seen : l.renewTime, l.report, l.restartingUntil));
+      Instant seen = heartbeats.renewedAt(l.node, w.now);
+      agents.put(l.node, new AgentFact(l.node, seen != null ? seen : l.renewTime, l.report,
+          heartbeats.restartingUntil(l.node)));
     });
     return new PairFacts(ApiStore.NAMESPACE, ApiStore.PAIR, api.generation, api.spec, api.status, pods, agents,
-        AllowedCidrs.any(), null, w.now);
+        AllowedCidrs.any(), null, w.now).withStepObservedAt(
+            sightings.stepSince(ApiStore.NAMESPACE + "/" + ApiStore.PAIR, api.status == null ? null : api.status.transition, w.now));
   }
 
   private static PodFact podFact(ApiStore.Pod p) {
@@ -167,6 +155,7 @@ final class SimOperator {
     }
     PairFacts facts = observe();
     Plan plan = decider.apply(facts);
+    sightings.stepDecided(ApiStore.NAMESPACE + "/" + ApiStore.PAIR, plan.status().transition, w.now);
     List<Write> writes = new ArrayList<>();
     plan.podsToLabel().forEach(p -> writes.add(new Label(p)));
     plan.roles().forEach(r -> writes.add(new Role(r)));
