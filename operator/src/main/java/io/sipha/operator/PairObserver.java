@@ -57,10 +57,10 @@ final class PairObserver {
     List<Lease> all = leases.list(l -> true).toList();
     all.forEach(l -> {
       AgentFact a = Facts.agentFact(l, reportFor(Facts.nodeOf(l), pair.key(), l));
+      // on this process's clock only: a Lease it has not seen renewed yet counts as seen now (its
+      // renewTime is another machine's clock, never compared with ours)
       Instant seen = liveness.renewedAt(a.node());
-      if (seen != null) {
-        a = a.renewedAt(seen);
-      }
+      a = a.renewedAt(seen != null ? seen : now);
       a = a.restartingUntil(liveness.restartingUntil(a.node()));
       agents.add(a);
     });

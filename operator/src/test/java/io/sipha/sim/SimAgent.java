@@ -59,6 +59,8 @@ final class SimAgent {
 
   final String node;
   private final World w;
+  /** How far this node's clock is off the operator's: it shows only in what the agent writes. */
+  java.time.Duration clockSkew = java.time.Duration.ZERO;
   /** The process runs (false after a crash or stop, until restarted). */
   boolean up = true;
   /** It has read its previous reports and heartbeats (needs the API). */
@@ -121,7 +123,7 @@ final class SimAgent {
   String stopGracefully() {
     String said = "";
     if (up && started && !partitioned) {
-      w.api.leases.get(node).restartingUntil = w.now.plus(io.sipha.agent.NodeAgent.RESTART_GRACE);
+      w.api.leases.get(node).restartingUntil = w.now.plus(clockSkew).plus(io.sipha.agent.NodeAgent.RESTART_GRACE);
       renew(true);
       said = " (restart announced in its Lease until " + World.t(w.now.plus(io.sipha.agent.NodeAgent.RESTART_GRACE)) + ")";
     } else {
@@ -187,7 +189,7 @@ final class SimAgent {
       return; // the write fails: the API cannot be reached
     }
     ApiStore.Lease l = w.api.leases.computeIfAbsent(node, ApiStore.Lease::new);
-    l.renewTime = w.now;
+    l.renewTime = w.now.plus(clockSkew); // what it writes is on its own clock
     l.report = report;
     if (!closing) {
       l.restartingUntil = null;

@@ -113,7 +113,7 @@ final class SimOperator {
     Map<String, AgentFact> agents = new HashMap<>();
     api.leases.values().forEach(l -> {
       Instant seen = heartbeats.renewedAt(l.node, w.now);
-      agents.put(l.node, new AgentFact(l.node, seen != null ? seen : l.renewTime, l.report,
+      agents.put(l.node, new AgentFact(l.node, seen != null ? seen : w.now, l.report,
           heartbeats.restartingUntil(l.node)));
     });
     return new PairFacts(ApiStore.NAMESPACE, ApiStore.PAIR, api.generation, api.spec, api.status, pods, agents,

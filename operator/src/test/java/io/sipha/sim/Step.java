@@ -71,6 +71,20 @@ sealed interface Step {
     }
   }
 
+  /** A node's clock is off (stepped) by this many seconds: what its agent writes carries it. */
+  record ClockSkew(String node, int seconds) implements Step {
+    @Override
+    public String apply(World w) {
+      w.agent(node).clockSkew = java.time.Duration.ofSeconds(seconds);
+      return node + "'s clock is now " + seconds + " s off";
+    }
+
+    @Override
+    public String toString() {
+      return node + "'s clock steps to " + seconds + " s off the operator's";
+    }
+  }
+
   /** The user pauses the pair (maintenance) or unpauses it. */
   record Pause(boolean on) implements Step {
     @Override
