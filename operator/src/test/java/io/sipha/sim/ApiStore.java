@@ -55,8 +55,16 @@ final class ApiStore {
     resourceVersion++;
   }
 
+  private long versions = 1000;
+
+  /** A resourceVersion for a pod write: unique across the store, so a recreated pod never matches an old one. */
+  long nextVersion() {
+    return ++versions;
+  }
+
   Pod createPod(String name, String node, boolean ready, Instant now) {
     Pod p = new Pod(name, "uid-" + (++uids), node);
+    p.version = nextVersion();
     p.ready = ready;
     p.readySince = now;
     pods.put(name, p);
@@ -75,6 +83,8 @@ final class ApiStore {
     String terminated;
     boolean labelled = true;
     final Map<String, String> annotations = new TreeMap<>();
+    /** Its resourceVersion: a new one, unique in the store (as etcd's revision), at every write. */
+    long version;
 
     Pod(String name, String uid, String node) {
       this.name = name;

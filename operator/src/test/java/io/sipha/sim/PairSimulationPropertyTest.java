@@ -106,6 +106,7 @@ class PairSimulationPropertyTest {
         w(2, Combinators.combine(node, Arbitraries.of(AgentCrash.Kind.class)).as(AgentCrash::new)),
         w(2, node.map(AgentRestart::new)),
         w(2, Arbitraries.just(new OperatorCrash())),
+        w(1, Arbitraries.just(new Step.LeaderChange())),
         w(2, Combinators.combine(node, bool, bool).as(ScriptFail::new)),
         w(2, Combinators.combine(node, bool, bool).as(ScriptHang::new)),
         w(2, Arbitraries.just(new ApiConflict())),

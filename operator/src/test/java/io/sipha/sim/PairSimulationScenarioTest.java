@@ -119,6 +119,15 @@ class PairSimulationScenarioTest {
   }
 
   @Test
+  @DisplayName("a deposed leader's late role write, made from older facts, is refused and never lowers a pod's epoch")
+  void aDeposedLeadersLateRoleWriteIsRefused() {
+    World w = replay(new Switchover("sip-1"), new Reconcile(1), new Step.LeaderChange(), reconcile(), tick("node-a"),
+        reconcile(), tick("node-b"), reconcile());
+    assertThat(w.api.status.primary).isEqualTo("sip-1");
+    assertThat(w.vipHosts()).containsExactly("node-b");
+  }
+
+  @Test
   @DisplayName("a decider that grants the VIP without waiting for the release is caught")
   void brokenDeciderIsCaught() {
     World w = World.active(facts -> skipRelease(PairDecider.decide(facts)));

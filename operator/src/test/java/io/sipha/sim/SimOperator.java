@@ -39,11 +39,13 @@ final class SimOperator {
   }
 
   /** One write of a plan, in the executor's order. */
-  sealed interface Write permits Label, Role, Status {}
+  sealed interface Write permits PodPatch, Status {}
 
-  record Label(String pod) implements Write {}
-
-  record Role(Plan.RoleAssignment assignment) implements Write {}
+  /**
+   * PlanExecutor.writePods: one patch per pod, the pair label and/or the role annotations; a role
+   * write carries the resourceVersion of the pod the plan saw (409 if the pod changed since).
+   */
+  record PodPatch(String pod, boolean label, Plan.RoleAssignment role) implements Write {}
 
   record Status(SipServerPairStatus status) implements Write {}
 
@@ -69,6 +71,19 @@ final class SimOperator {
   void crash() {
     up = false;
     inFlight = null;
+  }
+
+  /** The writes of a deposed leader, still on their way: they land at the next reconcile step. */
+  InFlight deposed;
+
+  /**
+   * Another replica becomes the leader: a new process starts at the next reconcile, and this one's
+   * plan in flight is not lost but lands late, after the new leader's own writes (a deposed
+   * leader's late writes, made from older facts).
+   */
+  void leaderChange() {
+    deposed = inFlight;
+    crash();
   }
 
   /** A new process: its Lease informer lists every Lease at start (each one "seen" now). */
@@ -130,7 +145,7 @@ final class SimOperator {
       // counts as none
     }
     return new PodFact(p.name, true, p.node, p.ready, p.readySince, p.terminated,
-        p.annotations.get(SipServerPair.ROLE_ANNOTATION), epoch, p.labelled);
+        p.annotations.get(SipServerPair.ROLE_ANNOTATION), epoch, p.labelled, String.valueOf(p.version));
   }
 
   // ------------------------------------------------------------------ reconcile + PlanExecutor
@@ -154,17 +169,31 @@ final class SimOperator {
       return said.toString().strip();
     }
     PairFacts facts = observe();
+
     Plan plan = decider.apply(facts);
     sightings.stepDecided(ApiStore.NAMESPACE + "/" + ApiStore.PAIR, plan.status().transition, w.now);
     List<Write> writes = new ArrayList<>();
-    plan.podsToLabel().forEach(p -> writes.add(new Label(p)));
-    plan.roles().forEach(r -> writes.add(new Role(r)));
+    Map<String, PodPatch> patches = new LinkedHashMap<>();
+    plan.podsToLabel().forEach(p -> patches.put(p, new PodPatch(p, true, null)));
+    plan.roles().forEach(r -> patches.merge(r.pod(), new PodPatch(r.pod(), false, r),
+        (a, b) -> new PodPatch(a.pod(), a.label() || b.label(), b.role())));
+    writes.addAll(patches.values());
     if (!sameJson(plan.status(), w.api.status)) {
       writes.add(new Status(plan.status()));
     }
     InFlight f = new InFlight(facts, plan, w.api.resourceVersion, writes);
     said.append("decides ").append(summary(plan)).append("; ");
     apply(f, writesNow < 0 ? writes.size() : Math.min(writesNow, writes.size()), said);
+    if (deposed != null) {
+      // the deposed leader's writes land now, after this leader's: made from facts older than both
+      InFlight late = deposed;
+      deposed = null;
+      InFlight mine = inFlight;
+      inFlight = null;
+      said.append("then the deposed leader's late writes: ");
+      apply(late, late.remaining().size(), said);
+      inFlight = mine;
+    }
     return said.toString().strip();
   }
 
@@ -203,19 +232,25 @@ final class SimOperator {
       return fault == ApiFault.CONFLICT_409 ? "409 Conflict (injected)" : "500 Internal Server Error (injected)";
     }
     ApiStore api = w.api;
-    if (wr instanceof Label l) {
-      ApiStore.Pod p = api.pods.get(l.pod());
+    if (wr instanceof PodPatch pp) {
+      ApiStore.Pod p = api.pods.get(pp.pod());
       if (p == null) {
         return "404 Not Found";
       }
-      p.labelled = true;
-    } else if (wr instanceof Role r) {
-      ApiStore.Pod p = api.pods.get(r.assignment().pod());
-      if (p == null) {
-        return "404 Not Found";
+      String seen = f.facts().pod(pp.pod()).resourceVersion();
+      if (pp.role() != null && seen != null && !seen.equals(String.valueOf(p.version))) {
+        return "409 Conflict (pod " + pp.pod() + " changed since the plan read it: resourceVersion " + seen
+            + " is stale, now " + p.version + ")";
       }
-      p.annotations.put(SipServerPair.ROLE_ANNOTATION, r.assignment().role());
-      p.annotations.put(SipServerPair.EPOCH_ANNOTATION, String.valueOf(r.assignment().epoch()));
+      if (pp.label()) {
+        p.labelled = true;
+      }
+      if (pp.role() != null) {
+        p.annotations.put(SipServerPair.ROLE_ANNOTATION, pp.role().role());
+        p.annotations.put(SipServerPair.EPOCH_ANNOTATION, String.valueOf(pp.role().epoch()));
+      }
+      p.version = api.nextVersion();
+      w.checkTheEpochNeverDecreases(); // at every pod write, not only after the step
     } else if (wr instanceof Status s) {
       if (f.observedResourceVersion() != api.resourceVersion) {
         return "409 Conflict (the pair changed since it was read: resourceVersion " + f.observedResourceVersion()
@@ -229,11 +264,9 @@ final class SimOperator {
   }
 
   private static String describe(Write wr) {
-    if (wr instanceof Label l) {
-      return "label " + l.pod();
-    }
-    if (wr instanceof Role r) {
-      return r.assignment().pod() + " " + r.assignment().role() + "@" + r.assignment().epoch();
+    if (wr instanceof PodPatch pp) {
+      return pp.role() == null ? "label " + pp.pod()
+          : (pp.label() ? "label and " : "") + pp.pod() + " " + pp.role().role() + "@" + pp.role().epoch();
     }
     return "status written";
   }

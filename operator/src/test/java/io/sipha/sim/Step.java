@@ -242,6 +242,21 @@ sealed interface Step {
     }
   }
 
+  /** A standby replica takes over; the old leader's plan in flight lands late, after the new one read the API. */
+  record LeaderChange() implements Step {
+    @Override
+    public String apply(World w) {
+      boolean inFlight = w.operator.inFlight != null;
+      w.operator.leaderChange();
+      return inFlight ? "a new leader starts; the old one's writes in flight will land late" : "a new leader starts";
+    }
+
+    @Override
+    public String toString() {
+      return "another replica becomes the leader (the old leader's writes in flight land late)";
+    }
+  }
+
   record OperatorCrash() implements Step {
     @Override
     public String apply(World w) {

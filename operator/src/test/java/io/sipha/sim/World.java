@@ -268,6 +268,7 @@ final class World {
       p.ready = ready;
       p.readySince = now;
     }
+    p.version = api.nextVersion();
     return pod + (ready ? " Ready" : " NotReady") + " since " + t(p.readySince);
   }
 
@@ -281,6 +282,7 @@ final class World {
       p.ready = false;
       p.readySince = now;
     }
+    p.version = api.nextVersion();
     return pod + " failed";
   }
 
@@ -686,6 +688,11 @@ final class World {
     throw new Violation(invariant, "Invariant broken: " + invariant + "\n  " + what + "\n  after step " + stepIndex + ": " + stepText
         + "\n\nState now:\n" + state() + "\n\nThe schedule as it ran (step, what happened, state after):\n"
         + String.join("\n", trace) + "\n");
+  }
+
+  /** The schedule as it ran, one step a line (for a scenario that wants to show it). */
+  String traceText() {
+    return String.join("\n", trace);
   }
 
   String state() {
