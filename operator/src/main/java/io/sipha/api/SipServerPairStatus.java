@@ -48,6 +48,11 @@ public class SipServerPairStatus {
       "Ready, PrimaryReady, BackupReady, VipBound, SplitBrain, SwitchoverRefused, FailbackPending.")
   public List<Condition> conditions = new ArrayList<>();
 
+  @JsonPropertyDescription(
+      "The last spec the operator found valid, as JSON. While spec is invalid the pair keeps serving on"
+          + " it (failovers included) and says Invalid; an invalid change never gives its VIP away.")
+  public String lastValidSpec;
+
   @JsonPropertyDescription("The last 10 completed transitions, oldest first.")
   public List<HistoryEntry> history = new ArrayList<>();
 }

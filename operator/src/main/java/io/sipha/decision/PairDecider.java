@@ -81,6 +81,14 @@ public final class PairDecider {
     return out;
   }
 
+  static String json(SipServerPairSpec spec) {
+    try {
+      return JSON.writeValueAsString(spec);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   static SipServerPairStatus copy(SipServerPairStatus s) {
     return s == null ? new SipServerPairStatus() : JSON.convertValue(s, SipServerPairStatus.class);
   }
@@ -97,6 +105,8 @@ public final class PairDecider {
     private Duration nodeLoss;
     private String degradedWhy;
     private String refusedWhy;
+    private String invalidWhy;
+    private String servingWhy;
     private String stalledWhy;
 
     Run(PairFacts f) {
@@ -108,15 +118,26 @@ public final class PairDecider {
     Plan decide() {
       st.observedGeneration = f.generation();
       SpecValidator.Outcome outcome = SpecValidator.validate(f.spec(), f.allowed(), f.vipClaimedBy(), f.nodeAddresses());
-      if (!outcome.valid()) {
-        st.phase = Phase.Invalid;
-        String msg = String.join("; ", outcome.problems());
-        if (Conditions.set(st.conditions, Conditions.READY, false, "InvalidSpec", msg, now, f.generation())) {
-          events.add(new Note(true, "InvalidSpec", msg));
-        }
-        return plan(List.of());
-      }
       spec = f.spec();
+      if (!outcome.valid()) {
+        String msg = String.join("; ", outcome.problems());
+        SipServerPairSpec last = st.epoch == 0 ? null : lastValidSpec();
+        SpecValidator.Outcome lastOutcome = last == null ? null
+            : SpecValidator.validate(last, f.allowed(), null, f.nodeAddresses());
+        if (lastOutcome == null || !lastOutcome.valid()) {
+          st.phase = Phase.Invalid;
+          if (Conditions.set(st.conditions, Conditions.READY, false, "InvalidSpec", msg, now, f.generation())) {
+            events.add(new Note(true, "InvalidSpec", msg));
+          }
+          return plan(List.of());
+        }
+        // keep serving on the last valid spec (failovers included), and say Invalid
+        invalidWhy = msg;
+        spec = last;
+        outcome = lastOutcome;
+      } else {
+        st.lastValidSpec = json(f.spec());
+      }
       nodeLoss = Duration.ofSeconds(spec.getFailover().getNodeLossSeconds());
       for (String s : spec.getServers()) {
         PodFact p = f.pod(s);
@@ -131,11 +152,13 @@ public final class PairDecider {
       }
       if (spec.isPaused() && st.transition == null) {
         st.phase = Phase.Paused;
-        if (Conditions.set(st.conditions, Conditions.READY, false, "Paused",
+        servingWhy = "spec.paused is true";
+        if (invalidWhy == null && Conditions.set(st.conditions, Conditions.READY, false, "Paused",
             "spec.paused is true: the operator observes and reports but changes no role and no VIP", now, f.generation())) {
           events.add(new Note(false, "Paused", "spec.paused is true: no role or VIP changes until it is false"));
         }
         observeConditions();
+        markInvalid();
         return plan(List.of());
       }
       if (st.transition != null && epochFloor() > st.epoch) {
@@ -182,7 +205,7 @@ public final class PairDecider {
         }
       }
       summarize();
-      if (spec.isPaused()) {
+      if (spec.isPaused() && invalidWhy == null) {
         // a pause never stops a transition halfway (nobody would hold the VIP for the whole pause):
         // the one under way is finished, and only then does the pair stop changing
         String what = st.transition == null ? "the transition under way is finished"
@@ -191,6 +214,7 @@ public final class PairDecider {
         Conditions.set(st.conditions, Conditions.READY, false, "Paused", "spec.paused is true: " + what
             + "; then the operator observes and reports but changes no role and no VIP", now, f.generation());
       }
+      markInvalid();
       return plan(roles());
     }
 
@@ -569,6 +593,30 @@ public final class PairDecider {
       return otherwise + " although its agent renews its Lease (its scripts or its work loop may be stuck)";
     }
 
+    private SipServerPairSpec lastValidSpec() {
+      try {
+        return st.lastValidSpec == null ? null : JSON.readValue(st.lastValidSpec, SipServerPairSpec.class);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        return null;
+      }
+    }
+
+    /** The spec is invalid but the pair serves on its last valid one: phase Invalid, Ready names the fields. */
+    private void markInvalid() {
+      if (invalidWhy == null) {
+        return;
+      }
+      st.phase = Phase.Invalid;
+      String msg = invalidWhy + "; the pair keeps serving on its last valid spec"
+          + (servingWhy == null ? "" : " (" + servingWhy + ")");
+      boolean wasInvalid = Conditions.find(st.conditions, Conditions.READY).map(c -> "InvalidSpec".equals(c.reason)
+          && c.message.startsWith(invalidWhy)).orElse(false);
+      Conditions.set(st.conditions, Conditions.READY, false, "InvalidSpec", msg, now, f.generation());
+      if (!wasInvalid) {
+        events.add(new Note(true, "InvalidSpec", invalidWhy + "; the pair keeps serving on its last valid spec"));
+      }
+    }
+
     private void stalled(String reason, String message) {
       stalledWhy = message;
       if (Conditions.set(st.conditions, Conditions.TRANSITION_STALLED, true, reason, message, now, f.generation())) {
@@ -815,6 +863,10 @@ public final class PairDecider {
       } else {
         st.phase = Phase.Active;
         why = st.primary + " is primary on " + st.vip.node + " with " + st.vip.address + " at epoch " + st.epoch;
+      }
+      if (invalidWhy != null) {
+        servingWhy = why; // Ready says Invalid (markInvalid), with what the pair does meanwhile
+        return;
       }
       boolean ready = st.phase == Phase.Active;
       String reason = ready ? "Active" : st.phase.name();

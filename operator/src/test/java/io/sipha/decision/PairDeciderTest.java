@@ -1402,6 +1402,14 @@ class PairDeciderTest {
             w -> w.vipClaimedBy = "voice/pair-2", "spec.virtualIP.address", "voice/pair-2"));
   }
 
+  /**
+   * The invalid specs a user writes (not the admin's narrowing of the allowed ranges, which makes
+   * the last valid spec invalid too: the pair then changes nothing at all).
+   */
+  static Stream<Arguments> invalidSpecChanges() {
+    return invalidSpecs().filter(a -> !((Named<?>) a.get()[0]).getName().contains("allowed CIDRs"));
+  }
+
   static Arguments invalid(String name, Consumer<World> breakIt, String fieldPath, String alsoMentions) {
     return Arguments.of(Named.of(name, new InvalidCase(breakIt, fieldPath, alsoMentions)));
   }
@@ -1429,6 +1437,28 @@ class PairDeciderTest {
       Note e = event(p, "InvalidSpec");
       assertThat(e.warning()).isTrue();
       assertThat(e.message()).contains(c.fieldPath());
+    }
+
+    @ParameterizedTest(name = "{0} on an Active pair: the pair keeps serving on its last valid spec and fails over when its primary fails")
+    @MethodSource("io.sipha.decision.PairDeciderTest#invalidSpecChanges")
+    void anInvalidPairKeepsServingOnItsLastValidSpec(InvalidCase c) {
+      World w = World.active();
+      w.generation++;
+      c.breakIt().accept(w);
+      Plan invalid = w.step();
+      assertThat(invalid.status().phase).isEqualTo(Phase.Invalid);
+      assertThat(event(invalid, "InvalidSpec").warning()).isTrue();
+
+      w.pod("sip-0").exists = false; // the primary fails while the spec is invalid
+      Plan p = w.settle();
+      assertThat(p.status().primary).as("failed over on the last valid spec").isEqualTo("sip-1");
+      assertThat(p.status().vip.node).isEqualTo("node-b");
+      assertThat(p.status().vip.address).as("the VIP of the last valid spec").isEqualTo(VIP_CIDR);
+      assertThat(p.status().phase).as("and it still says Invalid").isEqualTo(Phase.Invalid);
+      Condition ready = requireCondition(p, Conditions.READY);
+      assertThat(ready.reason).isEqualTo("InvalidSpec");
+      assertThat(ready.message).contains(c.fieldPath()).contains("last valid spec");
+      assertThat(p.events().stream().filter(e -> e.reason().equals("InvalidSpec"))).as("said once").isEmpty();
     }
 
     @ParameterizedTest(name = "{0} on an Active pair changes no role, no epoch and no VIP grant")

@@ -53,7 +53,9 @@ class InvalidSpecTest extends SiteTest {
     assertThat(ready.status).isEqualTo("False");
     assertThat(ready.reason).isEqualTo("InvalidSpec");
     assertThat(ready.message).contains(field);
-    assertThat(events()).anyMatch(e -> e.startsWith("Warning InvalidSpec") && e.contains(field));
+    // the Event is written just after the status
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() ->
+        assertThat(events()).anyMatch(e -> e.startsWith("Warning InvalidSpec") && e.contains(field)));
     assertThat(site.timeline()).as("no script ran anywhere").isEmpty();
     assertThat(pod("sip-0").getMetadata().getAnnotations()).doesNotContainKey(SipServerPair.ROLE_ANNOTATION);
     assertThat(s.epoch).isZero();

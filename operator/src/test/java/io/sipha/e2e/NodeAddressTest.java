@@ -34,7 +34,8 @@ class NodeAddressTest extends SiteTest {
     SipServerPairStatus s = awaitStatus("Invalid", x -> x.phase == Phase.Invalid);
     assertThat(condition(s, Conditions.READY).message)
         .contains("spec.virtualIP.address").contains("198.51.100.2").contains("node node-b");
-    assertThat(events()).anyMatch(e -> e.startsWith("Warning InvalidSpec") && e.contains("node-b"));
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        assertThat(events()).anyMatch(e -> e.startsWith("Warning InvalidSpec") && e.contains("node-b")));
     assertThat(site.timeline()).as("no script ran anywhere").isEmpty();
   }
 

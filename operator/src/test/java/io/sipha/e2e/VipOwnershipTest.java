@@ -41,7 +41,7 @@ class VipOwnershipTest extends SiteTest {
     SipServerPairStatus s = awaitStatus("pair-1 Invalid", x -> x.phase == Phase.Invalid);
     assertThat(condition(s, Conditions.READY).message)
         .contains("spec.virtualIP.address").contains("voice/pair-2");
-    assertThat(eventReasons()).contains("InvalidSpec");
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(eventReasons()).contains("InvalidSpec"));
     // pair-1 keeps serving on its last valid state; pair-2 keeps its VIP; node-a never takes 192.0.2.20
     await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).untilAsserted(() -> {
       assertThat(site.host("node-a").vips()).containsExactly(VIP);
