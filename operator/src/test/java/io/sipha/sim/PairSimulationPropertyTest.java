@@ -95,6 +95,7 @@ class PairSimulationPropertyTest {
         w(4, pod.map(Switchover::new)),
         w(1, bool.map(InvalidSwitchover::new)),
         w(1, bool.map(Step.Pause::new)),
+        w(1, bool.map(Step.Failback::new)),
         w(1, Combinators.combine(node, Arbitraries.of(-3600, -5, 0, 5, 3600)).as(Step.ClockSkew::new)),
         w(2, pod.map(PodNotReady::new)),
         w(2, pod.map(PodReady::new)),

@@ -85,6 +85,19 @@ sealed interface Step {
     }
   }
 
+  /** The user sets spec.failback to Automatic (2 s delay) or Manual. */
+  record Failback(boolean automatic) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.failback(automatic);
+    }
+
+    @Override
+    public String toString() {
+      return "the user sets spec.failback to " + (automatic ? "Automatic (failbackDelaySeconds 2)" : "Manual");
+    }
+  }
+
   /** The user pauses the pair (maintenance) or unpauses it. */
   record Pause(boolean on) implements Step {
     @Override

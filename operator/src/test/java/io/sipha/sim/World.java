@@ -225,18 +225,34 @@ final class World {
   /** spec.paused as the user last set it (kept across the user's other edits). */
   private boolean paused;
 
+  /** spec.failback as the user last set it: Automatic with a 2 s delay, or Manual. */
+  private boolean automaticFailback;
+
+  /** A spec the user writes: with what they set before (paused, failback) kept. */
+  private SipServerPairSpec userSpec(String primary, int nodeLossSeconds) {
+    SipServerPairSpec next = ApiStore.spec(primary, nodeLossSeconds);
+    next.setPaused(paused);
+    if (automaticFailback) {
+      next.setFailback(io.sipha.api.FailbackMode.Automatic);
+      next.getFailover().setFailbackDelaySeconds(2);
+    }
+    return next;
+  }
+
   String pause(boolean on) {
-    SipServerPairSpec next = ApiStore.spec(api.spec.getPrimary(), api.spec.getFailover().getNodeLossSeconds());
-    next.setPaused(on);
-    api.editSpec(next);
     paused = on;
+    api.editSpec(userSpec(api.spec.getPrimary(), api.spec.getFailover().getNodeLossSeconds()));
     return "spec.paused = " + on + " (generation " + api.generation + ")";
   }
 
+  String failback(boolean automatic) {
+    automaticFailback = automatic;
+    api.editSpec(userSpec(api.spec.getPrimary(), api.spec.getFailover().getNodeLossSeconds()));
+    return "spec.failback = " + (automatic ? "Automatic (delay 2 s)" : "Manual") + " (generation " + api.generation + ")";
+  }
+
   String switchOver(String to) {
-    SipServerPairSpec next = ApiStore.spec(to, (int) NODE_LOSS.toSeconds());
-    next.setPaused(paused);
-    api.editSpec(next);
+    api.editSpec(userSpec(to, (int) NODE_LOSS.toSeconds()));
     lastValidPrimary = to;
     invalidField = null;
     return "spec.primary = " + to + " (generation " + api.generation + ")";
@@ -245,13 +261,12 @@ final class World {
   String invalidSwitchOver(boolean unknownPod) {
     SipServerPairSpec next;
     if (unknownPod) {
-      next = ApiStore.spec("sip-7", (int) NODE_LOSS.toSeconds());
+      next = userSpec("sip-7", (int) NODE_LOSS.toSeconds());
       invalidField = "spec.primary";
     } else {
-      next = ApiStore.spec(api.spec.getPrimary(), 1);
+      next = userSpec(api.spec.getPrimary(), 1);
       invalidField = "spec.failover.nodeLossSeconds";
     }
-    next.setPaused(paused);
     api.editSpec(next);
     return "the spec is invalid (" + invalidField + "), generation " + api.generation;
   }
@@ -634,6 +649,15 @@ final class World {
         return a.node + "'s agent has not completed a run since the heal"
             + (a.busyUntil == null ? "" : " (a script hangs until " + t(a.busyUntil) + ")");
       }
+    }
+    String wanted = api.spec.getPrimary();
+    ApiStore.Pod w = wanted == null ? null : api.pods.get(wanted);
+    Condition refused = Conditions.find(st.conditions, Conditions.SWITCHOVER_REFUSED).orElse(null);
+    boolean refusedIt = refused != null && "True".equals(refused.status) && refused.message != null
+        && refused.message.contains("spec.primary asks for " + wanted + " ");
+    if (api.spec.getFailback() == io.sipha.api.FailbackMode.Automatic && wanted != null && !wanted.equals(st.primary)
+        && w != null && w.ready && w.terminated == null && !refusedIt) {
+      return "an automatic failback to " + wanted + " is due"; // it will move the VIP: not settled yet
     }
     return requestUnanswered();
   }
