@@ -395,8 +395,7 @@ public final class NodeAgent implements AutoCloseable {
     if (!pairs.isWatching() || !pods.isWatching()) {
       refreshNeeded = true; // a watch is down (reconnecting): read the API rather than trust the cache
     }
-    Instant renewed = lastRenewal;
-    if (renewed != null && Duration.between(renewed, clock.instant()).compareTo(io.sipha.decision.AgentFact.LATE) > 0) {
+    if (contactLate()) {
       // no contact now: what was read before is no fresher than the caches
       refreshNeeded = true;
       if (view.fresh()) {
@@ -562,24 +561,23 @@ public final class NodeAgent implements AutoCloseable {
   /** Nothing to do for this pair: what it holds and reports already matches what it must hold. */
   private boolean quiet(SipServerPair pair) {
     String key = pair.key();
-    SipServerPairStatus st = pair.getStatus();
-    long epoch = st == null ? 0 : st.epoch;
-    VipReport r = reports.get(key);
-    HostVip h = held.get(key);
-    Optional<VipBindingRule.Binding> want = wanted(pair);
     if (leftovers.containsKey(key)) {
       return false;
     }
-    if (want.isPresent() && fencing.due(pair)) {
-      return h == null;
-    }
-    if (want.isPresent()) {
-      VipBindingRule.Binding b = want.get();
-      return h != null && h.vip().equals(b.vip()) && h.epoch() == b.epoch()
-          && announced.getOrDefault(key, -1L) >= st.vip.announce
-          && r != null && r.is(VipReport.State.Bound) && r.epoch() == b.epoch();
-    }
-    return h == null && r != null && r.is(VipReport.State.Unbound) && r.epoch() == epoch;
+    Optional<VipBindingRule.Binding> want = wanted(pair);
+    // an announce this agent has not recorded yet counts as not done here: one pass records it
+    return AgentStep.next(situation(pair, want, held.get(key), want.isPresent() && fencing.due(pair), true,
+        announced.getOrDefault(key, -1L))) instanceof AgentStep.Nothing;
+  }
+
+  /** What this agent knows of a pair, for {@link AgentStep#next}. */
+  private AgentStep.Situation situation(SipServerPair pair, Optional<VipBindingRule.Binding> want, HostVip h,
+      boolean fenceDue, boolean fresh, Long announcedValue) {
+    SipServerPairStatus st = pair.getStatus();
+    return new AgentStep.Situation(want, h == null ? null : new AgentStep.Held(h.vip(), h.epoch()),
+        reports.get(pair.key()), st == null ? 0 : st.epoch,
+        st != null && st.vip != null && settings.node().equals(st.vip.node), statusVip(st).orElse(null),
+        fenceDue, fresh, st == null || st.vip == null ? 0 : st.vip.announce, announcedValue, now());
   }
 
   private Optional<VipBindingRule.Binding> wanted(SipServerPair pair) {
@@ -684,10 +682,7 @@ public final class NodeAgent implements AutoCloseable {
     Optional<VipBindingRule.Binding> want = wanted(pair);
     HostVip h = held.get(key);
     if (want.isPresent() && fencing.due(pair)) {
-      AgentStep.Action fence = AgentStep.next(new AgentStep.Situation(want,
-          h == null ? null : new AgentStep.Held(h.vip(), h.epoch()), reports.get(key), epoch, true, null, true, true,
-          0, null, now()));
-      if (fence instanceof AgentStep.Disable d) {
+      if (AgentStep.next(situation(pair, want, h, true, true, null)) instanceof AgentStep.Disable d) {
         LOG.warn("pair {}: no Lease renewal for {} s and the peer agent is unreachable, unknown or still reaches"
             + " the API (it may take over): self-fencing, removing {}",
             key, pair.getSpec().getFailover().getFenceAfterSeconds(), d.vip());
@@ -707,10 +702,8 @@ public final class NodeAgent implements AutoCloseable {
     }
     retryLeftover(key);
     long announce = st == null || st.vip == null ? 0 : st.vip.announce;
-    AgentStep.Action action = AgentStep.next(new AgentStep.Situation(want,
-        h == null ? null : new AgentStep.Held(h.vip(), h.epoch()), reports.get(key), epoch,
-        st != null && st.vip != null && settings.node().equals(st.vip.node), statusVip(st).orElse(null),
-        false, !(refreshNeeded && !source.fresh()), announce, announced.get(key), now()));
+    AgentStep.Action action = AgentStep.next(situation(pair, want, h, false, !(refreshNeeded && !source.fresh()),
+        announced.get(key)));
     if (action instanceof AgentStep.Enable e) {
       if (e.release() == null && h != null) {
         LOG.info("pair {}: announcing {} again (request {})", key, e.vip(), announce);
@@ -818,6 +811,20 @@ public final class NodeAgent implements AutoCloseable {
     return scripts.once(script, vip);
   }
 
+  /**
+   * No contact with the API now: the last renewal failed, or the last that succeeded is older than
+   * a missed one (a renewal that hangs fails nothing but is a gap all the same).
+   */
+  private boolean outOfContact() {
+    return renewalFailed || contactLate();
+  }
+
+  /** The last successful renewal is older than a missed one. */
+  private boolean contactLate() {
+    Instant last = lastRenewal;
+    return last != null && Duration.between(last, clock.instant()).compareTo(io.sipha.decision.AgentFact.LATE) > 0;
+  }
+
   /** Liveness: the heartbeat thread ran recently (whether or not the API answered). */
   public boolean heartbeatRunning() {
     Instant a = lastAttempt;
@@ -887,9 +894,8 @@ public final class NodeAgent implements AutoCloseable {
       return;
     }
     lastAttempt = clock.instant();
-    Instant last = lastRenewal;
-    if (renewalFailed || (last != null
-        && Duration.between(last, clock.instant()).compareTo(io.sipha.decision.AgentFact.LATE) > 0)) {
+    boolean gap = outOfContact();
+    if (gap) {
       // back after a gap: what changed on the host meanwhile is reported before the node counts as back
       try {
         reportWriter.writeNow(new java.util.TreeMap<>(reports));
@@ -940,9 +946,7 @@ public final class NodeAgent implements AutoCloseable {
         lease.getSpec().setHolderIdentity(settings.node());
         lease = client.leases().inNamespace(settings.leaseNamespace()).resource(lease).update();
       }
-      Instant before = lastRenewal;
-      if (renewalFailed || (before != null
-          && Duration.between(before, clock.instant()).compareTo(io.sipha.decision.AgentFact.LATE) > 0)) {
+      if (gap) {
         // contact is back after a gap (failed renewals, or one that hung): read the API before acting
         // on the caches again (set before the renewal counts, so that no pass sees contact without this)
         refreshNeeded = true;
