@@ -840,13 +840,11 @@ public final class NodeAgent implements AutoCloseable {
   private Set<String> ownAddresses() {
     Set<String> out = new java.util.TreeSet<>();
     settings.nodeAddresses().forEach(a -> addCanonical(out, a));
-    if (pods != null) {
-      for (Pod p : view.pods()) {
-        if (p.getStatus() != null && p.getSpec() != null && settings.node().equals(p.getSpec().getNodeName())) {
-          addCanonical(out, p.getStatus().getHostIP());
-          if (p.getStatus().getHostIPs() != null) {
-            p.getStatus().getHostIPs().forEach(h -> addCanonical(out, h.getIp()));
-          }
+    for (Pod p : view.pods()) {
+      if (p.getStatus() != null && p.getSpec() != null && settings.node().equals(p.getSpec().getNodeName())) {
+        addCanonical(out, p.getStatus().getHostIP());
+        if (p.getStatus().getHostIPs() != null) {
+          p.getStatus().getHostIPs().forEach(h -> addCanonical(out, h.getIp()));
         }
       }
     }
@@ -854,9 +852,9 @@ public final class NodeAgent implements AutoCloseable {
   }
 
   private static void addCanonical(Set<String> out, String address) {
-    if (address != null && !address.isBlank()) {
-      boolean v6 = address.indexOf(':') >= 0;
-      VipAddress.parse(address.strip(), v6 ? 128 : 32, "eth0").value().ifPresent(v -> out.add(v.host()));
+    String host = VipAddress.canonicalHost(address);
+    if (host != null) {
+      out.add(host);
     }
   }
 

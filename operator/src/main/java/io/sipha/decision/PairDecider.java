@@ -89,6 +89,30 @@ public final class PairDecider {
     }
   }
 
+  /**
+   * When the transition's current step began, for its deadline: as this process observed it
+   * ({@link PairFacts#stepObservedAt}), or, for a step this very decision started or when the
+   * shell does not say, as the status says.
+   */
+  static Instant stepSince(PairFacts f, Transition t) {
+    Instant written = t.stepStartedAt == null ? Instant.parse(t.startedAt) : Instant.parse(t.stepStartedAt);
+    Transition before = f.status() == null ? null : f.status().transition;
+    boolean sameStep = before != null && before.epoch == t.epoch && before.step == t.step;
+    return sameStep && f.stepObservedAt() != null ? f.stepObservedAt() : written;
+  }
+
+  /** The highest epoch of these: {@code floor}, or a pod's (forged ones above {@link #MAX_EPOCH} ignored). */
+  static long epochFloor(long floor, PairFacts f, Iterable<String> pods) {
+    long max = floor;
+    for (String s : pods) {
+      Long e = f.pod(s).epoch();
+      if (e != null && e > max && e <= MAX_EPOCH) {
+        max = e;
+      }
+    }
+    return max;
+  }
+
   static SipServerPairStatus copy(SipServerPairStatus s) {
     return s == null ? new SipServerPairStatus() : JSON.convertValue(s, SipServerPairStatus.class);
   }
@@ -536,8 +560,8 @@ public final class PairDecider {
         recheck(deadline);
         return;
       }
-      String why = waiting.stream().map(n -> n + " " + scriptError(f.agent(n).report(), "has not confirmed the release"))
-          .reduce((a, b) -> a + "; " + b).orElse("");
+      String why = waiting.stream().map(n -> scriptError(n, failedAt(f.agent(n).report(), t.epoch),
+          "has not confirmed the release")).reduce((a, b) -> a + "; " + b).orElse("");
       boolean revertible = (t.kind.equals("Switchover") || t.kind.equals("Failback")) && t.from != null
           && !t.from.equals(t.to) && candidate(t.from) && waiting.equals(List.of(String.valueOf(t.fromNode)))
           && t.fromNode.equals(f.pod(t.from).node());
@@ -574,23 +598,27 @@ public final class PairDecider {
       addHistory(h);
     }
 
-    /**
-     * When the current step began, for its deadline: as this process observed it, or, for a step
-     * this very decision started or when the shell does not say, as the status says.
-     */
     private Instant stepSince(Transition t) {
-      Instant written = t.stepStartedAt == null ? Instant.parse(t.startedAt) : Instant.parse(t.stepStartedAt);
-      Transition before = f.status() == null ? null : f.status().transition;
-      boolean sameStep = before != null && before.epoch == t.epoch && before.step == t.step;
-      return sameStep && f.stepObservedAt() != null ? f.stepObservedAt() : written;
+      return PairDecider.stepSince(f, t);
     }
 
-    /** "(vip-disable exited 2: ...)" from a Failed report, else the fallback words. */
-    private static String scriptError(VipReport r, String otherwise) {
-      if (r != null && r.is(VipReport.State.Failed)) {
-        return "keeps failing: " + r.script() + " (exit code " + r.exitCode() + "): " + r.message();
+    /** The report if it says its script failed at this epoch, else null. */
+    private static VipReport failedAt(VipReport r, long epoch) {
+      return r != null && r.epoch() == epoch && r.is(VipReport.State.Failed) ? r : null;
+    }
+
+    /**
+     * Why a node does not do its step, for a person: "vip-disable keeps failing on node node-a (exit
+     * code 2): ..." from a failed report, else "node node-a {otherwise} although its agent renews
+     * its Lease ...".
+     */
+    private static String scriptError(String node, VipReport failed, String otherwise) {
+      if (failed != null) {
+        return failed.script() + " keeps failing on node " + node + " (exit code " + failed.exitCode() + "): "
+            + failed.message();
       }
-      return otherwise + " although its agent renews its Lease (its scripts or its work loop may be stuck)";
+      return "node " + node + " " + otherwise + " although its agent renews its Lease (its scripts or its work loop"
+          + " may be stuck)";
     }
 
     private SipServerPairSpec lastValidSpec() {
@@ -663,11 +691,8 @@ public final class PairDecider {
         recheck(deadline);
         return;
       }
-      boolean failed = r != null && r.epoch() == t.epoch && r.is(VipReport.State.Failed);
-      String why = failed
-          ? r.script() + " keeps failing on node " + t.toNode + " (exit code " + r.exitCode() + "): " + r.message()
-          : "node " + t.toNode + " has not bound " + st.vip.address + " within " + BIND_PATIENCE.toSeconds()
-              + " s although its agent renews its Lease (its scripts or its work loop may be stuck)";
+      String why = scriptError(t.toNode, failedAt(r, t.epoch),
+          "has not bound " + st.vip.address + " within " + BIND_PATIENCE.toSeconds() + " s");
       if (t.from == null || t.from.equals(t.to) || !candidate(t.from)) {
         // nobody to give the role back to: keep waiting for the node to bind, and say so
         stalled("BindStalled", t.kind + " to " + t.to + " at epoch " + t.epoch + " waits beyond "
@@ -1024,14 +1049,7 @@ public final class PairDecider {
 
     /** The highest epoch seen: the status's, or a pod's if the status is behind (a lost write, a recreated pair). */
     private long epochFloor() {
-      long max = st.epoch;
-      for (String s : spec.getServers()) {
-        Long e = f.pod(s).epoch();
-        if (e != null && e > max && e <= MAX_EPOCH) {
-          max = e;
-        }
-      }
-      return max;
+      return PairDecider.epochFloor(st.epoch, f, spec.getServers());
     }
 
     private Instant lastTransitionEnd() {

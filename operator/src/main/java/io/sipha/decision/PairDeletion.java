@@ -51,7 +51,7 @@ public final class PairDeletion {
       t.kind = KIND;
       t.from = st.primary;
       t.fromNode = st.vip.node;
-      t.epoch = Math.max(st.epoch, maxPodEpoch(f, pods)) + 1;
+      t.epoch = PairDecider.epochFloor(st.epoch, f, pods) + 1;
       t.step = Transition.Step.Release;
       t.reason = "PairDeleted";
       t.startedAt = now.toString();
@@ -81,11 +81,7 @@ public final class PairDeletion {
         }
       }
     }
-    Instant deadline = elected ? Instant.parse(st.transition.stepStartedAt).plus(PairDecider.RELEASE_PATIENCE) : now;
-    if (f.stepObservedAt() != null && elected && f.status() != null && f.status().transition != null
-        && KIND.equals(f.status().transition.kind)) {
-      deadline = f.stepObservedAt().plus(PairDecider.RELEASE_PATIENCE);
-    }
+    Instant deadline = elected ? PairDecider.stepSince(f, st.transition).plus(PairDecider.RELEASE_PATIENCE) : now;
     boolean released = waiting.isEmpty() || !now.isBefore(deadline);
     if (!waiting.isEmpty() && released) {
       events.add(new Note(true, "VipReleaseTimedOut", String.join(", ", waiting) + " did not confirm the release of "
@@ -114,20 +110,12 @@ public final class PairDeletion {
         roles.add(new RoleAssignment(name, SipServerPair.ROLE_BACKUP, st.epoch));
       }
     }
-    Duration recheck = released ? null : Duration.between(now, deadline).isNegative() ? Duration.ZERO
-        : Duration.between(now, deadline).compareTo(Duration.ofSeconds(1)) < 0 ? Duration.between(now, deadline)
-        : Duration.ofSeconds(1);
+    Duration untilDeadline = Duration.between(now, deadline);
+    // look again every second for the confirmations, and at the deadline
+    Duration recheck = released ? null
+        : untilDeadline.isNegative() ? Duration.ZERO
+        : untilDeadline.compareTo(Duration.ofSeconds(1)) < 0 ? untilDeadline : Duration.ofSeconds(1);
     return new Outcome(new Plan(List.of(), roles, st, events, recheck), released);
   }
 
-  private static long maxPodEpoch(PairFacts f, Set<String> pods) {
-    long max = 0;
-    for (String name : pods) {
-      Long e = f.pod(name).epoch();
-      if (e != null && e > max && e <= PairDecider.MAX_EPOCH) {
-        max = e;
-      }
-    }
-    return max;
-  }
 }

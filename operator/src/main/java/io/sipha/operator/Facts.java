@@ -41,6 +41,13 @@ public final class Facts {
     return servers.stream().filter(Objects::nonNull).distinct().limit(2).toList();
   }
 
+  /** The pods the facts cover: spec.servers, and those the status names that may have left the pair. */
+  public static Set<String> podNames(SipServerPair pair) {
+    Set<String> names = new java.util.LinkedHashSet<>(servers(pair));
+    names.addAll(io.sipha.decision.PairDecider.namedInStatus(pair.getStatus()));
+    return names;
+  }
+
   /**
    * The facts about one pair.
    *
@@ -53,9 +60,7 @@ public final class Facts {
       AllowedCidrs allowed, String vipClaimedBy, Instant now, Collection<Lease> leases) {
     Map<String, PodFact> podFacts = new LinkedHashMap<>();
     List<Pod> found = new java.util.ArrayList<>();
-    java.util.Set<String> names = new java.util.LinkedHashSet<>(servers(pair));
-    names.addAll(io.sipha.decision.PairDecider.namedInStatus(pair.getStatus())); // pods that may have left the pair
-    for (String name : names) {
+    for (String name : podNames(pair)) {
       Pod pod = pods.apply(name);
       if (pod != null) {
         found.add(pod);
@@ -80,7 +85,7 @@ public final class Facts {
       Map<String, String> ann = l.getMetadata().getAnnotations();
       String list = ann == null ? null : ann.get(AgentReports.NODE_ADDRESSES_ANNOTATION);
       for (String a : list == null ? new String[0] : list.split(",")) {
-        String host = canonicalHost(a.strip());
+        String host = VipAddress.canonicalHost(a);
         if (host != null) {
           out.put(host, nodeOf(l));
         }
@@ -98,7 +103,7 @@ public final class Facts {
         p.getStatus().getHostIPs().forEach(h -> ips.add(h.getIp()));
       }
       for (String ip : ips) {
-        String host = canonicalHost(ip);
+        String host = VipAddress.canonicalHost(ip);
         if (host != null) {
           out.putIfAbsent(host, p.getSpec().getNodeName());
         }
@@ -107,14 +112,6 @@ public final class Facts {
     return out;
   }
 
-  /** An address literal in canonical text (as VIPs are compared), or null if it is none. */
-  public static String canonicalHost(String address) {
-    if (address == null || address.isEmpty()) {
-      return null;
-    }
-    boolean v6 = address.indexOf(':') >= 0;
-    return VipAddress.parse(address, v6 ? 128 : 32, "eth0").value().map(VipAddress::host).orElse(null);
-  }
 
   /** One server pod as the decider sees it; a null pod is a missing one. */
   public static PodFact podFact(SipServerPair pair, String name, Pod pod) {
@@ -212,11 +209,6 @@ public final class Facts {
         .value().map(VipAddress::host).orElse(null);
   }
 
-  /** The canonical host of an address/prefix as a status or a report writes it, or null. */
-  public static String hostOfCidr(String cidr) {
-    return VipAddress.parseCidr(cidr, "eth0").value().map(VipAddress::host).orElse(null);
-  }
-
   /**
    * The VIP host a pair's status holds: granted, binding, bound or being released, or possibly
    * still up on a node it declared lost (status.fenced). Null when its status holds no address.
@@ -227,7 +219,7 @@ public final class Facts {
       return null;
     }
     boolean holds = st.vip.state != null && st.vip.state != io.sipha.api.VipStatus.State.Unbound;
-    return holds || !st.fenced.isEmpty() ? hostOfCidr(st.vip.address) : null;
+    return holds || !st.fenced.isEmpty() ? VipAddress.canonicalHost(st.vip.address) : null;
   }
 
   /**
@@ -292,7 +284,7 @@ public final class Facts {
     Map<String, Set<String>> out = new HashMap<>();
     reports.forEach((key, r) -> {
       if (r != null && !r.is(VipReport.State.Unbound) && r.address() != null) {
-        String h = hostOfCidr(r.address());
+        String h = VipAddress.canonicalHost(r.address());
         if (h != null) {
           out.computeIfAbsent(h, x -> new java.util.TreeSet<>()).add(key);
         }

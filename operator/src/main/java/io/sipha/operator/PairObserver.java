@@ -65,9 +65,7 @@ final class PairObserver {
       agents.add(a);
     });
     Map<String, Pod> found = new java.util.HashMap<>();
-    java.util.Set<String> names = new java.util.LinkedHashSet<>(Facts.servers(pair));
-    names.addAll(io.sipha.decision.PairDecider.namedInStatus(pair.getStatus()));
-    for (String name : names) {
+    for (String name : Facts.podNames(pair)) {
       Pod p = findPod(ns, name);
       if (p != null) {
         found.put(name, p);

@@ -84,6 +84,19 @@ public record VipAddress(InetAddress address, int prefixLength, String interface
     return parse(cidr.substring(0, slash), prefix, interfaceName);
   }
 
+  /**
+   * An address literal, with or without "/prefix", in canonical text (as {@link #host()} writes it,
+   * and as VIPs are compared), or null if the text is none.
+   */
+  public static String canonicalHost(String text) {
+    if (text == null || text.isBlank()) {
+      return null;
+    }
+    String t = text.strip();
+    Result r = t.indexOf('/') >= 0 ? parseCidr(t, "eth0") : parse(t, t.indexOf(':') >= 0 ? 128 : 32, "eth0");
+    return r.value().map(VipAddress::host).orElse(null);
+  }
+
   /** Returns the address only if the text is a literal; never resolves a name. */
   static InetAddress literal(String text) {
     boolean v4 = IPV4.matcher(text).matches();
