@@ -19,6 +19,21 @@ public record Plan(
   /** The role annotations one pod must carry; a null role clears them (the pod leaves sipha's care). */
   public record RoleAssignment(String pod, String role, long epoch) {}
 
+  /** One write to one pod: the pair label and/or its role (null: none). */
+  public record PodWrite(String pod, boolean label, RoleAssignment role) {}
+
+  /**
+   * The pod writes in the order they are made: one per pod, the label (where missing) and the role
+   * together; pods in the order of podsToLabel, then of roles (demotions before promotions).
+   */
+  public List<PodWrite> podWrites() {
+    java.util.Map<String, PodWrite> out = new java.util.LinkedHashMap<>();
+    podsToLabel.forEach(p -> out.put(p, new PodWrite(p, true, null)));
+    roles.forEach(r -> out.merge(r.pod(), new PodWrite(r.pod(), false, r),
+        (a, b) -> new PodWrite(a.pod(), a.label() || b.label(), b.role())));
+    return List.copyOf(out.values());
+  }
+
   /** A Kubernetes Event about the pair. */
   public record Note(boolean warning, String reason, String message) {}
 }

@@ -51,26 +51,31 @@ final class PlanExecutor {
    */
   void writePods(SipServerPair pair, PairFacts facts, Plan plan) {
     String ns = pair.getMetadata().getNamespace();
-    Map<String, Map<String, Object>> patches = new java.util.LinkedHashMap<>();
-    for (String pod : plan.podsToLabel()) {
-      meta(patches, pod).put("labels", Map.of(SipServerPair.PAIR_LABEL, pair.getMetadata().getName()));
-    }
-    for (Plan.RoleAssignment r : plan.roles()) {
-      if (r.role() == null) {
+    for (Plan.PodWrite w : plan.podWrites()) {
+      Plan.RoleAssignment r = w.role();
+      if (r != null && r.role() == null) {
         clearRole(ns, r.pod(), facts.pod(r.pod()));
-        continue;
+        r = null;
+        if (!w.label()) {
+          continue;
+        }
       }
-      LOG.info("step=role pod={} role={} epoch={}", r.pod(), r.role(), r.epoch());
-      Map<String, Object> m = meta(patches, r.pod());
-      m.put("annotations", Map.of(
-          SipServerPair.ROLE_ANNOTATION, r.role(),
-          SipServerPair.EPOCH_ANNOTATION, String.valueOf(r.epoch())));
-      String version = facts.pod(r.pod()).resourceVersion();
-      if (version != null) {
-        m.put("resourceVersion", version);
+      Map<String, Object> m = new java.util.LinkedHashMap<>();
+      if (w.label()) {
+        m.put("labels", Map.of(SipServerPair.PAIR_LABEL, pair.getMetadata().getName()));
       }
+      if (r != null) {
+        LOG.info("step=role pod={} role={} epoch={}", r.pod(), r.role(), r.epoch());
+        m.put("annotations", Map.of(
+            SipServerPair.ROLE_ANNOTATION, r.role(),
+            SipServerPair.EPOCH_ANNOTATION, String.valueOf(r.epoch())));
+        String version = facts.pod(r.pod()).resourceVersion();
+        if (version != null) {
+          m.put("resourceVersion", version);
+        }
+      }
+      patchPod(ns, w.pod(), Map.of("metadata", m));
     }
-    patches.forEach((pod, m) -> patchPod(ns, pod, Map.of("metadata", m)));
   }
 
   /** Removes the role annotations a pod carries (a JSON patch: a merge patch cannot remove here). */
@@ -91,10 +96,6 @@ final class PlanExecutor {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  private static Map<String, Object> meta(Map<String, Map<String, Object>> patches, String pod) {
-    return patches.computeIfAbsent(pod, p -> new java.util.LinkedHashMap<>());
   }
 
   /**

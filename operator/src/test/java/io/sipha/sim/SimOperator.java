@@ -42,10 +42,22 @@ final class SimOperator {
   sealed interface Write permits PodPatch, Status {}
 
   /**
-   * PlanExecutor.writePods: one patch per pod, the pair label and/or the role annotations; a role
-   * write carries the resourceVersion of the pod the plan saw (409 if the pod changed since).
+   * PlanExecutor.writePods: one patch per pod, as the plan's own {@link Plan#podWrites} groups them;
+   * a role write carries the resourceVersion of the pod the plan saw (409 if the pod changed since).
    */
-  record PodPatch(String pod, boolean label, Plan.RoleAssignment role) implements Write {}
+  record PodPatch(Plan.PodWrite write) implements Write {
+    String pod() {
+      return write.pod();
+    }
+
+    boolean label() {
+      return write.label();
+    }
+
+    Plan.RoleAssignment role() {
+      return write.role();
+    }
+  }
 
   record Status(SipServerPairStatus status) implements Write {}
 
@@ -173,11 +185,7 @@ final class SimOperator {
     Plan plan = decider.apply(facts);
     sightings.stepDecided(ApiStore.NAMESPACE + "/" + ApiStore.PAIR, plan.status().transition, w.now);
     List<Write> writes = new ArrayList<>();
-    Map<String, PodPatch> patches = new LinkedHashMap<>();
-    plan.podsToLabel().forEach(p -> patches.put(p, new PodPatch(p, true, null)));
-    plan.roles().forEach(r -> patches.merge(r.pod(), new PodPatch(r.pod(), false, r),
-        (a, b) -> new PodPatch(a.pod(), a.label() || b.label(), b.role())));
-    writes.addAll(patches.values());
+    plan.podWrites().forEach(pw -> writes.add(new PodPatch(pw)));
     if (!sameJson(plan.status(), w.api.status)) {
       writes.add(new Status(plan.status()));
     }
