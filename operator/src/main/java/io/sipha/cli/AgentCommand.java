@@ -63,6 +63,11 @@ final class AgentCommand implements Callable<Integer> {
   @Option(names = "--http-port", defaultValue = "9477", description = "Port of /healthz and /metrics on the host network; 0 turns them off (default: ${DEFAULT-VALUE}).")
   int httpPort;
 
+  @Option(names = "--http-address", defaultValue = "0.0.0.0",
+      description = "Address of /healthz, /peer and /metrics: the peers reach /peer on the node's address"
+          + " (default: ${DEFAULT-VALUE}).")
+  String httpAddress;
+
   @Option(names = "--pod-field-selector", arity = "1", defaultValue = "true", paramLabel = "true|false",
       description = "Ask the API for this node's pods only (spec.nodeName field selector) (default: ${DEFAULT-VALUE}).")
   boolean podFieldSelector;
@@ -114,7 +119,7 @@ final class AgentCommand implements Callable<Integer> {
         nodeIps.stream().filter(s -> !s.isBlank()).toList(), podName == null || podName.isBlank() ? null : podName),
         io.sipha.decision.MonotonicClock.startingNow(),
         new AgentMetrics(registry, node), PeerProbe.http(peerPort, Duration.ofMillis(500))).start();
-    HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpPort, registry,
+    HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpAddress, httpPort, registry,
         () -> agentCheck(agent, agent.heartbeatRunning()),
         () -> agentCheck(agent, agent.lastRenewal() != null),
         agent::peerAnswer);

@@ -17,14 +17,19 @@ final class HttpEndpoints implements AutoCloseable {
 
   private final HttpServer server;
 
-  HttpEndpoints(int port, PrometheusMeterRegistry registry, Supplier<Check> live, Supplier<Check> ready) throws IOException {
-    this(port, registry, live, ready, null);
+  HttpEndpoints(String address, int port, PrometheusMeterRegistry registry, Supplier<Check> live,
+      Supplier<Check> ready) throws IOException {
+    this(address, port, registry, live, ready, null);
   }
 
-  /** @param peer the answer to a peer agent's GET /peer (self-fencing), or null for none */
-  HttpEndpoints(int port, PrometheusMeterRegistry registry, Supplier<Check> live, Supplier<Check> ready,
-      Supplier<String> peer) throws IOException {
-    server = HttpServer.create(new InetSocketAddress(port), 16);
+  /**
+   * @param address the address to listen on (all of the host's for a pod or the host network;
+   *     127.0.0.1 in tests)
+   * @param peer the answer to a peer agent's GET /peer (self-fencing), or null for none
+   */
+  HttpEndpoints(String address, int port, PrometheusMeterRegistry registry, Supplier<Check> live,
+      Supplier<Check> ready, Supplier<String> peer) throws IOException {
+    server = HttpServer.create(new InetSocketAddress(address, port), 16);
     if (peer != null) {
       server.createContext("/peer", ex -> send(ex, 200, "text/plain; charset=utf-8", peer.get()));
     }

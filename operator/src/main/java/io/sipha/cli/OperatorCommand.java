@@ -46,6 +46,10 @@ final class OperatorCommand implements Callable<Integer> {
   @Option(names = "--http-port", defaultValue = "8080", description = "Port of /healthz, /readyz and /metrics; 0 turns them off (default: ${DEFAULT-VALUE}).")
   int httpPort;
 
+  @Option(names = "--http-address", defaultValue = "0.0.0.0",
+      description = "Address of /healthz, /readyz and /metrics (default: ${DEFAULT-VALUE}).")
+  String httpAddress;
+
   @Option(names = "--log-format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
   LogFormat logFormat;
 
@@ -149,7 +153,7 @@ final class OperatorCommand implements Callable<Integer> {
     var clock = io.sipha.decision.MonotonicClock.startingNow();
     var candidate = new Candidate(lost -> new SiphaOperator(client, new HashSet<>(namespaces), leaseNamespace, allowed,
         leaderElection, identity, metrics, clock, lost).start());
-    HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpPort, registry,
+    HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpAddress, httpPort, registry,
         () -> new HttpEndpoints.Check(true, "operator process running"),
         () -> {
           var info = candidate.current().getRuntimeInfo();

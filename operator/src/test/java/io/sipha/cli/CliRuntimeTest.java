@@ -55,7 +55,7 @@ class CliRuntimeTest {
   OperatorCommand.Running operator(String identity, int port) throws Exception {
     OperatorCommand cmd = new OperatorCommand();
     new CommandLine(cmd).parseArgs("--lease-namespace", LEASES, "--identity", identity,
-        "--http-port", String.valueOf(port), "--allowed-vip-cidrs", "192.0.2.0/24");
+        "--http-port", String.valueOf(port), "--http-address", "127.0.0.1", "--allowed-vip-cidrs", "192.0.2.0/24");
     cmd.clients = cluster::newClient;
     OperatorCommand.Running r = cmd.start();
     running.add(r);
@@ -66,7 +66,8 @@ class CliRuntimeTest {
     SimulatedHost host = SimulatedHost.create(node, hosts);
     AgentCommand cmd = new AgentCommand();
     new CommandLine(cmd).parseArgs("--node", node, "--scripts-dir", host.scriptsDir().toString(),
-        "--lease-namespace", LEASES, "--http-port", String.valueOf(port), "--pod-field-selector", "false");
+        "--lease-namespace", LEASES, "--http-port", String.valueOf(port), "--http-address", "127.0.0.1",
+        "--pod-field-selector", "false");
     cmd.clients = cluster::newClient;
     AgentCommand.Running r = cmd.start();
     running.add(r);
