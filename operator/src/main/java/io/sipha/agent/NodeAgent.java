@@ -704,6 +704,7 @@ public final class NodeAgent implements AutoCloseable {
     long announce = st == null || st.vip == null ? 0 : st.vip.announce;
     AgentStep.Action action = AgentStep.next(situation(pair, want, h, false, !(refreshNeeded && !source.fresh()),
         announced.get(key)));
+    LOG.debug("pair {}: {} (status epoch {}, {} view)", key, action, epoch, source.fresh() ? "fresh" : "cached");
     if (action instanceof AgentStep.Enable e) {
       if (e.release() == null && h != null) {
         LOG.info("pair {}: announcing {} again (request {})", key, e.vip(), announce);
@@ -896,7 +897,7 @@ public final class NodeAgent implements AutoCloseable {
     if (gap) {
       // back after a gap: what changed on the host meanwhile is reported before the node counts as back
       try {
-        reportWriter.writeNow(new java.util.TreeMap<>(reports));
+        reportWriter.writeNow(() -> new java.util.TreeMap<>(reports));
       } catch (RuntimeException e) {
         LOG.debug("reports not written before the heartbeat: {}", e.toString());
       }
@@ -939,6 +940,11 @@ public final class NodeAgent implements AutoCloseable {
         }
         if (!closing) {
           lease.getMetadata().getAnnotations().remove(AgentReports.RESTARTING_ANNOTATION);
+        }
+        // how far the reports written go: a reader that has not seen this far waits for them
+        long written = reportWriter.writtenSeq();
+        if (written > 0) {
+          lease.getMetadata().getAnnotations().put(AgentReports.REPORTS_SEQ_ANNOTATION, Long.toString(written));
         }
         lease.getSpec().setRenewTime(now);
         lease.getSpec().setHolderIdentity(settings.node());

@@ -31,6 +31,9 @@ final class ReportWriter implements AutoCloseable {
   private final Map<Integer, String> written = new HashMap<>();
   private final Map<Integer, Lease> leases = new HashMap<>();
   private volatile boolean failing;
+  /** The number of the last report Lease write (see {@link AgentReports#REPORTS_SEQ_ANNOTATION}). */
+  private long seq;
+  private volatile long writtenSeq;
 
   ReportWriter(KubernetesClient client, String namespace, String node) {
     this.client = client;
@@ -50,9 +53,19 @@ final class ReportWriter implements AutoCloseable {
             : l.getMetadata().getAnnotations().get(AgentReports.ANNOTATION);
         written.put(i, body);
         out.putAll(AgentReports.parse(body));
+        seq = Math.max(seq, AgentReports.reportsSeq(l.getMetadata().getAnnotations()));
       }
     }
+    writtenSeq = seq;
     return out;
+  }
+
+  /**
+   * The number of the last report Lease write that succeeded: the heartbeat carries it, so that a
+   * reader knows whether it has seen this node's latest reports.
+   */
+  long writtenSeq() {
+    return writtenSeq;
   }
 
   /** Writes, soon and on the writer's thread, the report Leases whose reports differ from what was written. */
@@ -61,7 +74,7 @@ final class ReportWriter implements AutoCloseable {
       try {
         thread.execute(() -> {
           queued.set(false);
-          write(reports.get());
+          write(reports);
         });
       } catch (java.util.concurrent.RejectedExecutionException e) {
         queued.set(false);
@@ -79,12 +92,18 @@ final class ReportWriter implements AutoCloseable {
    * heartbeat says the node is back, so that the operator never sees the node alive with a report
    * from before the gap (a VIP it has since removed would look held). Returns false if a write failed.
    */
-  boolean writeNow(Map<String, VipReport> reports) {
+  boolean writeNow(java.util.function.Supplier<Map<String, VipReport>> reports) {
     write(reports);
     return !failing;
   }
 
-  private synchronized void write(Map<String, VipReport> reports) {
+  /**
+   * The reports are taken once the lock is held, never before: a write that waited for another
+   * (one that hung while the API was cut off) must not put back what the reports were when it was
+   * asked for, over what the other wrote since (and then count it as written).
+   */
+  private synchronized void write(java.util.function.Supplier<Map<String, VipReport>> current) {
+    Map<String, VipReport> reports = current.get();
     Map<Integer, Map<String, VipReport>> byShard = new HashMap<>();
     reports.forEach((k, r) -> byShard.computeIfAbsent(Math.floorMod(k.hashCode(), AgentReports.SHARDS),
         i -> new TreeMap<>()).put(k, r));
@@ -97,8 +116,11 @@ final class ReportWriter implements AutoCloseable {
         continue;
       }
       try {
-        leases.put(i, writeShard(i, body));
+        long n = ++seq;
+        leases.put(i, writeShard(i, body, n));
         written.put(i, body);
+        writtenSeq = n;
+        LOG.debug("wrote report Lease {} (write {}): {}", AgentReports.shardName(node, i), n, body);
       } catch (RuntimeException e) {
         failed = true;
         leases.remove(i); // read it again before the next try
@@ -109,7 +131,7 @@ final class ReportWriter implements AutoCloseable {
     failing = failed;
   }
 
-  private Lease writeShard(int i, String body) {
+  private Lease writeShard(int i, String body, long n) {
     String name = AgentReports.shardName(node, i);
     Lease l = leases.get(i);
     if (l == null) {
@@ -119,7 +141,8 @@ final class ReportWriter implements AutoCloseable {
       Lease fresh = new Lease();
       fresh.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace)
           .addToLabels(AgentReports.LEASE_LABEL, AgentReports.REPORTS_LABEL_VALUE)
-          .addToAnnotations(AgentReports.ANNOTATION, body).build());
+          .addToAnnotations(AgentReports.ANNOTATION, body)
+          .addToAnnotations(AgentReports.REPORTS_SEQ_ANNOTATION, Long.toString(n)).build());
       LeaseSpec spec = new LeaseSpec();
       spec.setHolderIdentity(node);
       fresh.setSpec(spec);
@@ -129,6 +152,7 @@ final class ReportWriter implements AutoCloseable {
       l.getMetadata().setAnnotations(new HashMap<>());
     }
     l.getMetadata().getAnnotations().put(AgentReports.ANNOTATION, body);
+    l.getMetadata().getAnnotations().put(AgentReports.REPORTS_SEQ_ANNOTATION, Long.toString(n));
     return client.leases().inNamespace(namespace).resource(l).update();
   }
 

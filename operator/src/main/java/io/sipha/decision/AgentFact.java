@@ -13,8 +13,16 @@ import java.time.Instant;
  *     node is not lost although the Lease is not renewed (bounded by {@link #MAX_RESTART_GRACE})
  * @param notWorking why the agent, although it renews its Lease, does not work (its work loop is
  *     stuck), or null: such an agent is not alive
+ * @param reportsBehind its heartbeat says it wrote reports the reader has not seen yet: {@code
+ *     report} may be from before the node's present state (after a gap in contact, the heartbeat
+ *     can arrive before the reports it follows)
  */
-public record AgentFact(String node, Instant renewedAt, VipReport report, Instant restartingUntil, String notWorking) {
+public record AgentFact(String node, Instant renewedAt, VipReport report, Instant restartingUntil, String notWorking,
+    boolean reportsBehind) {
+
+  public AgentFact(String node, Instant renewedAt, VipReport report, Instant restartingUntil, String notWorking) {
+    this(node, renewedAt, report, restartingUntil, notWorking, false);
+  }
 
   public AgentFact(String node, Instant renewedAt, VipReport report, Instant restartingUntil) {
     this(node, renewedAt, report, restartingUntil, null);
@@ -22,12 +30,20 @@ public record AgentFact(String node, Instant renewedAt, VipReport report, Instan
 
   /** The same agent with an announced restart as another clock counts it. */
   public AgentFact restartingUntil(Instant until) {
-    return new AgentFact(node, renewedAt, report, until, notWorking);
+    return new AgentFact(node, renewedAt, report, until, notWorking, reportsBehind);
   }
 
   /** The same agent with its renewal as another clock saw it. */
   public AgentFact renewedAt(Instant seen) {
-    return new AgentFact(node, seen, report, restartingUntil, notWorking);
+    return new AgentFact(node, seen, report, restartingUntil, notWorking, reportsBehind);
+  }
+
+  /**
+   * The same agent, its heartbeat saying it has written reports that the reader has not seen yet
+   * (they come by another watch): its report may be older than the node's state.
+   */
+  public AgentFact reportsBehind(boolean behind) {
+    return new AgentFact(node, renewedAt, report, restartingUntil, notWorking, behind);
   }
   /** The longest an announced agent restart keeps its node from being declared lost. */
   public static final Duration MAX_RESTART_GRACE = Duration.ofSeconds(30);

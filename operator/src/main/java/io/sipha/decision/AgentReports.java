@@ -29,6 +29,24 @@ public final class AgentReports {
    */
   public static final String RESTARTING_ANNOTATION = "sipha.io/restarting-for-seconds";
 
+  /**
+   * Annotation of the report Leases and of the heartbeat Lease: a number the agent raises with
+   * every report Lease it writes. On a report Lease, the write's number; on the heartbeat, the
+   * highest number it has written. A reader whose report Leases are behind the heartbeat's number
+   * (they come by another watch, which may lag) has not seen the node's latest reports yet.
+   */
+  public static final String REPORTS_SEQ_ANNOTATION = "sipha.io/reports-seq";
+
+  /** The report sequence number in these annotations, or 0 (absent or unreadable). */
+  public static long reportsSeq(java.util.Map<String, String> annotations) {
+    String v = annotations == null ? null : annotations.get(REPORTS_SEQ_ANNOTATION);
+    try {
+      return v == null ? 0 : Math.max(0, Long.parseLong(v.strip()));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
   /** The seconds of an announced restart, or null (absent or unreadable). */
   public static Integer restartSeconds(java.util.Map<String, String> annotations) {
     String v = annotations == null ? null : annotations.get(RESTARTING_ANNOTATION);

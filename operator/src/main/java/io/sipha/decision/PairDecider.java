@@ -743,7 +743,9 @@ public final class PairDecider {
       }
       List<String> stale = new ArrayList<>();
       for (AgentFact a : f.agents().values()) {
-        if (!a.node().equals(holderNode) && a.alive(now, nodeLoss) && a.report() != null
+        // a node whose heartbeat is ahead of its reports may have removed the VIP since that report
+        // (a self-fenced primary coming back): its pairs are woken again when the reports arrive
+        if (!a.node().equals(holderNode) && a.alive(now, nodeLoss) && !a.reportsBehind() && a.report() != null
             && a.report().is(VipReport.State.Bound)) {
           stale.add(a.node() + " (epoch " + a.report().epoch() + ")");
           FencedHolder e = fence(a.node(), podOn(a.node(), null), a.report().epoch());

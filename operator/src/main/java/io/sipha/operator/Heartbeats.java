@@ -19,32 +19,42 @@ public final class Heartbeats {
   private final Map<String, Instant> restarting = new ConcurrentHashMap<>();
   private volatile Instant lastHeard;
 
-  public void seen(String node, Instant renewTime, Instant now) {
-    seen(node, renewTime, null, now);
+  public Set<String> seen(String node, Instant renewTime, Instant now) {
+    return seen(node, renewTime, null, now);
   }
 
   /**
    * A renewal of this node's Lease (renewTime as written by its agent) seen at {@code now}; with
    * an announced restart of {@code restartFor}, counted from when it was first seen.
+   *
+   * @return the nodes that count as alive again from now on (this one if it was late; after a deaf
+   *     spell of the operator, every node that was late): their pairs must look again, for what
+   *     waits on a node's return (a fenced holder's release, a Degraded pair) is judged on this
+   *     bookkeeping, not on the informer that happens to carry the Lease to a reconciler first
    */
-  public void seen(String node, Instant renewTime, Duration restartFor, Instant now) {
+  public Set<String> seen(String node, Instant renewTime, Duration restartFor, Instant now) {
     if (restartFor == null) {
       restarting.remove(node);
     } else {
       restarting.putIfAbsent(node, now.plus(restartFor));
     }
     Instant heard = lastHeard;
+    Set<String> back = new java.util.TreeSet<>();
     if (heard != null && Duration.between(heard, now).compareTo(AgentFact.LATE) > 0) {
       // we were deaf, not they: everyone starts afresh, and a node that was late before gets its
       // wake-up again when it is late now (else its pairs would wait for the periodic resync)
       observed.replaceAll((n, t) -> now);
+      back.addAll(late);
       late.clear();
     }
     lastHeard = now;
     if (!renewTime.equals(renewals.put(node, renewTime))) {
       observed.put(node, now);
     }
-    late.remove(node);
+    if (late.remove(node)) {
+      back.add(node);
+    }
+    return back;
   }
 
   public Instant restartingUntil(String node) {

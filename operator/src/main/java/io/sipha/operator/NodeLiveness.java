@@ -24,7 +24,8 @@ import java.util.function.Function;
  * Follows the agents' heartbeats on the operator's own clock and wakes the pairs of a node whose
  * agent has missed a renewal ({@link AgentFact#LATE}). Plain renewals reach no reconciler (they
  * would wake every pair every second); a pair needs to look at its node-loss deadline only once
- * its node is late, and this is what tells it.
+ * its node is late, and this is what tells it; and again when a late node renews (it counts as
+ * alive from then on, on this bookkeeping: a wake-up carried by another informer may come first).
  *
  * <p>Ages are measured from when the operator saw a renewal, not from the renewTime the agent
  * wrote, so a node's clock being off does not make it look lost (or alive). When the operator
@@ -80,7 +81,8 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
     }
     Integer restart = AgentReports.restartSeconds(l.getMetadata().getAnnotations());
     heartbeats.seen(Facts.nodeOf(l), l.getSpec().getRenewTime().toInstant(),
-        restart == null ? null : Duration.ofSeconds(restart), clock.instant());
+            restart == null ? null : Duration.ofSeconds(restart), clock.instant())
+        .forEach(node -> pairsOfNode.apply(node).forEach(this::propagateEvent));
   }
 
   /** Until when an announced restart of this node's agent runs, on the operator's clock; null if none. */

@@ -62,6 +62,7 @@ final class PairObserver {
       Instant seen = liveness.renewedAt(a.node());
       a = a.renewedAt(seen != null ? seen : now);
       a = a.restartingUntil(liveness.restartingUntil(a.node()));
+      a = a.reportsBehind(reportsSeen(a.node()) < AgentReports.reportsSeq(l.getMetadata().getAnnotations()));
       agents.add(a);
     });
     Map<String, Pod> found = new java.util.HashMap<>();
@@ -132,6 +133,18 @@ final class PairObserver {
     Lease shard = reports.get(new ResourceID(AgentReports.shardName(node, pairKey), leaseNamespace)).orElse(null);
     VipReport r = shard == null ? null : parsedOf(shard).reports().get(pairKey);
     return r != null ? r : parsedOf(heartbeat).reports().get(pairKey);
+  }
+
+  /** The highest report sequence number of this node's report Leases in the cache. */
+  private long reportsSeen(String node) {
+    long seen = 0;
+    for (int i = 0; i < AgentReports.SHARDS; i++) {
+      Lease shard = reports.get(new ResourceID(AgentReports.shardName(node, i), leaseNamespace)).orElse(null);
+      if (shard != null) {
+        seen = Math.max(seen, AgentReports.reportsSeq(shard.getMetadata().getAnnotations()));
+      }
+    }
+    return seen;
   }
 
   /** The pairs some agent reports holding this address host for. */

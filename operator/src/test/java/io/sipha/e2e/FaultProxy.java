@@ -14,14 +14,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * what the client sends, or drop every connection and refuse new ones, as a flaky or cut network
  * would. HTTP-level faults (409, 500 on chosen verbs and paths) are canned answers of the API.
  */
-final class FaultProxy implements AutoCloseable {
+public final class FaultProxy implements AutoCloseable {
   private final ServerSocket server;
   private final int upstreamPort;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private volatile long delayMillis;
   private volatile boolean cut;
 
-  FaultProxy(int upstreamPort) throws IOException {
+  public FaultProxy(int upstreamPort) throws IOException {
     this.upstreamPort = upstreamPort;
     this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     Thread t = new Thread(this::accept, "fault-proxy");
@@ -29,7 +29,7 @@ final class FaultProxy implements AutoCloseable {
     t.start();
   }
 
-  String url() {
+  public String url() {
     return "http://127.0.0.1:" + server.getLocalPort();
   }
 
@@ -39,13 +39,13 @@ final class FaultProxy implements AutoCloseable {
   }
 
   /** Drops every open connection and refuses new ones until {@link #heal()}. */
-  void cut() {
+  public void cut() {
     cut = true;
     open.forEach(FaultProxy::closeQuietly);
     open.clear();
   }
 
-  void heal() {
+  public void heal() {
     cut = false;
   }
 

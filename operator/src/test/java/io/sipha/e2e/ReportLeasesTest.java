@@ -55,5 +55,11 @@ class ReportLeasesTest extends SiteTest {
     assertThat(lease(AgentReports.leaseName("node-a")).getMetadata().getResourceVersion()).isNotEqualTo(beat);
     versions.forEach((name, v) -> assertThat(lease(name).getMetadata().getResourceVersion())
         .as("report Lease %s unchanged", name).isEqualTo(v));
+    // the heartbeat says how far the reports go, so that a reader whose report watch lags knows it
+    long newest = shards.stream().mapToLong(l -> AgentReports.reportsSeq(l.getMetadata().getAnnotations())).max()
+        .orElse(0);
+    assertThat(newest).as("each report Lease write is numbered").isGreaterThanOrEqualTo(shards.size());
+    assertThat(AgentReports.reportsSeq(lease(AgentReports.leaseName("node-a")).getMetadata().getAnnotations()))
+        .isEqualTo(newest);
   }
 }

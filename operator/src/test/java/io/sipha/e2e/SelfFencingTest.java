@@ -70,10 +70,22 @@ class SelfFencingTest extends SiteTest {
         && x.vip.state == io.sipha.api.VipStatus.State.Bound);
     assertThat(s.history.get(s.history.size() - 1).reason).isEqualTo("NodeLost");
     assertThat(site.host("node-a").vips()).as("self-fenced").isEmpty();
-    assertThat(site.timeline()).as("removed on node-a before node-b added it: never on two hosts").containsExactly(
+    assertRemovedOnNodeABeforeNodeBAddedIt();
+  }
+
+  /**
+   * node-a added the VIP once and removed it once, before node-b first added it; node-b may add it
+   * again later (an announce after the operator saw node-a's return: with a renewal that was in
+   * flight during the cut, it may see node-a back with its report from before it self-fenced).
+   */
+  void assertRemovedOnNodeABeforeNodeBAddedIt() {
+    List<String> t = site.timeline();
+    assertThat(t).as("never on two hosts").startsWith(
         "node-a enable " + VIP + " eth0",
         "node-a disable " + VIP + " eth0",
         "node-b enable " + VIP + " eth0");
+    assertThat(t.subList(3, t.size())).as("after that, node-b announcing again only").allMatch(
+        e -> e.equals("node-b enable " + VIP + " eth0"));
   }
 
   @Test
@@ -119,10 +131,7 @@ class SelfFencingTest extends SiteTest {
       assertThat(site.host("node-a").vips()).as("node-a never adds the VIP back on its old grant").isEmpty();
       assertThat(site.host("node-b").vips()).containsExactly(VIP);
     });
-    assertThat(site.timeline()).containsExactly(
-        "node-a enable " + VIP + " eth0",
-        "node-a disable " + VIP + " eth0",
-        "node-b enable " + VIP + " eth0");
+    assertRemovedOnNodeABeforeNodeBAddedIt();
   }
 
   @Test

@@ -88,6 +88,28 @@ public abstract class SiteTest {
 
   /** Waits for a status, checking on every look that the epoch never goes back. */
   protected SipServerPairStatus awaitStatus(String what, Predicate<SipServerPairStatus> p) {
+    try {
+      return awaitStatusOrTimeout(what, p);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(e.getMessage() + "\n" + siteState(), e);
+    }
+  }
+
+  /** What a reader of a failed wait needs: the pair's status, the agents' Leases, the hosts' VIPs. */
+  protected String siteState() {
+    StringBuilder b = new StringBuilder("status:\n");
+    SipServerPair pair = pair();
+    b.append(pair == null ? "none" : io.fabric8.kubernetes.client.utils.Serialization.asYaml(pair.getStatus()));
+    site.client().leases().inNamespace("sipha-system").list().getItems().forEach(l -> b.append("lease ")
+        .append(l.getMetadata().getName()).append(" renewed ").append(l.getSpec().getRenewTime())
+        .append(" annotations ").append(l.getMetadata().getAnnotations()).append('\n'));
+    for (String node : List.of("node-a", "node-b")) {
+      b.append(node).append(" holds ").append(site.host(node).vips()).append('\n');
+    }
+    return b.toString();
+  }
+
+  private SipServerPairStatus awaitStatusOrTimeout(String what, Predicate<SipServerPairStatus> p) {
     return await(what).atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
         .until(() -> {
           SipServerPairStatus s = status();

@@ -51,4 +51,23 @@ class NodeLivenessTest {
     h.seen("node-a", T0.plusSeconds(5), T0.plusSeconds(5));
     assertThat(h.newlyLate(T0.plusSeconds(5))).containsExactly("node-b");
   }
+
+  /**
+   * A node that comes back wakes its pairs from the bookkeeping that judges it alive: a fenced
+   * holder's release counts only from a live node, and the Lease update that another informer
+   * carries to the reconciler may come before this one has seen the renewal (seen in CI: a pair
+   * stayed with its fenced list for good after the cut was healed).
+   */
+  @Test
+  void aLateNodeThatRenewsAgainWakesItsPairsOnceWhenItCountsAsAliveAgain() {
+    var h = new Heartbeats();
+    assertThat(h.seen("node-a", T0, T0)).isEmpty();
+    assertThat(h.seen("node-b", T0, T0)).isEmpty();
+    h.seen("node-b", T0.plusSeconds(1), T0.plusSeconds(1));
+    h.seen("node-b", T0.plusSeconds(2), T0.plusSeconds(2));
+    assertThat(h.newlyLate(T0.plusSeconds(2))).containsExactly("node-a");
+    assertThat(h.seen("node-b", T0.plusSeconds(3), T0.plusSeconds(3))).as("a node on time wakes nothing").isEmpty();
+    assertThat(h.seen("node-a", T0.plusSeconds(3), T0.plusSeconds(3))).as("node-a is back").containsExactly("node-a");
+    assertThat(h.seen("node-a", T0.plusSeconds(4), T0.plusSeconds(4))).as("once").isEmpty();
+  }
 }
