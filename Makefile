@@ -78,3 +78,20 @@ lab:
 	$(MVN) -q -DskipTests test-compile && \
 	$(MVN) -q -pl operator exec:exec -Dexec.executable=nice -Dexec.classpathScope=test \
 	  -Dexec.args="-n $(LAB_NICE) java -cp %classpath io.sipha.lab.LabMain $(LAB_ARGS)"
+
+.PHONY: control-plane cluster cluster-down e2e
+# the local control plane (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd,
+# kwok) built from Go modules into ~/.cache/sipha/ (a no-op once built): see e2e/control-plane/
+control-plane:
+	bash e2e/control-plane/build.sh
+
+# starts it (everything on 127.0.0.1, fake nodes node-a and node-b) and stays until Ctrl-C
+cluster: control-plane
+	bash e2e/control-plane/cluster.sh up
+
+cluster-down:
+	bash e2e/control-plane/cluster.sh down
+
+# the control-plane tier: the chart, the operator and the agents on a real API server
+e2e:
+	MVN="$(MVN)" bash e2e/run.sh

@@ -1,0 +1,353 @@
+package io.sipha.controlplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.marcnuri.helm.Helm;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.sipha.api.Phase;
+import io.sipha.api.SipServerPair;
+import io.sipha.api.SipServerPairStatus;
+import io.sipha.demo.SimulatedHost;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * sipha as a platform team first meets it, on a real kube-apiserver with its controllers and
+ * scheduler and kwok's fake nodes node-a and node-b: the CRD applied server-side, the chart
+ * installed with its real ServiceAccounts and RBAC, the operator and one agent per node running
+ * as the image runs them ({@code java -jar sipha.jar}, the chart's arguments and environment,
+ * authenticated by tokens of the chart's ServiceAccounts bound to their pods), and the SIP Servers
+ * of examples/sip-servers.yaml scheduled by kube-scheduler. The one thing not as in a cluster: each
+ * agent's VIP scripts record into a folder instead of running {@code ip} (fake nodes have no
+ * network), and each process listens on 127.0.0.1 on a port of its own.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SiphaOnTheControlPlaneIT {
+  static final String NS = "voice";
+  static final String SYSTEM = "sipha-system";
+  static final Path REPO = Path.of(System.getProperty("sipha.repo", ".."));
+  final LocalControlPlane cp = LocalControlPlane.fromEnvironment();
+  final KubernetesClient admin = cp.adminClient();
+  final Map<String, SiphaProcess> processes = new LinkedHashMap<>();
+  final Map<String, SimulatedHost> hosts = new LinkedHashMap<>();
+  Path work;
+
+  @BeforeAll
+  void install() throws Exception {
+    work = Files.createTempDirectory("sipha-e2e");
+    cp.kubectl(null, "apply", "--server-side", "-f", REPO.resolve("crds").toString()).ok();
+    cp.kubectl(null, "wait", "--for", "condition=Established", "crd/sipserverpairs.sipha.io", "--timeout", "30s").ok();
+    Helm.install(REPO.resolve("helm/sipha").toString()).withName("sipha").withNamespace(SYSTEM).createNamespace()
+        .set("allowedVipCidrs[0]", "192.0.2.0/24").withKubeConfig(cp.kubeconfig()).call();
+    for (String node : List.of("node-a", "node-b")) {
+      hosts.put(node, SimulatedHost.create(node, work));
+    }
+    startOperator();
+    for (String node : List.of("node-a", "node-b")) {
+      startAgent(node);
+    }
+    cp.kubectl(null, "apply", "-f", REPO.resolve("examples/sip-servers.yaml").toString()).ok();
+  }
+
+  @AfterAll
+  void uninstall() throws Exception {
+    for (SiphaProcess p : processes.values()) {
+      p.close();
+    }
+    if (admin != null) {
+      admin.resources(SipServerPair.class).inNamespace(NS).delete();
+      cp.kubectl(null, "delete", "namespace", NS, "--wait=false");
+      Helm.uninstall("sipha").withNamespace(SYSTEM).withKubeConfig(cp.kubeconfig()).call();
+      admin.close();
+    }
+  }
+
+  /** The pod of the chart's workload whose name starts with {@code prefix} on {@code node} (any node if null). */
+  Pod podOf(String prefix, String node) {
+    return await("a pod " + prefix + "* of the chart" + (node == null ? "" : " on " + node))
+        .atMost(Duration.ofSeconds(60)).until(() -> admin.pods().inNamespace(SYSTEM).list().getItems().stream()
+            .filter(p -> p.getMetadata().getName().startsWith(prefix))
+            .filter(p -> node == null || node.equals(p.getSpec().getNodeName()))
+            .filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase()))
+            .findFirst().orElse(null), p -> p != null);
+  }
+
+  /** The environment the kubelet would give this container of this pod (fieldRefs and values). */
+  static Map<String, String> containerEnv(Pod pod, Container c) {
+    Map<String, String> env = new HashMap<>();
+    for (EnvVar e : c.getEnv() == null ? List.<EnvVar>of() : c.getEnv()) {
+      if (e.getValue() != null) {
+        env.put(e.getName(), e.getValue());
+      } else if (e.getValueFrom() != null && e.getValueFrom().getFieldRef() != null) {
+        String path = e.getValueFrom().getFieldRef().getFieldPath();
+        String v = switch (path) {
+          case "spec.nodeName" -> pod.getSpec().getNodeName();
+          case "metadata.name" -> pod.getMetadata().getName();
+          case "metadata.namespace" -> pod.getMetadata().getNamespace();
+          case "status.hostIPs" -> String.join(",", pod.getStatus().getHostIPs().stream().map(h -> h.getIp()).toList());
+          case "status.podIP" -> pod.getStatus().getPodIP();
+          default -> throw new AssertionError("the chart uses a fieldRef the test does not know: " + path);
+        };
+        env.put(e.getName(), v);
+      }
+    }
+    return env;
+  }
+
+  /** The container's args with $(VAR) expanded as the kubelet does, and these flags' values replaced. */
+  static List<String> args(Container c, Map<String, String> env, Map<String, String> replace) {
+    List<String> out = new ArrayList<>();
+    Pattern var = Pattern.compile("\\$\\(([A-Z_][A-Z0-9_]*)\\)");
+    List<String> in = c.getArgs();
+    for (int i = 0; i < in.size(); i++) {
+      Matcher m = var.matcher(in.get(i));
+      StringBuilder b = new StringBuilder();
+      while (m.find()) {
+        m.appendReplacement(b, Matcher.quoteReplacement(env.getOrDefault(m.group(1), m.group(0))));
+      }
+      m.appendTail(b);
+      out.add(b.toString());
+      if (replace.containsKey(in.get(i)) && i + 1 < in.size()) {
+        out.add(replace.get(in.get(i)));
+        i++;
+      }
+    }
+    replace.forEach((flag, value) -> {
+      if (!out.contains(flag)) {
+        out.add(flag);
+        out.add(value);
+      }
+    });
+    return out;
+  }
+
+  void startOperator() throws Exception {
+    Pod pod = podOf("sipha-operator", null);
+    Container c = pod.getSpec().getContainers().get(0);
+    String token = cp.token(admin, SYSTEM, pod.getSpec().getServiceAccountName(), pod);
+    Map<String, String> env = containerEnv(pod, c);
+    env.put("KUBECONFIG", cp.kubeconfigWithToken(work, "operator", token).toString());
+    processes.put("operator", SiphaProcess.start("operator",
+        args(c, env, Map.of("--http-port", "18080", "--http-address", "127.0.0.1")), env, work));
+  }
+
+  void startAgent(String node) throws Exception {
+    Pod pod = podOf("sipha-agent", node);
+    Container c = pod.getSpec().getContainers().get(0);
+    String token = cp.token(admin, SYSTEM, pod.getSpec().getServiceAccountName(), pod);
+    Map<String, String> env = containerEnv(pod, c);
+    env.put("KUBECONFIG", cp.kubeconfigWithToken(work, "agent-" + node, token).toString());
+    String port = node.equals("node-a") ? "19477" : "19478";
+    processes.put("agent-" + node, SiphaProcess.start("agent-" + node, args(c, env, Map.of(
+        "--scripts-dir", hosts.get(node).scriptsDir().toString(), "--http-port", port,
+        "--http-address", "127.0.0.1")), env, work));
+  }
+
+  SipServerPairStatus status() {
+    SipServerPair p = admin.resources(SipServerPair.class).inNamespace(NS).withName("pair-1").get();
+    return p == null ? null : p.getStatus();
+  }
+
+  SipServerPairStatus awaitStatus(String what, java.util.function.Predicate<SipServerPairStatus> p) {
+    try {
+      return await(what).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+          .until(this::status, s -> s != null && p.test(s));
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      StringBuilder b = new StringBuilder(e.getMessage()).append("\nstatus: ")
+          .append(io.fabric8.kubernetes.client.utils.Serialization.asYaml(status()));
+      processes.forEach((n, proc) -> b.append("\n---- ").append(proc).append(" log (tail):\n")
+          .append(tail(proc.log(), 40)));
+      throw new AssertionError(b.toString(), e);
+    }
+  }
+
+  static String tail(String s, int lines) {
+    String[] all = s.split("\n");
+    return String.join("\n", java.util.Arrays.copyOfRange(all, Math.max(0, all.length - lines), all.length));
+  }
+
+  String nodeOf(String pod) {
+    return admin.pods().inNamespace(NS).withName(pod).get().getSpec().getNodeName();
+  }
+
+  @Test
+  @Order(1)
+  void theExamplePairBecomesActiveWithTheVipOnThePrimarysNode() {
+    await("sip-0 and sip-1 scheduled and Ready").atMost(Duration.ofSeconds(90)).until(() ->
+        List.of("sip-0", "sip-1").stream().allMatch(n -> {
+          Pod p = admin.pods().inNamespace(NS).withName(n).get();
+          return p != null && p.getSpec().getNodeName() != null && p.getStatus().getConditions().stream()
+              .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+        }));
+    assertThat(nodeOf("sip-0")).as("the anti-affinity puts them apart").isNotEqualTo(nodeOf("sip-1"));
+    cp.kubectl(null, "apply", "-f", REPO.resolve("examples/pair-1.yaml").toString()).ok();
+
+    SipServerPairStatus s = awaitStatus("Active", x -> x.phase == Phase.Active && "sip-0".equals(x.primary));
+    assertThat(s.vip.node).isEqualTo(nodeOf("sip-0"));
+    await("the VIP on sip-0's node").atMost(Duration.ofSeconds(10))
+        .until(() -> hosts.get(nodeOf("sip-0")).vips().contains("192.0.2.10/24"));
+    assertThat(hosts.get(nodeOf("sip-1")).vips()).isEmpty();
+  }
+
+  @Test
+  @Order(2)
+  void kubectlGetShowsThePrinterColumnsAndExplainShowsTheFieldDocs() {
+    String table = cp.kubectl(null, "get", "ssp", "-n", NS).ok().out();
+    assertThat(table.lines().findFirst().orElse("")).contains("PRIMARY", "BACKUP", "VIP", "NODE", "PHASE", "EPOCH");
+    assertThat(table).contains("pair-1", "sip-0", "sip-1", "192.0.2.10", "Active");
+    String explain = cp.kubectl(null, "explain", "ssp.spec.virtualIP").ok().out();
+    assertThat(explain).contains("address", "prefixLength", "interface");
+  }
+
+  @Test
+  @Order(3)
+  void aSwitchoverByKubectlPatchMovesTheVipAndThePrimaryRole() {
+    long epoch = status().epoch;
+    cp.kubectl(null, "patch", "ssp", "pair-1", "-n", NS, "--type", "merge", "-p", "{\"spec\":{\"primary\":\"sip-1\"}}").ok();
+    SipServerPairStatus s = awaitStatus("sip-1 primary", x -> "sip-1".equals(x.primary) && x.transition == null
+        && x.phase == Phase.Active && x.epoch > epoch);
+    assertThat(s.vip.node).isEqualTo(nodeOf("sip-1"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> hosts.get(nodeOf("sip-1")).vips().contains("192.0.2.10/24")
+        && hosts.get(nodeOf("sip-0")).vips().isEmpty());
+    assertThat(admin.pods().inNamespace(NS).withName("sip-1").get().getMetadata().getAnnotations())
+        .containsEntry(SipServerPair.ROLE_ANNOTATION, "primary");
+  }
+
+  @Test
+  @Order(4)
+  void aSwitchoverByServerSideApplyFromASecondFieldManagerIsFollowed() {
+    long epoch = status().epoch;
+    // a GitOps tool applies its copy of the pair with spec.primary back on sip-0, as Argo CD does
+    String applied = """
+        apiVersion: sipha.io/v1alpha1
+        kind: SipServerPair
+        metadata:
+          name: pair-1
+          namespace: voice
+        spec:
+          primary: sip-0
+        """;
+    cp.kubectl(applied, "apply", "--server-side", "--field-manager", "argocd-controller", "--force-conflicts", "-f", "-").ok();
+    SipServerPairStatus s = awaitStatus("sip-0 primary again", x -> "sip-0".equals(x.primary) && x.transition == null
+        && x.phase == Phase.Active && x.epoch > epoch);
+    assertThat(s.vip.node).isEqualTo(nodeOf("sip-0"));
+    String managers = cp.kubectl(null, "get", "ssp", "pair-1", "-n", NS, "--show-managed-fields", "-o",
+        "jsonpath={.metadata.managedFields[*].manager}").ok().out();
+    assertThat(managers).contains("argocd-controller");
+  }
+
+  @Test
+  @Order(5)
+  void thePrimaryPodDeletedIsRecreatedByTheStatefulSetAndTheBackupTakesOver() {
+    SipServerPairStatus before = awaitStatus("sip-0 primary", x -> "sip-0".equals(x.primary) && x.phase == Phase.Active);
+    String uid = admin.pods().inNamespace(NS).withName("sip-0").get().getMetadata().getUid();
+    cp.kubectl(null, "delete", "pod", "sip-0", "-n", NS, "--wait=false").ok();
+
+    SipServerPairStatus s = awaitStatus("sip-1 took over", x -> "sip-1".equals(x.primary) && x.transition == null
+        && x.epoch > before.epoch);
+    assertThat(s.vip.node).isEqualTo(nodeOf("sip-1"));
+    await("sip-0 recreated by the StatefulSet controller and Ready").atMost(Duration.ofSeconds(60)).until(() -> {
+      Pod p = admin.pods().inNamespace(NS).withName("sip-0").get();
+      return p != null && !uid.equals(p.getMetadata().getUid()) && p.getStatus().getConditions().stream()
+          .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    });
+    s = awaitStatus("sip-0 back as backup", x -> "sip-0".equals(x.backup) && x.phase == Phase.Active);
+    assertThat(s.primary).as("failback is Manual in the example").isEqualTo("sip-1");
+    await().atMost(Duration.ofSeconds(10)).until(() -> admin.pods().inNamespace(NS).withName("sip-0").get()
+        .getMetadata().getAnnotations() != null && "backup".equals(admin.pods().inNamespace(NS).withName("sip-0").get()
+        .getMetadata().getAnnotations().get(SipServerPair.ROLE_ANNOTATION)));
+  }
+
+  /**
+   * The host of the primary is disconnected: its agent is killed (SIGKILL, it says nothing). kwok
+   * keeps renewing that node's kubelet Lease, so Kubernetes still calls the node Ready and leaves
+   * its pods alone: sipha does not look at either, only at its agent's Lease, which stops.
+   */
+  @Test
+  @Order(6)
+  void theHostOfThePrimaryDisconnectedFailsOverToTheBackup() throws Exception {
+    SipServerPairStatus before = awaitStatus("sip-1 primary", x -> "sip-1".equals(x.primary) && x.phase == Phase.Active);
+    String lost = nodeOf("sip-1");
+    processes.get("agent-" + lost).kill();
+
+    SipServerPairStatus s = awaitStatus("sip-0 primary after the node loss", x -> "sip-0".equals(x.primary)
+        && x.transition == null && x.epoch > before.epoch);
+    assertThat(s.history.get(s.history.size() - 1).reason).isEqualTo("NodeLost");
+    assertThat(s.vip.node).isEqualTo(nodeOf("sip-0"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> hosts.get(nodeOf("sip-0")).vips().contains("192.0.2.10/24"));
+    assertThat(hosts.get(lost).vips()).as("the lost host still has it: nothing ran there").contains("192.0.2.10/24");
+    assertThat(cp.kubectl(null, "get", "node", lost, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}")
+        .ok().out()).as("Kubernetes still calls the node Ready (kwok renews it)").isEqualTo("True");
+  }
+
+  @Test
+  @Order(7)
+  void theReconnectedStalePrimaryIsDemotedAndItsHostRemovesTheVip() throws Exception {
+    String stale = nodeOf("sip-1");
+    startAgent(stale);
+    SipServerPairStatus s = awaitStatus("one holder again", x -> x.phase == Phase.Active && x.fenced.isEmpty()
+        && "sip-0".equals(x.primary));
+    await("the stale host removed the VIP").atMost(Duration.ofSeconds(20))
+        .until(() -> hosts.get(stale).vips().isEmpty());
+    assertThat(hosts.get(nodeOf("sip-0")).vips()).containsExactly("192.0.2.10/24");
+    assertThat(admin.pods().inNamespace(NS).withName("sip-1").get().getMetadata().getAnnotations())
+        .containsEntry(SipServerPair.ROLE_ANNOTATION, "backup")
+        .containsEntry(SipServerPair.EPOCH_ANNOTATION, String.valueOf(s.epoch));
+  }
+
+  /** kubectl sipha as a user runs it: the plugin from the product jar, the admin's kubeconfig. */
+  LocalControlPlane.Result plugin(String... args) {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", SiphaProcess.jar().toString(), "io.sipha.cli.PluginMain"));
+    cmd.addAll(List.of(args));
+    cmd.addAll(List.of("--kubeconfig", cp.kubeconfig().toString()));
+    return LocalControlPlane.run(cmd, null, Duration.ofSeconds(90));
+  }
+
+  @Test
+  @Order(8)
+  void kubectlSiphaStatusHistoryPlanAndSwitchoverWorkAgainstTheRealServer() {
+    String status = plugin("status", "pair-1", "-n", NS).ok().out();
+    assertThat(status).contains("pair-1", "sip-0", "192.0.2.10", "Active");
+    String history = plugin("history", "pair-1", "-n", NS).ok().out();
+    assertThat(history).contains("Election", "Switchover", "Failover", "NodeLost");
+    plugin("plan", "pair-1", "-n", NS).ok();
+    long epoch = status().epoch;
+    String sw = plugin("switchover", "pair-1", "-n", NS, "--to", "sip-1", "--timeout", "60s").ok().out();
+    assertThat(sw).contains("sip-1");
+    SipServerPairStatus s = awaitStatus("sip-1 primary", x -> "sip-1".equals(x.primary) && x.transition == null
+        && x.epoch > epoch);
+    assertThat(s.phase).isEqualTo(Phase.Active);
+  }
+
+  /**
+   * Every request the operator and the agents made was allowed by the chart's RBAC: the real server
+   * answers 403 with "is forbidden" and the request's verb and resource, which sipha logs.
+   */
+  @Test
+  @Order(100)
+  void everyPermissionTheProcessesUsedIsGrantedByTheChart() {
+    processes.forEach((name, p) -> assertThat(p.log().lines().filter(l -> l.contains("is forbidden")).findFirst())
+        .as("%s was refused a request", name).isEmpty());
+  }
+}
