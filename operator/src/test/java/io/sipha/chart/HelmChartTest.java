@@ -175,21 +175,24 @@ class HelmChartTest {
   void defaultValuesRenderEveryObjectAsItsFabric8Type() {
     Map<String, Long> kinds = defaults.stream()
         .collect(Collectors.groupingBy(o -> o.getClass().getSimpleName(), Collectors.counting()));
-    assertThat(kinds).containsExactlyInAnyOrderEntriesOf(Map.of(
-        "ServiceAccount", 2L,
-        "ClusterRole", 2L,
-        "ClusterRoleBinding", 2L,
-        "Role", 2L,
-        "RoleBinding", 2L,
-        "ConfigMap", 1L,
-        "Service", 1L,
-        "Deployment", 1L,
-        "DaemonSet", 1L));
+    assertThat(kinds).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(
+        Map.entry("ServiceAccount", 2L),
+        Map.entry("ClusterRole", 2L),
+        Map.entry("ClusterRoleBinding", 2L),
+        Map.entry("Role", 2L),
+        Map.entry("RoleBinding", 2L),
+        Map.entry("ConfigMap", 1L),
+        Map.entry("Service", 1L),
+        Map.entry("Deployment", 1L),
+        Map.entry("DaemonSet", 1L),
+        Map.entry("ValidatingAdmissionPolicy", 1L),
+        Map.entry("ValidatingAdmissionPolicyBinding", 1L)));
     one(defaults, ServiceAccount.class, "sipha-operator");
     one(defaults, ServiceAccount.class, "sipha-agent");
     one(defaults, Service.class, "sipha-operator-metrics");
     for (HasMetadata o : defaults) {
-      boolean clusterScoped = o instanceof ClusterRole || o instanceof ClusterRoleBinding;
+      boolean clusterScoped = o instanceof ClusterRole || o instanceof ClusterRoleBinding
+          || o.getKind().startsWith("ValidatingAdmissionPolicy");
       assertThat(o.getMetadata().getNamespace()).as(o.getKind() + " " + o.getMetadata().getName())
           .isEqualTo(clusterScoped ? null : NAMESPACE);
       assertThat(o.getMetadata().getLabels()).as("labels of %s", o.getMetadata().getName())

@@ -341,6 +341,52 @@ class SiphaOnTheControlPlaneIT {
   }
 
   /**
+   * One node cannot speak for another: with a token bound to node-a's agent pod (as the kubelet
+   * gives it), the chart's ValidatingAdmissionPolicy lets it write node-a's Leases and nothing
+   * else, though RBAC grants every agent the same verbs on all Leases of the namespace.
+   */
+  @Test
+  @Order(9)
+  void anAgentsTokenCannotWriteAnotherNodesLease() {
+    Pod agentA = podOf("sipha-agent", "node-a");
+    String sa = agentA.getSpec().getServiceAccountName();
+    try (KubernetesClient asA = cp.clientWithToken(cp.token(admin, SYSTEM, sa, agentA))) {
+      var leases = asA.leases().inNamespace(SYSTEM);
+      var forgedBeat = leases.withName(io.sipha.decision.AgentReports.leaseName("node-b")).get();
+      forgedBeat.getSpec().setRenewTime(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC));
+      assertThat(refusal(() -> leases.resource(forgedBeat).update()))
+          .contains("may write only its own Leases", "sipha-agent-node-b");
+      assertThat(refusal(() -> leases.resource(lease(io.sipha.decision.AgentReports.shardName("node-b", 0))).create()))
+          .contains("may write only its own Leases");
+      // its own names pass (a report Lease number the agent does not use, removed after)
+      leases.resource(lease(io.sipha.decision.AgentReports.shardName("node-a", 99))).create();
+      admin.leases().inNamespace(SYSTEM).withName(io.sipha.decision.AgentReports.shardName("node-a", 99)).delete();
+    }
+    // a token of the same ServiceAccount not bound to a pod carries no node name
+    try (KubernetesClient unbound = cp.clientWithToken(cp.token(admin, SYSTEM, sa, null))) {
+      assertThat(refusal(() -> unbound.leases().inNamespace(SYSTEM)
+          .resource(lease(io.sipha.decision.AgentReports.shardName("node-a", 98))).create()))
+          .contains("bound to its pod");
+    }
+  }
+
+  static io.fabric8.kubernetes.api.model.coordination.v1.Lease lease(String name) {
+    return new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder().withNewMetadata().withName(name)
+        .withNamespace(SYSTEM).endMetadata().withNewSpec().withHolderIdentity("node-a").endSpec().build();
+  }
+
+  /** The API's refusal of a write (403), as its message. */
+  static String refusal(Runnable write) {
+    try {
+      write.run();
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      assertThat(e.getCode()).as(e.getMessage()).isEqualTo(403);
+      return e.getMessage();
+    }
+    throw new AssertionError("the write was allowed");
+  }
+
+  /**
    * Every request the operator and the agents made was allowed by the chart's RBAC: the real server
    * answers 403 with "is forbidden" and the request's verb and resource, which sipha logs.
    */
