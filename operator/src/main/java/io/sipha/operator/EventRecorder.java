@@ -24,8 +24,22 @@ public final class EventRecorder {
     this.clock = clock;
   }
 
+  /**
+   * An Event's eventTime as the API server reads a MicroTime: exactly six fractional digits. A
+   * Java Instant prints nanoseconds (or none), which kube-apiserver refuses with 400 BadRequest
+   * ("cannot parse ... as Z07:00"): the mock took them, the real server lost most Events.
+   */
+  static String microTime(java.time.Instant t) {
+    return MICRO.format(t.truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+  }
+
+  private static final DateTimeFormatter MICRO =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(java.time.ZoneOffset.UTC);
+
   public void record(HasMetadata about, boolean warning, String reason, String message) {
-    String now = DateTimeFormatter.ISO_INSTANT.format(clock.instant());
+    java.time.Instant t = clock.instant();
+    // firstTimestamp and lastTimestamp are metav1.Time: RFC 3339 in whole seconds, as the API writes it
+    String now = DateTimeFormatter.ISO_INSTANT.format(t.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
     var meta = about.getMetadata();
     var event =
         new EventBuilder()
@@ -45,7 +59,7 @@ public final class EventRecorder {
             .withMessage(message.length() > 1000 ? message.substring(0, 1000) : message)
             .withFirstTimestamp(now)
             .withLastTimestamp(now)
-            .withEventTime(new MicroTime(now))
+            .withEventTime(new MicroTime(microTime(t)))
             .withCount(1)
             .withReportingComponent(component)
             .withReportingInstance(component)

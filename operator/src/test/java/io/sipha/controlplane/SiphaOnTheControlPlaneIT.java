@@ -141,14 +141,26 @@ class SiphaOnTheControlPlaneIT {
     return out;
   }
 
+  /** The pod whose name the first operator process runs under (its leader election identity). */
+  String operatorPod;
+
   void startOperator() throws Exception {
     Pod pod = podOf("sipha-operator", null);
+    operatorPod = pod.getMetadata().getName();
+    startOperator(pod, "operator", "18080");
+    await("the first operator leads").atMost(Duration.ofSeconds(60)).until(() -> {
+      var l = admin.leases().inNamespace(SYSTEM).withName("sipha-operator").get();
+      return l != null && operatorPod.equals(l.getSpec().getHolderIdentity());
+    });
+  }
+
+  void startOperator(Pod pod, String name, String port) throws Exception {
     Container c = pod.getSpec().getContainers().get(0);
     String token = cp.token(admin, SYSTEM, pod.getSpec().getServiceAccountName(), pod);
     Map<String, String> env = containerEnv(pod, c);
-    env.put("KUBECONFIG", cp.kubeconfigWithToken(work, "operator", token).toString());
-    processes.put("operator", SiphaProcess.start("operator",
-        args(c, env, Map.of("--http-port", "18080", "--http-address", "127.0.0.1")), env, work));
+    env.put("KUBECONFIG", cp.kubeconfigWithToken(work, name, token).toString());
+    processes.put(name, SiphaProcess.start(name,
+        args(c, env, Map.of("--http-port", port, "--http-address", "127.0.0.1")), env, work));
   }
 
   void startAgent(String node) throws Exception {
@@ -387,6 +399,57 @@ class SiphaOnTheControlPlaneIT {
   }
 
   /**
+   * The chart's two operator replicas, each a process with its pod's token: the leader (the holder
+   * of the Lease sipha-operator) is killed as soon as it has started a switchover; the other takes
+   * the Lease and finishes it, one primary at every look.
+   */
+  @Test
+  @Order(10)
+  void theLeaderKilledInTheMiddleOfASwitchoverIsReplacedAndTheSwitchoverCompletes() throws Exception {
+    String first = processes.containsKey("operator") ? operatorPod : null;
+    Pod other = await("the second operator pod").atMost(Duration.ofSeconds(60)).until(() -> admin.pods()
+        .inNamespace(SYSTEM).list().getItems().stream()
+        .filter(p -> p.getMetadata().getName().startsWith("sipha-operator") && !p.getMetadata().getName().equals(first))
+        .filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase())).findFirst().orElse(null),
+        p -> p != null);
+    startOperator(other, "operator-2", "18081");
+    var leaseOps = admin.leases().inNamespace(SYSTEM).withName("sipha-operator");
+    assertThat(leaseOps.get().getSpec().getHolderIdentity()).isEqualTo(first);
+    awaitStatus("sip-1 primary", x -> "sip-1".equals(x.primary) && x.phase == Phase.Active);
+    long epoch = status().epoch;
+
+    cp.kubectl(null, "patch", "ssp", "pair-1", "-n", NS, "--type", "merge", "-p", "{\"spec\":{\"primary\":\"sip-0\"}}").ok();
+    await("the switchover started").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+        .until(() -> { SipServerPairStatus x = status(); return x.transition != null || x.epoch > epoch; });
+    processes.remove("operator").kill();
+
+    SipServerPairStatus s = awaitStatus("sip-0 primary under the new leader", x -> "sip-0".equals(x.primary)
+        && x.transition == null && x.phase == Phase.Active && x.epoch > epoch);
+    assertThat(leaseOps.get().getSpec().getHolderIdentity()).isEqualTo(other.getMetadata().getName());
+    assertThat(s.vip.node).isEqualTo(nodeOf("sip-0"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> hosts.get(nodeOf("sip-0")).vips().contains("192.0.2.10/24")
+        && hosts.get(nodeOf("sip-1")).vips().isEmpty());
+    long primaries = admin.pods().inNamespace(NS).list().getItems().stream().filter(p -> p.getMetadata().getAnnotations() != null
+        && "primary".equals(p.getMetadata().getAnnotations().get(SipServerPair.ROLE_ANNOTATION))).count();
+    assertThat(primaries).isEqualTo(1);
+  }
+
+  /** The pair deleted: its finalizer clears its pods' roles and removes the VIP before it goes. */
+  @Test
+  @Order(11)
+  void aDeletedPairClearsItsPodsRolesAndRemovesItsVipBeforeItIsGone() {
+    cp.kubectl(null, "delete", "ssp", "pair-1", "-n", NS, "--wait=false").ok();
+    await("pair-1 gone").atMost(Duration.ofSeconds(60)).until(() -> status() == null
+        && admin.resources(SipServerPair.class).inNamespace(NS).withName("pair-1").get() == null);
+    for (String name : List.of("sip-0", "sip-1")) {
+      Map<String, String> ann = admin.pods().inNamespace(NS).withName(name).get().getMetadata().getAnnotations();
+      assertThat(ann == null ? Map.<String, String>of() : ann).as("no role left on " + name)
+          .doesNotContainKey(SipServerPair.ROLE_ANNOTATION);
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() -> hosts.values().stream().allMatch(h -> h.vips().isEmpty()));
+  }
+
+  /**
    * Every request the operator and the agents made was allowed by the chart's RBAC: the real server
    * answers 403 with "is forbidden" and the request's verb and resource, which sipha logs.
    */
@@ -395,5 +458,15 @@ class SiphaOnTheControlPlaneIT {
   void everyPermissionTheProcessesUsedIsGrantedByTheChart() {
     processes.forEach((name, p) -> assertThat(p.log().lines().filter(l -> l.contains("is forbidden")).findFirst())
         .as("%s was refused a request", name).isEmpty());
+  }
+
+  /** Every step is visible: each Event the operator wrote was taken by the real server. */
+  @Test
+  @Order(101)
+  void everyEventTheOperatorWroteWasRecorded() {
+    processes.forEach((name, p) -> assertThat(p.log().lines().filter(l -> l.contains("could not record event")).findFirst())
+        .as("%s could not record an Event", name).isEmpty());
+    String reasons = cp.kubectl(null, "get", "events", "-n", NS, "-o", "jsonpath={.items[*].reason}").ok().out();
+    assertThat(reasons).contains("ElectionCompleted", "SwitchoverStarted", "SwitchoverCompleted", "FailoverCompleted");
   }
 }
