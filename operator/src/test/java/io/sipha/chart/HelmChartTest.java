@@ -228,6 +228,20 @@ class HelmChartTest {
     assertThat(agent(defaults).getSpec().getTemplate().getSpec().getNodeSelector()).isNullOrEmpty();
   }
 
+  /** The agents' admission policy names the release's agent ServiceAccount; it can be turned off. */
+  @Test
+  void theAgentsAreKeptToTheirOwnNodesLeasesUnlessTurnedOff() {
+    var policy = defaults.stream()
+        .filter(o -> o instanceof io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy)
+        .map(io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy.class::cast)
+        .findFirst().orElseThrow();
+    assertThat(policy.getSpec().getMatchConditions().get(0).getExpression())
+        .contains("system:serviceaccount:" + NAMESPACE + ":sipha-agent");
+    assertThat(policy.getSpec().getFailurePolicy()).isEqualTo("Fail");
+    List<HasMetadata> off = parse(template().set("agent.nodeRestriction", false).call());
+    assertThat(off).noneMatch(o -> o.getKind().startsWith("ValidatingAdmissionPolicy"));
+  }
+
   @Test
   void theSchemaRejectsUnknownOrInvalidValues() {
     assertThatThrownBy(() -> template().set("replicas", 1).call())
