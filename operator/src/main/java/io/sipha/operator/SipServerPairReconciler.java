@@ -15,7 +15,6 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import io.sipha.api.HistoryEntry;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
-import io.sipha.decision.AgentFact;
 import io.sipha.decision.AgentReports;
 import io.sipha.decision.VipBindingRule;
 import io.sipha.decision.VipReport;
@@ -25,7 +24,6 @@ import io.sipha.decision.Plan;
 import io.sipha.vip.AllowedCidrs;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.ZonedDateTime;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -80,7 +78,7 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
             .withName("agent-leases")
             .withNamespaces(leaseNamespace)
             .withLabelSelector(AgentReports.LEASE_LABEL + "=" + AgentReports.LEASE_LABEL_VALUE)
-            .withOnUpdateFilter(SipServerPairReconciler::reportOrHeartbeatGap)
+            .withOnUpdateFilter(SipServerPairReconciler::reportOrWorkChanged)
             .withSecondaryToPrimaryMapper(new ReportChanges(node -> pairsOfNode(node, cache.list(), pods), true))
             .build(),
         ctx);
@@ -101,18 +99,14 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
 
   /**
    * A plain renewal changes nothing for the decider (node-loss deadlines are timers): pass on a
-   * Lease update only when its report changed or when it was renewed after a gap (the node is back).
+   * Lease update only when its report or its not-working note changed. A node that comes back after
+   * a gap is woken by {@link NodeLiveness}, on the bookkeeping that judges it alive.
    */
-  static boolean reportOrHeartbeatGap(Lease now, Lease before) {
+  static boolean reportOrWorkChanged(Lease now, Lease before) {
     var a = now.getMetadata().getAnnotations();
     var b = before.getMetadata().getAnnotations();
-    if (!Objects.equals(a == null ? null : a.get(AgentReports.ANNOTATION), b == null ? null : b.get(AgentReports.ANNOTATION))
-        || !Objects.equals(notWorking(now), notWorking(before))) {
-      return true;
-    }
-    ZonedDateTime n = now.getSpec() == null ? null : now.getSpec().getRenewTime();
-    ZonedDateTime o = before.getSpec() == null ? null : before.getSpec().getRenewTime();
-    return n == null || o == null || Duration.between(o, n).compareTo(AgentFact.LATE) >= 0;
+    return !Objects.equals(a == null ? null : a.get(AgentReports.ANNOTATION), b == null ? null : b.get(AgentReports.ANNOTATION))
+        || !Objects.equals(notWorking(now), notWorking(before));
   }
 
   static String notWorking(Lease l) {
@@ -138,17 +132,16 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
    * Lease more than once (to index it, then to propagate it): the answer is kept per version.
    */
   static final class ReportChanges implements io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper<Lease> {
-    private record Seen(String version, Map<String, VipReport> reports, ZonedDateTime renewed, String notWorking,
-        Set<ResourceID> answer) {}
+    private record Seen(String version, Map<String, VipReport> reports, String notWorking, Set<ResourceID> answer) {}
 
     private final java.util.function.Function<String, Set<ResourceID>> pairsOfNode;
     private final boolean heartbeats;
     private final Map<String, Seen> seen = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
-     * @param heartbeats these are heartbeat Leases (a node back after a gap, or an agent that stops
-     *     or starts working, wakes all the node's pairs); else report Leases (only the pairs whose
-     *     report changed)
+     * @param heartbeats these are heartbeat Leases (a new one, or an agent that stops or starts
+     *     working, wakes all the node's pairs; a node back after a gap is woken by NodeLiveness); else
+     *     report Leases (only the pairs whose report changed)
      */
     ReportChanges(java.util.function.Function<String, Set<ResourceID>> pairsOfNode, boolean heartbeats) {
       this.pairsOfNode = pairsOfNode;
@@ -161,17 +154,14 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
       String name = lease.getMetadata().getName();
       Map<String, String> ann = lease.getMetadata().getAnnotations();
       Map<String, VipReport> now = ann == null ? Map.of() : AgentReports.parse(ann.get(AgentReports.ANNOTATION));
-      ZonedDateTime renewed = lease.getSpec() == null ? null : lease.getSpec().getRenewTime();
       String version = lease.getMetadata().getResourceVersion();
       Seen before = seen.get(name);
       if (before != null && version != null && version.equals(before.version())) {
         return before.answer();
       }
       Set<ResourceID> out = new HashSet<>();
-      boolean back = before == null || before.renewed() == null || renewed == null
-          || Duration.between(before.renewed(), renewed).compareTo(AgentFact.LATE) >= 0
-          || !Objects.equals(before.notWorking(), notWorking(lease)); // stuck, or working again
-      if (back && heartbeats) {
+      boolean wake = before == null || !Objects.equals(before.notWorking(), notWorking(lease)); // stuck, or working again
+      if (wake && heartbeats) {
         out.addAll(pairsOfNode.apply(node));
       }
       Set<String> keys = new HashSet<>(now.keySet());
@@ -184,7 +174,7 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
           out.add(new ResourceID(k.substring(slash + 1), k.substring(0, slash)));
         }
       }
-      seen.put(name, new Seen(version, now, renewed, notWorking(lease), out));
+      seen.put(name, new Seen(version, now, notWorking(lease), out));
       return out;
     }
   }

@@ -110,8 +110,7 @@ public final class LocalControlPlane {
 
   /** A client that authenticates with this token. */
   public KubernetesClient clientWithToken(String token) {
-    Config c = adminClient().getConfiguration();
-    Config t = new io.fabric8.kubernetes.client.ConfigBuilder().withMasterUrl(c.getMasterUrl())
+    Config t = new io.fabric8.kubernetes.client.ConfigBuilder().withMasterUrl(server)
         .withCaCertFile(ca.toString()).withOauthToken(token).build();
     return new KubernetesClientBuilder().withConfig(t).build();
   }

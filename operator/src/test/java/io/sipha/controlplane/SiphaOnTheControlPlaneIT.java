@@ -406,7 +406,7 @@ class SiphaOnTheControlPlaneIT {
   @Test
   @Order(10)
   void theLeaderKilledInTheMiddleOfASwitchoverIsReplacedAndTheSwitchoverCompletes() throws Exception {
-    String first = processes.containsKey("operator") ? operatorPod : null;
+    String first = operatorPod;
     Pod other = await("the second operator pod").atMost(Duration.ofSeconds(60)).until(() -> admin.pods()
         .inNamespace(SYSTEM).list().getItems().stream()
         .filter(p -> p.getMetadata().getName().startsWith("sipha-operator") && !p.getMetadata().getName().equals(first))
