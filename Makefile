@@ -37,11 +37,13 @@ soak:
 	@grep -h -A3 'tries' operator/target/surefire-reports/*PairSimulationPropertyTest*.txt 2>/dev/null || true
 
 .PHONY: bench
-# the control path on the embedded API: switchovers, failovers, 1,000 pairs; writes operator/target/bench/results.json
+# the control path on the embedded API: switchovers, failovers, 1,000 pairs; writes operator/target/bench/results.json.
+# BENCH_ARGS=real also runs the 1,000 pairs on the local control plane (built and started for the run; needs Go).
 bench:
 	$(MVN) -q -DskipTests test-compile
 	$(MVN) -q -pl operator dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test.classpath
-	cd operator && java -Xmx2g -cp target/test-classes:target/classes:$$(cat target/test.classpath) io.sipha.bench.Bench $(BENCH_ARGS)
+	cd operator && $(if $(filter real,$(BENCH_ARGS)),../e2e/with-cluster.sh) java -Xmx2g -Dsipha.repo=.. \
+	  -cp target/test-classes:target/classes:$$(cat target/test.classpath) io.sipha.bench.Bench $(BENCH_ARGS)
 
 .PHONY: sandbox
 # the demo's site left running for your own kubectl (writes target/sandbox.kubeconfig); Ctrl-C stops it

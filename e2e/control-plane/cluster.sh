@@ -6,6 +6,7 @@
 #   cluster.sh start   start and return once the API answers (the processes stay in the background)
 #   cluster.sh down    stop every process start/up started and remove the cluster's data
 #   cluster.sh env     print the kubeconfig path (for scripts)
+#   cluster.sh restart-apiserver   stop kube-apiserver and start it again (its clients' watches end)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=versions.env
@@ -99,6 +100,35 @@ EOF
   done
 }
 
+# kube-apiserver, and the wait until it is ready.
+apiserver() {
+  local p="$dir/pki"
+  run kube-apiserver "$kube/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
+    --endpoint-reconciler-type none --tls-cert-file "$p/apiserver.crt" --tls-private-key-file "$p/apiserver.key" \
+    --client-ca-file "$p/ca.crt" --authorization-mode RBAC --allow-privileged=true \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file "$p/sa.pub" --service-account-signing-key-file "$p/sa.key" \
+    --service-cluster-ip-range 10.96.0.0/16 --cert-dir "$dir/apiserver-certs"
+  wait_for kube-apiserver 240 curl -fsS --cacert "$p/ca.crt" --cert "$p/admin.crt" --key "$p/admin.key" \
+    "https://127.0.0.1:$api_port/readyz"
+}
+
+# Stops kube-apiserver (SIGTERM, as an upgrade would) and starts it again on the same data: every
+# client's connection and watch ends, and a watch resumed from before may be answered 410 Gone.
+restart_apiserver() {
+  [ -f "$dir/pids" ] || { log "no cluster is running from $dir"; exit 2; }
+  local pid; pid=$(awk '$2 == "kube-apiserver" { print $1 }' "$dir/pids")
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid"
+  for _ in $(seq 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  grep -v " kube-apiserver$" "$dir/pids" > "$dir/pids.new" && mv "$dir/pids.new" "$dir/pids"
+  mv "$dir/logs/kube-apiserver.log" "$dir/logs/kube-apiserver.$(date +%s).log"
+  local t0; t0=$(date +%s.%N)
+  apiserver
+  log "kube-apiserver restarted, ready in $(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $t0 }") s"
+}
+
 start() {
   for b in "$etcd_bin" "$kube/kube-apiserver" "$kube/kube-controller-manager" "$kube/kube-scheduler" "$kwok_dir/kwok"; do
     [ -x "$b" ] || { log "$b is missing: run $here/build.sh (make control-plane) first"; exit 2; }
@@ -114,16 +144,8 @@ start() {
     --listen-peer-urls "http://127.0.0.1:$((etcd_port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((etcd_port + 1))" \
     --initial-cluster "sipha-local=http://127.0.0.1:$((etcd_port + 1))" --listen-metrics-urls "http://127.0.0.1:$((etcd_port + 2))"
   wait_for etcd 60 curl -fsS "http://127.0.0.1:$etcd_port/health"
+  apiserver
   local p="$dir/pki"
-  run kube-apiserver "$kube/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
-    --endpoint-reconciler-type none --tls-cert-file "$p/apiserver.crt" --tls-private-key-file "$p/apiserver.key" \
-    --client-ca-file "$p/ca.crt" --authorization-mode RBAC --allow-privileged=true \
-    --service-account-issuer https://kubernetes.default.svc.cluster.local \
-    --service-account-key-file "$p/sa.pub" --service-account-signing-key-file "$p/sa.key" \
-    --service-cluster-ip-range 10.96.0.0/16 --cert-dir "$dir/apiserver-certs"
-  wait_for kube-apiserver 240 curl -fsS --cacert "$p/ca.crt" --cert "$p/admin.crt" --key "$p/admin.key" \
-    "https://127.0.0.1:$api_port/readyz"
   run kube-controller-manager "$kube/kube-controller-manager" --kubeconfig "$kubeconfig" \
     --authentication-kubeconfig "$kubeconfig" --authorization-kubeconfig "$kubeconfig" \
     --bind-address 127.0.0.1 --secure-port "$kcm_port" --leader-elect=false --use-service-account-credentials \
@@ -184,6 +206,7 @@ case "${1:-}" in
     usage
     while sleep 3600; do :; done ;;
   down) down ;;
+  restart-apiserver) restart_apiserver ;;
   env) echo "$kubeconfig" ;;
-  *) sed -n '2,9p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,10p' "$0" >&2; exit 2 ;;
 esac

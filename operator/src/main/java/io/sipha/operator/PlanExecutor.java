@@ -4,12 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.sipha.api.SipServerPair;
 import io.sipha.decision.PairFacts;
 import io.sipha.decision.Plan;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,10 +31,14 @@ final class PlanExecutor {
     this.metrics = metrics;
   }
 
-  void apply(SipServerPair pair, PairFacts facts, Plan plan, Context<SipServerPair> ctx) {
+  /**
+   * Writes the plan: the pods, then the status (if it changed; {@code written} is told the pair as
+   * the API stored it), then the Events.
+   */
+  void apply(SipServerPair pair, PairFacts facts, Plan plan, Consumer<SipServerPair> written) {
     writePods(pair, facts, plan);
     if (!sameJson(plan.status(), pair.getStatus())) {
-      writeStatus(pair, plan, ctx);
+      written.accept(writeStatus(pair, plan));
     }
     for (Plan.Note n : plan.events()) {
       LOG.info("step=event reason={} {}", n.reason(), n.message());
@@ -101,17 +105,14 @@ final class PlanExecutor {
   /**
    * Replaces the status, locked on the resourceVersion the plan was made from: if the pair changed
    * meanwhile the write fails with 409 and the reconcile is retried from fresh facts (a plan is
-   * never written over a status it did not see). The informer cache is told about the write, so
-   * the next reconcile starts from it.
+   * never written over a status it did not see). Returns the pair as stored.
    */
-  private void writeStatus(SipServerPair pair, Plan plan, Context<SipServerPair> ctx) {
+  SipServerPair writeStatus(SipServerPair pair, Plan plan) {
     SipServerPair desired = new SipServerPair();
     desired.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder(pair.getMetadata()).build());
     desired.setSpec(pair.getSpec());
     desired.setStatus(plan.status());
-    SipServerPair written = client.resource(desired).updateStatus();
-    ctx.eventSourceRetriever().getControllerEventSource()
-        .handleRecentResourceUpdate(io.javaoperatorsdk.operator.processing.event.ResourceID.fromResource(pair), written, pair);
+    return client.resource(desired).updateStatus();
   }
 
   private void patchPod(String ns, String name, Map<String, Object> patch) {

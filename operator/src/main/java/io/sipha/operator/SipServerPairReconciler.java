@@ -193,7 +193,7 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
         MDC.put("step", plan.status().transition.kind + "/" + plan.status().transition.step);
       }
       recordMetrics(pair, plan.status());
-      new PlanExecutor(client, events, metrics).apply(pair, facts, plan, ctx);
+      new PlanExecutor(client, events, metrics).apply(pair, facts, plan, written -> cacheWrite(ctx, pair, written));
       UpdateControl<SipServerPair> control = UpdateControl.noUpdate();
       if (plan.recheckAfter() != null) {
         control.rescheduleAfter(plan.recheckAfter().plusMillis(10));
@@ -204,6 +204,12 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
       MDC.remove("epoch");
       MDC.remove("step");
     }
+  }
+
+  /** Tells the informer cache about a status write, so that the next reconcile starts from it. */
+  private static void cacheWrite(Context<SipServerPair> ctx, SipServerPair before, SipServerPair written) {
+    ctx.eventSourceRetriever().getControllerEventSource()
+        .handleRecentResourceUpdate(io.javaoperatorsdk.operator.processing.event.ResourceID.fromResource(before), written, before);
   }
 
   /**
@@ -219,7 +225,7 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
       PairFacts facts = observer.observe(pair, now);
       var outcome = io.sipha.decision.PairDeletion.decide(facts);
       observer.stepDecided(pair.key(), outcome.plan().status().transition, now);
-      new PlanExecutor(client, events, metrics).apply(pair, facts, outcome.plan(), ctx);
+      new PlanExecutor(client, events, metrics).apply(pair, facts, outcome.plan(), written -> cacheWrite(ctx, pair, written));
       if (outcome.released()) {
         metrics.phase(pair.key(), null);
         return io.javaoperatorsdk.operator.api.reconciler.DeleteControl.defaultDelete();

@@ -34,7 +34,9 @@ import java.util.function.Predicate;
 /**
  * {@code make bench}: the control path measured on the embedded API with recording scripts.
  * Prints a table and writes {@code operator/target/bench/results.json} (milliseconds, MiB).
- * Run with {@code quick} as argument for a short smoke run.
+ * Run with {@code quick} as argument for a short smoke run, {@code scale-only} for the scale part
+ * alone, {@code real} to run the scale part on the local control plane too (after the embedded API,
+ * in the same run), {@code pairs=N} for another number of pairs.
  */
 public final class Bench {
   static final String NS = "voice";
@@ -55,16 +57,22 @@ public final class Bench {
         "java", System.getProperty("java.version"), "when", Instant.now().toString()));
     int pairs = quick ? 100 : 1000;
     boolean scaleOnly = false;
+    boolean real = false;
     for (String a : args) {
       if (a.startsWith("pairs=")) {
         pairs = Integer.parseInt(a.substring(6));
       }
       scaleOnly |= a.equals("scale-only");
+      real |= a.equals("real");
     }
     if (!scaleOnly) {
       b.pairWorkflows();
     }
-    new ScaleBench(pairs, b.results).run();
+    new ScaleBench(pairs, b.results, "scale", EmbeddedScaleSite::new).run();
+    if (real) {
+      // the same bench in the same run on the local control plane (make bench BENCH_ARGS=real starts it)
+      new ScaleBench(pairs, b.results, "scaleControlPlane", ControlPlaneScaleSite::new).run();
+    }
     b.write();
     System.exit(0);
   }
@@ -244,14 +252,18 @@ public final class Bench {
       b.append("| node loss: VIP bound beyond last renewal + nodeLossSeconds | p50 ").append(beyond.get("p50"))
           .append(" ms, max ").append(beyond.get("max")).append(" ms | |\n");
     }
-    Map<String, Object> sc = (Map<String, Object>) results.get("scale");
-    if (sc != null) {
-      b.append("| ").append(sc.get("pairs")).append(" pairs: cold start of the operator → all Active | ")
+    for (String key : List.of("scale", "scaleControlPlane")) {
+      Map<String, Object> sc = (Map<String, Object>) results.get(key);
+      if (sc == null) {
+        continue;
+      }
+      String on = ", " + sc.get("api");
+      b.append("| ").append(sc.get("pairs")).append(" pairs: cold start of the operator → all Active").append(on).append(" | ")
           .append(sc.get("coldStartConvergeMs")).append(" ms | ≤ 10,000 ms |\n");
       b.append("| node lost holding ").append(sc.get("nodeLossPrimaries"))
-          .append(" primaries: all failed over, after the node-loss deadline | ")
+          .append(" primaries: all failed over, after the node-loss deadline").append(on).append(" | ")
           .append(sc.get("nodeLossAllFailedOverAfterDetectionMs")).append(" ms | ≤ 3,000 ms |\n");
-      b.append("| operator heap after GC with ").append(sc.get("pairs")).append(" pairs | ")
+      b.append("| operator heap after GC with ").append(sc.get("pairs")).append(" pairs").append(on).append(" | ")
           .append(sc.get("operatorHeapAfterGcMiB")).append(" MiB | ≤ 256 MiB |\n");
     }
     return b.toString();

@@ -434,9 +434,57 @@ class SiphaOnTheControlPlaneIT {
     assertThat(primaries).isEqualTo(1);
   }
 
-  /** The pair deleted: its finalizer clears its pods' roles and removes the VIP before it goes. */
+  /** The lines of "is forbidden" this class caused on purpose, by process. */
+  final Map<String, List<String>> deliberateDenials = new HashMap<>();
+
+  /**
+   * The chart's ClusterRole loses "patch pods" (a cluster admin's mistake, a chart that lacks it):
+   * a switchover cannot demote the primary, the operator says why with the API's own message, and
+   * nothing is half done (the primary keeps its role and its VIP). Given back, the switchover
+   * completes on the next retry, with no one's help.
+   */
   @Test
   @Order(11)
+  void aPermissionTakenFromTheOperatorIsReportedWithTheApisMessageAndTheSwitchoverCompletesOnceItIsBack() {
+    var roles = admin.rbac().clusterRoles().withName("sipha-operator");
+    io.fabric8.kubernetes.api.model.rbac.ClusterRole granted = roles.get();
+    assertThat(granted).as("the chart's operator ClusterRole").isNotNull();
+    SipServerPairStatus before = awaitStatus("sip-0 primary", x -> "sip-0".equals(x.primary) && x.transition == null);
+    String operator = processes.keySet().stream().filter(n -> n.startsWith("operator")).findFirst().orElseThrow();
+    int from = processes.get(operator).log().length();
+    roles.edit(r -> {
+      r.getRules().stream().filter(rule -> rule.getResources().contains("pods"))
+          .forEach(rule -> rule.setVerbs(List.of("get", "list", "watch")));
+      return r;
+    });
+    try {
+      cp.kubectl(null, "patch", "ssp", "pair-1", "-n", NS, "--type", "merge", "-p", "{\"spec\":{\"primary\":\"sip-1\"}}").ok();
+      String denial = await("the operator reports the denial").atMost(Duration.ofSeconds(30))
+          .until(() -> processes.get(operator).log().substring(from).lines().filter(l -> l.contains("is forbidden"))
+              .findFirst().orElse(null), l -> l != null);
+      assertThat(denial).contains("pods \"sip-0\" is forbidden",
+          "User \"system:serviceaccount:" + SYSTEM + ":sipha-operator\"", "cannot patch resource \"pods\"");
+      SipServerPairStatus during = status();
+      assertThat(during.primary).as("nothing half done").isEqualTo("sip-0");
+      assertThat(admin.pods().inNamespace(NS).withName("sip-0").get().getMetadata().getAnnotations())
+          .containsEntry(SipServerPair.ROLE_ANNOTATION, "primary");
+      assertThat(hosts.get(nodeOf("sip-0")).vips()).contains("192.0.2.10/24");
+    } finally {
+      roles.edit(r -> {
+        r.setRules(granted.getRules());
+        return r;
+      });
+      deliberateDenials.put(operator, processes.get(operator).log().substring(from).lines()
+          .filter(l -> l.contains("is forbidden")).toList());
+    }
+    SipServerPairStatus s = awaitStatus("sip-1 primary once the permission is back", x -> "sip-1".equals(x.primary)
+        && x.transition == null && x.phase == Phase.Active && x.epoch > before.epoch);
+    assertThat(s.vip.node).isEqualTo(nodeOf("sip-1"));
+  }
+
+  /** The pair deleted: its finalizer clears its pods' roles and removes the VIP before it goes. */
+  @Test
+  @Order(12)
   void aDeletedPairClearsItsPodsRolesAndRemovesItsVipBeforeItIsGone() {
     cp.kubectl(null, "delete", "ssp", "pair-1", "-n", NS, "--wait=false").ok();
     await("pair-1 gone").atMost(Duration.ofSeconds(60)).until(() -> status() == null
@@ -456,7 +504,8 @@ class SiphaOnTheControlPlaneIT {
   @Test
   @Order(100)
   void everyPermissionTheProcessesUsedIsGrantedByTheChart() {
-    processes.forEach((name, p) -> assertThat(p.log().lines().filter(l -> l.contains("is forbidden")).findFirst())
+    processes.forEach((name, p) -> assertThat(p.log().lines().filter(l -> l.contains("is forbidden"))
+        .filter(l -> !deliberateDenials.getOrDefault(name, List.of()).contains(l)).findFirst())
         .as("%s was refused a request", name).isEmpty());
   }
 

@@ -1,0 +1,99 @@
+package io.sipha.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.sipha.api.Phase;
+import io.sipha.api.SipServerPair;
+import io.sipha.api.SipServerPairStatus;
+import io.sipha.controlplane.LocalControlPlane;
+import io.sipha.decision.Plan;
+import io.sipha.demo.SimulatedSite;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The operator's writes are locked on the version it planned from, and kube-apiserver enforces the
+ * lock where the embedded API does not (it takes a status PUT with any resourceVersion): a plan
+ * made from a stale view of a pod or a pair (a lagging cache, a deposed leader) is refused with
+ * 409 and never overwrites a newer write. No operator runs here: the writes are the executor's own.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class StaleWritesOnTheRealServerIT {
+  static final String NS = "stale-writes";
+  final LocalControlPlane cp = LocalControlPlane.fromEnvironment();
+  final KubernetesClient admin = cp.adminClient();
+
+  @BeforeAll
+  void namespace() {
+    Path repo = Path.of(System.getProperty("sipha.repo", ".."));
+    cp.kubectl(null, "apply", "--server-side", "-f", repo.resolve("crds").toString()).ok();
+    cp.kubectl(null, "wait", "--for", "condition=Established", "crd/sipserverpairs.sipha.io", "--timeout", "30s").ok();
+    admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build()).create();
+  }
+
+  @AfterAll
+  void cleanUp() {
+    admin.namespaces().withName(NS).delete();
+    admin.close();
+  }
+
+  Pod pod(String name) {
+    return admin.pods().inNamespace(NS).resource(new PodBuilder()
+        .withNewMetadata().withName(name).withNamespace(NS).withLabels(Map.of(SipServerPair.PAIR_LABEL, "pair-1")).endMetadata()
+        .withNewSpec().withNodeName("node-a")
+        .addNewContainer().withName("sip-server").withImage("example.org/sip-server:1").endContainer()
+        .endSpec().build()).create();
+  }
+
+  @Test
+  void aRoleWriteFromAStaleViewOfThePodIsRefusedWith409AndTheNewerEpochStays() {
+    RoleWritePreconditionTest.assertAStaleRoleWriteIsRefused(admin, pod("sip-stale"));
+  }
+
+  @Test
+  void aRoleWriteFromTheCurrentViewOfThePodLands() {
+    RoleWritePreconditionTest.assertACurrentRoleWriteLands(admin, pod("sip-current"));
+  }
+
+  @Test
+  void aStatusWriteFromAStaleViewOfThePairIsRefusedWith409AndTheNewerStatusStays() {
+    SipServerPair seen = admin.resources(SipServerPair.class).inNamespace(NS)
+        .resource(SimulatedSite.pair(NS, "pair-1", "sip-0", "sip-0", "sip-1")).create();
+    var executor = new PlanExecutor(admin, null, OperatorMetrics.none());
+    // the new leader writes epoch 3 from the current view
+    SipServerPair written = executor.writeStatus(seen, plan(status(3, "sip-0")));
+    assertThat(written.getStatus().epoch).isEqualTo(3);
+
+    // a deposed leader, still on the view from before that write, writes epoch 2
+    assertThatThrownBy(() -> executor.writeStatus(seen, plan(status(2, "sip-1"))))
+        .isInstanceOf(KubernetesClientException.class)
+        .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(409))
+        .hasMessageContaining("the object has been modified");
+    SipServerPairStatus now = admin.resources(SipServerPair.class).inNamespace(NS).withName("pair-1").get().getStatus();
+    assertThat(now.epoch).isEqualTo(3);
+    assertThat(now.primary).isEqualTo("sip-0");
+  }
+
+  static SipServerPairStatus status(long epoch, String primary) {
+    SipServerPairStatus s = new SipServerPairStatus();
+    s.epoch = epoch;
+    s.primary = primary;
+    s.phase = Phase.Active;
+    return s;
+  }
+
+  static Plan plan(SipServerPairStatus status) {
+    return new Plan(List.of(), List.of(), status, List.of(), null);
+  }
+}
