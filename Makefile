@@ -42,7 +42,7 @@ soak:
 bench:
 	$(MVN) -q -DskipTests test-compile
 	$(MVN) -q -pl operator dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test.classpath
-	cd operator && $(if $(filter real,$(BENCH_ARGS)),../e2e/with-cluster.sh) java -Xmx2g -Dsipha.repo=.. \
+	cd operator && $(if $(filter real real-only,$(BENCH_ARGS)),../e2e/with-cluster.sh) java -Xmx2g -Dsipha.repo=.. $(BENCH_JVM) \
 	  -cp target/test-classes:target/classes:$$(cat target/test.classpath) io.sipha.bench.Bench $(BENCH_ARGS)
 
 .PHONY: sandbox

@@ -36,7 +36,7 @@ import java.util.function.Predicate;
  * Prints a table and writes {@code operator/target/bench/results.json} (milliseconds, MiB).
  * Run with {@code quick} as argument for a short smoke run, {@code scale-only} for the scale part
  * alone, {@code real} to run the scale part on the local control plane too (after the embedded API,
- * in the same run), {@code pairs=N} for another number of pairs.
+ * in the same run; {@code real-only}: there alone), {@code pairs=N} for another number of pairs.
  */
 public final class Bench {
   static final String NS = "voice";
@@ -58,17 +58,21 @@ public final class Bench {
     int pairs = quick ? 100 : 1000;
     boolean scaleOnly = false;
     boolean real = false;
+    boolean embedded = true;
     for (String a : args) {
       if (a.startsWith("pairs=")) {
         pairs = Integer.parseInt(a.substring(6));
       }
       scaleOnly |= a.equals("scale-only");
-      real |= a.equals("real");
+      real |= a.equals("real") || a.equals("real-only");
+      embedded &= !a.equals("real-only");
     }
     if (!scaleOnly) {
       b.pairWorkflows();
     }
-    new ScaleBench(pairs, b.results, "scale", EmbeddedScaleSite::new).run();
+    if (embedded) {
+      new ScaleBench(pairs, b.results, "scale", EmbeddedScaleSite::new).run();
+    }
     if (real) {
       // the same bench in the same run on the local control plane (make bench BENCH_ARGS=real starts it)
       new ScaleBench(pairs, b.results, "scaleControlPlane", ControlPlaneScaleSite::new).run();

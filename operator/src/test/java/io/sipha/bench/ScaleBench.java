@@ -71,9 +71,16 @@ final class ScaleBench {
       Path kubeconfig = site.operatorKubeconfig(dir);
       Map<String, Long> writes0 = site.writesByResource();
       long t0 = System.nanoTime();
-      ProcessBuilder pb = new ProcessBuilder("java", "-Xmx512m", "-XX:+UseG1GC", "-cp", System.getProperty("java.class.path"),
+      List<String> cmd = new ArrayList<>(List.of("java", "-Xmx512m", "-XX:+UseG1GC"));
+      // more JVM options for the operator, e.g. -Dsipha.bench.operatorJvm=-XX:TieredStopAtLevel=1
+      String extra = System.getProperty("sipha.bench.operatorJvm", "");
+      if (!extra.isBlank()) {
+        cmd.addAll(List.of(extra.trim().split("\\s+")));
+      }
+      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
           "io.sipha.cli.Main", "operator", "--leader-election", "false", "--http-port", "0",
-          "--lease-namespace", ScaleSite.LEASE_NAMESPACE)
+          "--lease-namespace", ScaleSite.LEASE_NAMESPACE));
+      ProcessBuilder pb = new ProcessBuilder(cmd)
           .redirectErrorStream(true)
           .redirectOutput(dir.resolve("operator.log").toFile());
       pb.environment().put("KUBECONFIG", kubeconfig.toString());
