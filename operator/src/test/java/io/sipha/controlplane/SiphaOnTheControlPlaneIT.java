@@ -364,8 +364,11 @@ class SiphaOnTheControlPlaneIT {
     String sa = agentA.getSpec().getServiceAccountName();
     try (KubernetesClient asA = cp.clientWithToken(cp.token(admin, SYSTEM, sa, agentA))) {
       var leases = asA.leases().inNamespace(SYSTEM);
+      // a forged renewal, an update with no resourceVersion (node-b's agent renews every second, and
+      // an update locked on a read of before could be answered 409 before admission is asked)
       var forgedBeat = leases.withName(io.sipha.decision.AgentReports.leaseName("node-b")).get();
       forgedBeat.getSpec().setRenewTime(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC));
+      forgedBeat.getMetadata().setResourceVersion(null);
       assertThat(refusal(() -> leases.resource(forgedBeat).update()))
           .contains("may write only its own Leases", "sipha-agent-node-b");
       assertThat(refusal(() -> leases.resource(lease(io.sipha.decision.AgentReports.shardName("node-b", 0))).create()))
@@ -482,9 +485,54 @@ class SiphaOnTheControlPlaneIT {
     assertThat(s.vip.node).isEqualTo(nodeOf("sip-1"));
   }
 
-  /** The pair deleted: its finalizer clears its pods' roles and removes the VIP before it goes. */
+  /**
+   * kube-apiserver restarted (SIGTERM, as an upgrade does): every watch of every process ends, and
+   * one resumed from a resourceVersion of before is answered 410 Gone (its new watch cache starts
+   * after it), as the test's own watch shows. The processes relist and go on: afterwards one pod
+   * is primary, the VIP is on its node alone, and a switchover requested then completes.
+   */
   @Test
   @Order(12)
+  void afterTheApiServerRestartsEveryWatchIsResumedOrRelistedAndASwitchoverCompletes() throws Exception {
+    awaitStatus("Active", x -> x.transition == null && x.phase == Phase.Active);
+    String before = admin.pods().inNamespace(NS).list().getMetadata().getResourceVersion();
+    var restart = LocalControlPlane.run(List.of("bash", REPO.resolve("e2e/control-plane/cluster.sh").toString(),
+        "restart-apiserver"), null, Duration.ofSeconds(180));
+    assertThat(restart.exitCode()).as("cluster.sh restart-apiserver: " + restart.err()).isZero();
+
+    java.util.concurrent.CompletableFuture<io.fabric8.kubernetes.client.WatcherException> ended =
+        new java.util.concurrent.CompletableFuture<>();
+    try (var w = admin.pods().inNamespace(NS).withResourceVersion(before).watch(new io.fabric8.kubernetes.client.Watcher<Pod>() {
+      @Override
+      public void eventReceived(Action action, Pod resource) {
+      }
+
+      @Override
+      public void onClose(io.fabric8.kubernetes.client.WatcherException cause) {
+        ended.complete(cause);
+      }
+    })) {
+      io.fabric8.kubernetes.client.WatcherException gone = ended.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(gone.isHttpGone()).as("a watch from before the restart: " + gone.getMessage()).isTrue();
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      assertThat(e.getCode()).as("a watch from before the restart: " + e.getMessage()).isEqualTo(410);
+    }
+
+    SipServerPairStatus s = awaitStatus("Active after the restart", x -> x.transition == null && x.phase == Phase.Active);
+    String primary = s.primary;
+    String other = primary.equals("sip-0") ? "sip-1" : "sip-0";
+    cp.kubectl(null, "patch", "ssp", "pair-1", "-n", NS, "--type", "merge", "-p",
+        "{\"spec\":{\"primary\":\"" + other + "\"}}").ok();
+    SipServerPairStatus after = awaitStatus(other + " primary after the restart", x -> other.equals(x.primary)
+        && x.transition == null && x.phase == Phase.Active && x.epoch > s.epoch);
+    assertThat(after.vip.node).isEqualTo(nodeOf(other));
+    await("the VIP on " + other + "'s node alone").atMost(Duration.ofSeconds(10))
+        .until(() -> hosts.get(nodeOf(other)).vips().contains("192.0.2.10/24") && hosts.get(nodeOf(primary)).vips().isEmpty());
+  }
+
+  /** The pair deleted: its finalizer clears its pods' roles and removes the VIP before it goes. */
+  @Test
+  @Order(13)
   void aDeletedPairClearsItsPodsRolesAndRemovesItsVipBeforeItIsGone() {
     cp.kubectl(null, "delete", "ssp", "pair-1", "-n", NS, "--wait=false").ok();
     await("pair-1 gone").atMost(Duration.ofSeconds(60)).until(() -> status() == null
