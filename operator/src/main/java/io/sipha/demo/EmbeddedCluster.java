@@ -160,19 +160,26 @@ public final class EmbeddedCluster implements AutoCloseable {
 
   /** A SIP Server pod as its StatefulSet would make it, scheduled on a node and Ready. */
   public Pod createServerPod(String namespace, String name, String pair, String node, boolean labelled) {
+    client.pods().inNamespace(namespace).resource(serverPod(namespace, name, pair, node, labelled)).create();
+    return setReady(namespace, name, true);
+  }
+
+  /**
+   * A SIP Server pod bound to a node (one container, app=sip-server, the pair's label if {@code
+   * labelled}), as the demo, the tests and the benches create it on any API server.
+   */
+  public static Pod serverPod(String namespace, String name, String pair, String node, boolean labelled) {
     Map<String, String> labels = new HashMap<>();
     labels.put("app", "sip-server");
     if (labelled) {
       labels.put(SipServerPair.PAIR_LABEL, pair);
     }
-    Pod pod = new PodBuilder()
+    return new PodBuilder()
         .withNewMetadata().withName(name).withNamespace(namespace).withLabels(labels).endMetadata()
         .withNewSpec().withNodeName(node)
         .addNewContainer().withName("sip-server").withImage("example.org/sip-server:1").endContainer()
         .endSpec()
         .build();
-    client.pods().inNamespace(namespace).resource(pod).create();
-    return setReady(namespace, name, true);
   }
 
   /** Acts as the kubelet: sets the pod's Ready condition. */

@@ -3,13 +3,11 @@ package io.sipha.badinput;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.sipha.api.SipServerPair;
 import io.sipha.controlplane.LocalControlPlane;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -33,11 +31,8 @@ class BadInputsOnTheRealServerIT {
 
   @BeforeAll
   void crdAndNamespace() {
-    cp.kubectl(null, "apply", "--server-side", "-f", Path.of(System.getProperty("sipha.repo", ".."), "crds").toString())
-        .ok();
-    cp.kubectl(null, "wait", "--for", "condition=Established", "crd/sipserverpairs.sipha.io", "--timeout", "30s").ok();
-    admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build())
-        .serverSideApply();
+    cp.applyCrds();
+    LocalControlPlane.ensureNamespace(admin, NS);
   }
 
   @AfterAll

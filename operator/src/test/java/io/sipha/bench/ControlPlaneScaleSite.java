@@ -1,17 +1,16 @@
 package io.sipha.bench;
 
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeAddress;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.readiness.Readiness;
 import io.sipha.agent.AgentMetrics;
 import io.sipha.agent.NodeAgent;
 import io.sipha.agent.PeerProbe;
-import io.sipha.api.SipServerPair;
 import io.sipha.controlplane.LocalControlPlane;
 import io.sipha.decision.MonotonicClock;
+import io.sipha.demo.EmbeddedCluster;
 import io.sipha.demo.SimulatedHost;
 import io.sipha.demo.SimulatedSite.AgentTiming;
 import io.sipha.vip.VipScripts;
@@ -50,9 +49,7 @@ final class ControlPlaneScaleSite implements ScaleSite {
 
   ControlPlaneScaleSite(Path dir, AgentTiming timing) {
     this.timing = timing;
-    Path repo = Path.of(System.getProperty("sipha.repo", ".."));
-    cp.kubectl(null, "apply", "--server-side", "-f", repo.resolve("crds").toString()).ok();
-    cp.kubectl(null, "wait", "--for", "condition=Established", "crd/sipserverpairs.sipha.io", "--timeout", "30s").ok();
+    cp.applyCrds();
     createNamespace(LEASE_NAMESPACE);
     Path hostsDir = dir.resolve("hosts");
     for (String n : NODES) {
@@ -72,8 +69,7 @@ final class ControlPlaneScaleSite implements ScaleSite {
 
   @Override
   public void createNamespace(String namespace) {
-    admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
-        .createOr(existing -> existing.update());
+    LocalControlPlane.ensureNamespace(admin, namespace);
   }
 
   @Override
@@ -82,12 +78,7 @@ final class ControlPlaneScaleSite implements ScaleSite {
     try {
       List<Future<?>> done = new ArrayList<>();
       for (ServerPod p : pods) {
-        Pod pod = new PodBuilder()
-            .withNewMetadata().withName(p.name()).withNamespace(namespace)
-            .withLabels(Map.of("app", "sip-server", SipServerPair.PAIR_LABEL, p.pair())).endMetadata()
-            .withNewSpec().withNodeName(p.node())
-            .addNewContainer().withName("sip-server").withImage("example.org/sip-server:1").endContainer()
-            .endSpec().build();
+        Pod pod = EmbeddedCluster.serverPod(namespace, p.name(), p.pair(), p.node(), true);
         done.add(pool.submit(() -> admin.pods().inNamespace(namespace).resource(pod).create()));
       }
       for (Future<?> f : done) {
@@ -98,7 +89,7 @@ final class ControlPlaneScaleSite implements ScaleSite {
     }
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
     while (true) {
-      long ready = admin.pods().inNamespace(namespace).list().getItems().stream().filter(ControlPlaneScaleSite::ready).count();
+      long ready = admin.pods().inNamespace(namespace).list().getItems().stream().filter(Readiness::isPodReady).count();
       if (ready >= pods.size()) {
         return;
       }
@@ -107,11 +98,6 @@ final class ControlPlaneScaleSite implements ScaleSite {
       }
       Thread.sleep(500);
     }
-  }
-
-  private static boolean ready(Pod p) {
-    return p.getStatus() != null && p.getStatus().getConditions() != null && p.getStatus().getConditions().stream()
-        .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
   }
 
   @Override

@@ -62,6 +62,23 @@ public final class LocalControlPlane {
     return kubeconfig;
   }
 
+  /** The repository's root (the tier runs from operator/; Maven's sipha.repo says where). */
+  public static Path repo() {
+    return Path.of(System.getProperty("sipha.repo", ".."));
+  }
+
+  /** The repository's CRD applied server-side, as a platform team applies it, and Established. */
+  public void applyCrds() {
+    kubectl(null, "apply", "--server-side", "-f", repo().resolve("crds").toString()).ok();
+    kubectl(null, "wait", "--for", "condition=Established", "crd/sipserverpairs.sipha.io", "--timeout", "30s").ok();
+  }
+
+  /** The namespace, created if missing (a server-side apply). */
+  public static void ensureNamespace(KubernetesClient admin, String name) {
+    admin.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+        .withNewMetadata().withName(name).endMetadata().build()).serverSideApply();
+  }
+
   /** A client with the admin's certificate (system:masters). */
   public KubernetesClient adminClient() {
     try {

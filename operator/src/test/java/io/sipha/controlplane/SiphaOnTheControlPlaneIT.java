@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.readiness.Readiness;
 import io.sipha.api.Phase;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
@@ -45,7 +46,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 class SiphaOnTheControlPlaneIT {
   static final String NS = "voice";
   static final String SYSTEM = "sipha-system";
-  static final Path REPO = Path.of(System.getProperty("sipha.repo", ".."));
+  static final Path REPO = LocalControlPlane.repo();
   final LocalControlPlane cp = LocalControlPlane.fromEnvironment();
   final KubernetesClient admin = cp.adminClient();
   final Map<String, SiphaProcess> processes = new LinkedHashMap<>();
@@ -55,8 +56,7 @@ class SiphaOnTheControlPlaneIT {
   @BeforeAll
   void install() throws Exception {
     work = Files.createTempDirectory("sipha-e2e");
-    cp.kubectl(null, "apply", "--server-side", "-f", REPO.resolve("crds").toString()).ok();
-    cp.kubectl(null, "wait", "--for", "condition=Established", "crd/sipserverpairs.sipha.io", "--timeout", "30s").ok();
+    cp.applyCrds();
     Helm.install(REPO.resolve("helm/sipha").toString()).withName("sipha").withNamespace(SYSTEM).createNamespace()
         .set("allowedVipCidrs[0]", "192.0.2.0/24").withKubeConfig(cp.kubeconfig()).call();
     for (String node : List.of("node-a", "node-b")) {
@@ -175,6 +175,12 @@ class SiphaOnTheControlPlaneIT {
         "--http-address", "127.0.0.1")), env, work));
   }
 
+  /** A switchover as an operator asks for it: {@code kubectl patch --type merge} of spec.primary. */
+  void requestPrimary(String pod) {
+    cp.kubectl(null, "patch", "ssp", "pair-1", "-n", NS, "--type", "merge", "-p",
+        "{\"spec\":{\"primary\":\"" + pod + "\"}}").ok();
+  }
+
   SipServerPairStatus status() {
     SipServerPair p = admin.resources(SipServerPair.class).inNamespace(NS).withName("pair-1").get();
     return p == null ? null : p.getStatus();
@@ -208,8 +214,7 @@ class SiphaOnTheControlPlaneIT {
     await("sip-0 and sip-1 scheduled and Ready").atMost(Duration.ofSeconds(90)).until(() ->
         List.of("sip-0", "sip-1").stream().allMatch(n -> {
           Pod p = admin.pods().inNamespace(NS).withName(n).get();
-          return p != null && p.getSpec().getNodeName() != null && p.getStatus().getConditions().stream()
-              .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+          return p != null && p.getSpec().getNodeName() != null && Readiness.isPodReady(p);
         }));
     assertThat(nodeOf("sip-0")).as("the anti-affinity puts them apart").isNotEqualTo(nodeOf("sip-1"));
     cp.kubectl(null, "apply", "-f", REPO.resolve("examples/pair-1.yaml").toString()).ok();
@@ -235,7 +240,7 @@ class SiphaOnTheControlPlaneIT {
   @Order(3)
   void aSwitchoverByKubectlPatchMovesTheVipAndThePrimaryRole() {
     long epoch = status().epoch;
-    cp.kubectl(null, "patch", "ssp", "pair-1", "-n", NS, "--type", "merge", "-p", "{\"spec\":{\"primary\":\"sip-1\"}}").ok();
+    requestPrimary("sip-1");
     SipServerPairStatus s = awaitStatus("sip-1 primary", x -> "sip-1".equals(x.primary) && x.transition == null
         && x.phase == Phase.Active && x.epoch > epoch);
     assertThat(s.vip.node).isEqualTo(nodeOf("sip-1"));
@@ -280,8 +285,7 @@ class SiphaOnTheControlPlaneIT {
     assertThat(s.vip.node).isEqualTo(nodeOf("sip-1"));
     await("sip-0 recreated by the StatefulSet controller and Ready").atMost(Duration.ofSeconds(60)).until(() -> {
       Pod p = admin.pods().inNamespace(NS).withName("sip-0").get();
-      return p != null && !uid.equals(p.getMetadata().getUid()) && p.getStatus().getConditions().stream()
-          .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+      return p != null && !uid.equals(p.getMetadata().getUid()) && Readiness.isPodReady(p);
     });
     s = awaitStatus("sip-0 back as backup", x -> "sip-0".equals(x.backup) && x.phase == Phase.Active);
     assertThat(s.primary).as("failback is Manual in the example").isEqualTo("sip-1");
@@ -421,7 +425,7 @@ class SiphaOnTheControlPlaneIT {
     awaitStatus("sip-1 primary", x -> "sip-1".equals(x.primary) && x.phase == Phase.Active);
     long epoch = status().epoch;
 
-    cp.kubectl(null, "patch", "ssp", "pair-1", "-n", NS, "--type", "merge", "-p", "{\"spec\":{\"primary\":\"sip-0\"}}").ok();
+    requestPrimary("sip-0");
     await("the switchover started").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
         .until(() -> { SipServerPairStatus x = status(); return x.transition != null || x.epoch > epoch; });
     processes.remove("operator").kill();
@@ -461,7 +465,7 @@ class SiphaOnTheControlPlaneIT {
       return r;
     });
     try {
-      cp.kubectl(null, "patch", "ssp", "pair-1", "-n", NS, "--type", "merge", "-p", "{\"spec\":{\"primary\":\"sip-1\"}}").ok();
+      requestPrimary("sip-1");
       String denial = await("the operator reports the denial").atMost(Duration.ofSeconds(30))
           .until(() -> processes.get(operator).log().substring(from).lines().filter(l -> l.contains("is forbidden"))
               .findFirst().orElse(null), l -> l != null);
@@ -521,8 +525,7 @@ class SiphaOnTheControlPlaneIT {
     SipServerPairStatus s = awaitStatus("Active after the restart", x -> x.transition == null && x.phase == Phase.Active);
     String primary = s.primary;
     String other = primary.equals("sip-0") ? "sip-1" : "sip-0";
-    cp.kubectl(null, "patch", "ssp", "pair-1", "-n", NS, "--type", "merge", "-p",
-        "{\"spec\":{\"primary\":\"" + other + "\"}}").ok();
+    requestPrimary(other);
     SipServerPairStatus after = awaitStatus(other + " primary after the restart", x -> other.equals(x.primary)
         && x.transition == null && x.phase == Phase.Active && x.epoch > s.epoch);
     assertThat(after.vip.node).isEqualTo(nodeOf(other));

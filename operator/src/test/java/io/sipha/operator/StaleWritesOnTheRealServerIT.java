@@ -3,9 +3,7 @@ package io.sipha.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.sipha.api.Phase;
@@ -13,10 +11,9 @@ import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.controlplane.LocalControlPlane;
 import io.sipha.decision.Plan;
+import io.sipha.demo.EmbeddedCluster;
 import io.sipha.demo.SimulatedSite;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,10 +33,8 @@ class StaleWritesOnTheRealServerIT {
 
   @BeforeAll
   void namespace() {
-    Path repo = Path.of(System.getProperty("sipha.repo", ".."));
-    cp.kubectl(null, "apply", "--server-side", "-f", repo.resolve("crds").toString()).ok();
-    cp.kubectl(null, "wait", "--for", "condition=Established", "crd/sipserverpairs.sipha.io", "--timeout", "30s").ok();
-    admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build()).create();
+    cp.applyCrds();
+    LocalControlPlane.ensureNamespace(admin, NS);
   }
 
   @AfterAll
@@ -49,11 +44,7 @@ class StaleWritesOnTheRealServerIT {
   }
 
   Pod pod(String name) {
-    return admin.pods().inNamespace(NS).resource(new PodBuilder()
-        .withNewMetadata().withName(name).withNamespace(NS).withLabels(Map.of(SipServerPair.PAIR_LABEL, "pair-1")).endMetadata()
-        .withNewSpec().withNodeName("node-a")
-        .addNewContainer().withName("sip-server").withImage("example.org/sip-server:1").endContainer()
-        .endSpec().build()).create();
+    return admin.pods().inNamespace(NS).resource(EmbeddedCluster.serverPod(NS, name, "pair-1", "node-a", true)).create();
   }
 
   @Test
