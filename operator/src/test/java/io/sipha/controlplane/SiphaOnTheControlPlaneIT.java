@@ -441,8 +441,31 @@ class SiphaOnTheControlPlaneIT {
     assertThat(primaries).isEqualTo(1);
   }
 
-  /** The lines of "is forbidden" this class caused on purpose, by process. */
+  /**
+   * The lines of "is forbidden" this class caused on purpose, by process: a permission taken away,
+   * and the requests a restarted kube-apiserver answered before its RBAC caches were filled (it
+   * serves before it is ready, and refuses what it cannot yet find a binding for).
+   */
   final Map<String, List<String>> deliberateDenials = new HashMap<>();
+
+  Map<String, Integer> logLengths() {
+    Map<String, Integer> at = new HashMap<>();
+    processes.forEach((n, p) -> at.put(n, p.log().length()));
+    return at;
+  }
+
+  void denialsSince(Map<String, Integer> from, java.util.function.Predicate<String> of, String why) {
+    processes.forEach((n, p) -> {
+      if (!of.test(n)) {
+        return;
+      }
+      List<String> lines = p.log().substring(from.getOrDefault(n, 0)).lines().filter(l -> l.contains("is forbidden")).toList();
+      if (!lines.isEmpty()) {
+        System.out.printf("%s: %d request(s) refused %s:%n  %s%n", n, lines.size(), why, String.join("\n  ", lines));
+        deliberateDenials.computeIfAbsent(n, k -> new java.util.ArrayList<>()).addAll(lines);
+      }
+    });
+  }
 
   /**
    * The chart's ClusterRole loses "patch pods" (a cluster admin's mistake, a chart that lacks it):
@@ -458,7 +481,8 @@ class SiphaOnTheControlPlaneIT {
     assertThat(granted).as("the chart's operator ClusterRole").isNotNull();
     SipServerPairStatus before = awaitStatus("sip-0 primary", x -> "sip-0".equals(x.primary) && x.transition == null);
     String operator = processes.keySet().stream().filter(n -> n.startsWith("operator")).findFirst().orElseThrow();
-    int from = processes.get(operator).log().length();
+    Map<String, Integer> logs = logLengths();
+    int from = logs.get(operator);
     roles.edit(r -> {
       r.getRules().stream().filter(rule -> rule.getResources().contains("pods"))
           .forEach(rule -> rule.setVerbs(List.of("get", "list", "watch")));
@@ -481,8 +505,7 @@ class SiphaOnTheControlPlaneIT {
         r.setRules(granted.getRules());
         return r;
       });
-      deliberateDenials.put(operator, processes.get(operator).log().substring(from).lines()
-          .filter(l -> l.contains("is forbidden")).toList());
+      denialsSince(logs, operator::equals, "while \"patch pods\" was taken away");
     }
     SipServerPairStatus s = awaitStatus("sip-1 primary once the permission is back", x -> "sip-1".equals(x.primary)
         && x.transition == null && x.phase == Phase.Active && x.epoch > before.epoch);
@@ -500,6 +523,7 @@ class SiphaOnTheControlPlaneIT {
   void afterTheApiServerRestartsEveryWatchIsResumedOrRelistedAndASwitchoverCompletes() throws Exception {
     awaitStatus("Active", x -> x.transition == null && x.phase == Phase.Active);
     String before = admin.pods().inNamespace(NS).list().getMetadata().getResourceVersion();
+    Map<String, Integer> logs = logLengths();
     var restart = LocalControlPlane.run(List.of("bash", REPO.resolve("e2e/control-plane/cluster.sh").toString(),
         "restart-apiserver"), null, Duration.ofSeconds(180));
     assertThat(restart.exitCode()).as("cluster.sh restart-apiserver: " + restart.err()).isZero();
@@ -521,6 +545,7 @@ class SiphaOnTheControlPlaneIT {
     } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
       assertThat(e.getCode()).as("a watch from before the restart: " + e.getMessage()).isEqualTo(410);
     }
+    denialsSince(logs, n -> true, "by the restarted API server before it was ready");
 
     SipServerPairStatus s = awaitStatus("Active after the restart", x -> x.transition == null && x.phase == Phase.Active);
     String primary = s.primary;
