@@ -75,11 +75,37 @@ public final class AgentStep {
   /** No script: write this report. */
   public record Report(VipReport report) implements Action {}
 
+  /**
+   * The address of a Failed report that is neither held nor wanted here (a VIP change whose
+   * vip-enable failed, perhaps after adding it, or a release that failed before the pair's VIP
+   * changed): its state on the host is not known. Null when there is none.
+   */
+  private static VipAddress unsureOther(Situation s) {
+    VipReport r = s.report();
+    if (r == null || !r.is(VipReport.State.Failed) || r.address() == null
+        || r.interfaceName() == null) {
+      return null;
+    }
+    VipAddress reported = VipAddress.parseCidr(r.address(), r.interfaceName()).value().orElse(null);
+    if (reported == null || (s.held() != null && reported.equals(s.held().vip()))
+        || s.want().map(b -> b.vip().equals(reported)).orElse(false)) {
+      return null;
+    }
+    return reported;
+  }
+
   public static Action next(Situation s) {
     Held h = s.held();
     if (s.want().isPresent() && s.fenceDue()) {
       // cut off from the API, and the peer may take over: drop the VIP first
       return h == null ? new Nothing("self-fenced") : new Disable(h.vip(), s.epoch(), null, true, "self-fencing");
+    }
+    VipAddress unsure = unsureOther(s);
+    if (unsure != null) {
+      // a vip-enable of a changed VIP added it and failed: it may be on the host, and nobody else
+      // knows; removed before the held address goes or another one is bound
+      return new Disable(unsure, s.epoch(), null, false, "state of " + unsure + " unknown after a failed "
+          + s.report().script());
     }
     if (s.want().isPresent()) {
       VipBindingRule.Binding b = s.want().get();

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 class AgentStepTest {
   static final VipAddress V10 = VipAddress.parseCidr("192.0.2.10/24", "eth0").value().orElseThrow();
   static final VipAddress V11 = VipAddress.parseCidr("192.0.2.11/24", "eth0").value().orElseThrow();
+  static final VipAddress V12 = VipAddress.parseCidr("192.0.2.12/24", "eth0").value().orElseThrow();
   static final String NOW = "2030-01-01T00:00:00Z";
 
   static AgentStep.Situation s(VipAddress want, long wantEpoch, AgentStep.Held held, VipReport report, long epoch,
@@ -56,5 +57,39 @@ class AgentStepTest {
     var a = AgentStep.next(situation);
     assertThat(a).isEqualTo(new AgentStep.Disable(V10, 2, 1L, false,
         "held at epoch 1 but the current epoch is 2 elsewhere"));
+  }
+
+  /**
+   * A VIP change whose vip-enable added the new address and then failed leaves that address on the
+   * host, its state unknown (the Failed report is about it). Released, the pair's old address is
+   * not all this host may hold: the failed one is made sure of first, or it would stay on the host
+   * while the VIP is granted to another node.
+   */
+  @Test
+  void anAddressAFailedVipChangeMayHaveLeftIsMadeSureOfBeforeTheHeldOneIsReleased() {
+    var a = AgentStep.next(s(null, 0, new AgentStep.Held(V10, 1), report(VipReport.State.Failed, 1, V11), 2, false, true)
+        .withStatusVip(V11));
+    assertThat(a).isInstanceOf(AgentStep.Disable.class);
+    assertThat(((AgentStep.Disable) a).vip()).isEqualTo(V11);
+  }
+
+  @Test
+  void anAddressAFailedVipChangeMayHaveLeftIsMadeSureOfBeforeAThirdOneIsBound() {
+    var a = AgentStep.next(s(V12, 1, new AgentStep.Held(V10, 1), report(VipReport.State.Failed, 1, V11), 1, false, true));
+    assertThat(a).isInstanceOf(AgentStep.Disable.class);
+    assertThat(((AgentStep.Disable) a).vip()).isEqualTo(V11);
+  }
+
+  @Test
+  void aFailedAddOfTheWantedAddressIsTriedAgain() {
+    var a = AgentStep.next(s(V11, 1, new AgentStep.Held(V10, 1), report(VipReport.State.Failed, 1, V11), 1, false, true));
+    assertThat(a).isEqualTo(new AgentStep.Enable(V11, 1, V10, "the VIP changed from " + V10));
+  }
+
+  @Test
+  void anAddressAFailedAddMayHaveLeftIsMadeSureOfBeforeTheNewlyWantedOneIsBound() {
+    var a = AgentStep.next(s(V12, 1, null, report(VipReport.State.Failed, 1, V11), 1, false, true));
+    assertThat(a).isInstanceOf(AgentStep.Disable.class);
+    assertThat(((AgentStep.Disable) a).vip()).isEqualTo(V11);
   }
 }

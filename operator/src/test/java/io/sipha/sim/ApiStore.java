@@ -1,58 +1,63 @@
 package io.sipha.sim;
 
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.sipha.api.FailoverPolicy;
+import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairSpec;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.api.VirtualIp;
 import io.sipha.decision.VipReport;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The simulated Kubernetes API: one SipServerPair (spec, status, metadata.generation and a
- * resourceVersion), its two server pods, and one agent Lease per node. Objects are replaced or
- * patched only through the world's steps, the operator's writes and the agents' renewals.
+ * The simulated Kubernetes API: the SipServerPairs (spec, status, metadata.generation and a
+ * resourceVersion each), their server pods, and one agent Lease per node holding the agent's
+ * reports by pair. Objects are replaced or patched only through the world's steps, the operator's
+ * writes and the agents' renewals.
  */
 final class ApiStore {
   static final String NAMESPACE = "voice";
-  static final String PAIR = "pair-1";
-  static final String KEY = NAMESPACE + "/" + PAIR;
 
-  /** The spec; replaced (never mutated) on every user edit, so a plan keeps the spec it saw. */
-  SipServerPairSpec spec;
-  long generation = 1;
-  long resourceVersion = 1;
-  /** The status as last written; replaced (never mutated) by the operator's writes. */
-  SipServerPairStatus status;
+  /** The pairs, by name, in the order they were created (the oldest first). */
+  final Map<String, PairObject> pairs = new LinkedHashMap<>();
   /** The pods that exist, by name. A deleted pod is absent. */
   final Map<String, Pod> pods = new TreeMap<>();
   /** The agents' Leases, by node. */
   final Map<String, Lease> leases = new TreeMap<>();
   private long uids;
 
-  ApiStore() {
-    spec = spec("sip-0", 3);
+  static String key(String pair) {
+    return NAMESPACE + "/" + pair;
   }
 
-  static SipServerPairSpec spec(String primary, int nodeLossSeconds) {
+  PairObject pair(String name) {
+    PairObject p = pairs.get(name);
+    if (p == null) {
+      throw new IllegalArgumentException("no pair " + name + " in the simulation: " + pairs.keySet());
+    }
+    return p;
+  }
+
+  PairObject create(String name, SipServerPairSpec spec, Instant created) {
+    PairObject p = new PairObject(name, spec, created);
+    pairs.put(name, p);
+    return p;
+  }
+
+  static SipServerPairSpec spec(List<String> servers, String primary, VirtualIp vip, int nodeLossSeconds) {
     SipServerPairSpec s = new SipServerPairSpec();
-    s.setServers(new ArrayList<>(List.of("sip-0", "sip-1")));
+    s.setServers(new ArrayList<>(servers));
     s.setPrimary(primary);
-    s.setVirtualIP(new VirtualIp("192.0.2.10", 24, "eth0"));
+    s.setVirtualIP(new VirtualIp(vip.getAddress(), vip.getPrefixLength(), vip.getInterfaceName()));
     FailoverPolicy f = new FailoverPolicy();
     f.setNodeLossSeconds(nodeLossSeconds);
     s.setFailover(f);
     return s;
-  }
-
-  /** A user edit of the spec: generation and resourceVersion grow. */
-  void editSpec(SipServerPairSpec next) {
-    spec = next;
-    generation++;
-    resourceVersion++;
   }
 
   private long versions = 1000;
@@ -69,6 +74,43 @@ final class ApiStore {
     p.readySince = now;
     pods.put(name, p);
     return p;
+  }
+
+  /** One SipServerPair as the API holds it. */
+  static final class PairObject {
+    final String name;
+    final String key;
+    final Instant created;
+    /** The spec; replaced (never mutated) on every user edit, so a plan keeps the spec it saw. */
+    SipServerPairSpec spec;
+    long generation = 1;
+    long resourceVersion = 1;
+    /** The status as last written; replaced (never mutated) by the operator's writes. */
+    SipServerPairStatus status;
+
+    PairObject(String name, SipServerPairSpec spec, Instant created) {
+      this.name = name;
+      this.key = key(name);
+      this.spec = spec;
+      this.created = created;
+    }
+
+    /** A user edit of the spec: generation and resourceVersion grow. */
+    void editSpec(SipServerPairSpec next) {
+      spec = next;
+      generation++;
+      resourceVersion++;
+    }
+
+    /** The pair as the operator's informer would hand it over (for the product's cross-pair rules). */
+    SipServerPair resource() {
+      SipServerPair r = new SipServerPair();
+      r.setMetadata(new ObjectMetaBuilder().withNamespace(NAMESPACE).withName(name).withGeneration(generation)
+          .withResourceVersion(String.valueOf(resourceVersion)).withCreationTimestamp(created.toString()).build());
+      r.setSpec(spec);
+      r.setStatus(status);
+      return r;
+    }
   }
 
   /** A server pod as the API holds it. */
@@ -93,11 +135,11 @@ final class ApiStore {
     }
   }
 
-  /** A node agent's Lease: renewTime, its report for the pair, and an announced restart. */
+  /** A node agent's Lease: renewTime, its reports by pair key, and an announced restart. */
   static final class Lease {
     final String node;
     Instant renewTime;
-    VipReport report;
+    Map<String, VipReport> reports = Map.of();
     Instant restartingUntil;
 
     Lease(String node) {

@@ -33,9 +33,11 @@ import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.statistics.Statistics;
 
 /**
- * The deterministic simulation (issue 5, part 1): random schedules of operator, agent, pod, node,
- * script and API faults against the real {@link io.sipha.decision.PairDecider} and {@link
- * io.sipha.decision.VipBindingRule}, with the safety invariants checked after every step and
+ * The deterministic simulation: random schedules of operator, agent, pod, node, script and API
+ * faults and of user edits (switchovers, pause, failback, a VIP pointed at a free address or at
+ * another pair's) against three pairs on three hosts, run by the real {@link
+ * io.sipha.decision.PairDecider}, {@link io.sipha.decision.AgentStep} and the operator's own
+ * cross-pair rule for a contested VIP, with the safety invariants checked after every step and
  * convergence checked after every fault is repaired. See docs/reliability.md.
  *
  * <p>To replay a failure, copy the seed from the failure message into {@code @Property(seed =
@@ -68,6 +70,7 @@ class PairSimulationPropertyTest {
     Statistics.label("SplitBrain condition written").collect(w.sawSplitBrain);
     Statistics.label("a transition aborted").collect(w.sawAbort);
     Statistics.label("a status write refused (409/500/404)").collect(w.sawFailedWrite);
+    Statistics.label("a pair pointed at another pair's address").collect(w.sawContestedVip);
     Statistics.label("converged after the heal, s").collect(w.convergedAfter.toSeconds() < 3 ? "0-2"
         : w.convergedAfter.toSeconds() < 6 ? "3-5" : w.convergedAfter.toSeconds() < 11 ? "6-10" : "11+");
   }
@@ -85,17 +88,24 @@ class PairSimulationPropertyTest {
     Arbitrary<String> node = Arbitraries.frequencyOf(
         Tuple.of(4, Arbitraries.just("node-a")), Tuple.of(4, Arbitraries.just("node-b")),
         Tuple.of(2, Arbitraries.just("node-c")));
-    Arbitrary<String> pod = Arbitraries.of("sip-0", "sip-1");
+    // pair-1 most, the others less: each pair gets enough of a schedule to go through faults
+    Arbitrary<String> pair = Arbitraries.frequencyOf(
+        Tuple.of(3, Arbitraries.just("pair-1")), Tuple.of(2, Arbitraries.just("pair-2")),
+        Tuple.of(1, Arbitraries.just("pair-3")));
+    Arbitrary<String> pod = Arbitraries.frequencyOf(
+        Tuple.of(3, Arbitraries.of("sip-0", "sip-1")), Tuple.of(2, Arbitraries.of("sip-2", "sip-3")),
+        Tuple.of(1, Arbitraries.of("sip-4", "sip-5")));
     Arbitrary<Boolean> bool = Arbitraries.of(true, false);
     List<Tuple2<Integer, Arbitrary<? extends Step>>> alphabet = List.of(
-        w(16, Arbitraries.just(Reconcile.FULL)),
-        w(3, Arbitraries.integers().between(0, 3).map(Reconcile::new)),
+        w(16, pair.map(p -> new Reconcile(p, -1))),
+        w(3, Combinators.combine(pair, Arbitraries.integers().between(0, 3)).as(Reconcile::new)),
         w(18, node.map(AgentTick::new)),
         w(14, Arbitraries.of(100, 300, 500, 1000, 1500, 2000, 3000, 3500, 5000, 11000).map(AdvanceClock::new)),
         w(4, pod.map(Switchover::new)),
-        w(1, bool.map(InvalidSwitchover::new)),
-        w(1, bool.map(Step.Pause::new)),
-        w(1, bool.map(Step.Failback::new)),
+        w(1, Combinators.combine(pair, bool).as(InvalidSwitchover::new)),
+        w(1, Combinators.combine(pair, bool).as(Step.Pause::new)),
+        w(1, Combinators.combine(pair, bool).as(Step.Failback::new)),
+        w(2, Combinators.combine(pair, Arbitraries.of(World.ADDRESSES)).as(Step.VipChange::new)),
         w(1, Combinators.combine(node, Arbitraries.of(-3600, -5, 0, 5, 3600)).as(Step.ClockSkew::new)),
         w(2, pod.map(PodNotReady::new)),
         w(2, pod.map(PodReady::new)),

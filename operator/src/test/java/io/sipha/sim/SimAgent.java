@@ -7,6 +7,7 @@ import io.sipha.decision.VipReport;
 import io.sipha.vip.VipAddress;
 import io.sipha.vip.VipScript;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -18,8 +19,10 @@ import java.util.TreeMap;
  * report what it finds at the previous epoch), the per-pair convergence by {@link
  * VipBindingRule} and the product's own per-pair decision ({@link AgentStep}) with the held state and
  * the reports (Unbound only when confirmed), the periodic
- * vip-status drift check, and the scripts with their faults. Not modelled: retry backoff (a failed
- * script is retried at the agent's next run), announce counters (gratuitous ARP), other pairs.
+ * vip-status drift check, a VIP change (the new address added first, the old one removed after and
+ * retried until it is), and the scripts with their faults, for every pair of the world: a script
+ * that hangs holds up only its own pair, as in the agent's script pool. Not modelled: retry backoff
+ * (a failed script is retried at the agent's next run), announce counters (gratuitous ARP).
  *
  * <p>The agent reads the API through a cache (its informers): refreshed at each run while it can
  * reach the API, frozen while it is partitioned (it then acts on what it saw last and cannot
@@ -52,10 +55,22 @@ final class SimAgent {
     }
   }
 
-  /** What the agent's informers hold: the pair's status and the pods (node, annotations). */
-  record Cache(SipServerPairStatus status, Map<String, PodView> pods) {}
+  /** What the agent's informers hold: the pairs' statuses (by pair key) and the pods (node, annotations). */
+  record Cache(Map<String, SipServerPairStatus> statuses, Map<String, PodView> pods) {}
 
-  record PodView(String node, Map<String, String> annotations) {}
+  record PodView(String pair, String node, Map<String, String> annotations) {}
+
+  /** The process's memory of one pair (NodeAgent's held, reports and leftovers for its key), lost on a crash. */
+  static final class PairMemory {
+    /** What it holds on the host for the pair (HostVip), or null. */
+    AgentStep.Held held;
+    VipReport report;
+    /** The old address of a VIP change, still to be removed (the new one is bound). */
+    VipAddress leftover;
+    /** A script of this pair hangs until then; the pool does nothing more for this pair before. */
+    Instant busyUntil;
+    Runnable onTimeout;
+  }
 
   final String node;
   private final World w;
@@ -76,20 +91,29 @@ final class SimAgent {
   boolean inContact = true;
 
   // the process's memory, lost on a crash
-  /** The epoch at which it holds the VIP on the host (HostVip), or null. */
-  Long held;
-  VipReport report;
+  final Map<String, PairMemory> memory = new LinkedHashMap<>();
   Instant nextRenew;
   Instant nextResync;
-  /** A script hangs until then; the worker does nothing for this pair before. */
-  Instant busyUntil;
-  private Runnable onTimeout;
   private Cache cache;
   private boolean crashAfterChange;
+  /** The reports read back from the Lease at start (the previous run's). */
+  private Map<String, VipReport> readBack = Map.of();
+  /** The pairs the start-up check has looked at since this start (it goes on after a hung vip-status). */
+  private final java.util.Set<String> probedPairs = new java.util.HashSet<>();
 
   SimAgent(String node, World w) {
     this.node = node;
     this.w = w;
+  }
+
+  PairMemory memory(String key) {
+    return memory.computeIfAbsent(key, k -> new PairMemory());
+  }
+
+  /** Its last report on a pair (pair name or key), or null. */
+  VipReport report(String pair) {
+    PairMemory m = memory.get(pair.contains("/") ? pair : ApiStore.key(pair));
+    return m == null ? null : m.report;
   }
 
   // ------------------------------------------------------------------ process lifecycle
@@ -97,9 +121,12 @@ final class SimAgent {
   /** The first contact with the API after a (re)start: read the Lease back, renew at once. */
   private void start() {
     ApiStore.Lease l = w.api.leases.get(node);
-    report = l == null ? null : l.report;
+    memory.clear();
+    readBack = l == null ? Map.of() : Map.copyOf(l.reports);
+    readBack.forEach((k, r) -> memory(k).report = r);
     started = true;
     probed = false;
+    probedPairs.clear();
     cache = snapshot();
     nextRenew = w.now;
     renew(false);
@@ -110,10 +137,7 @@ final class SimAgent {
     up = false;
     started = false;
     probed = false;
-    held = null;
-    report = null;
-    busyUntil = null;
-    onTimeout = null;
+    memory.clear();
     cache = null;
     crashAfterChange = false;
     inContact = false;
@@ -144,7 +168,7 @@ final class SimAgent {
       run();
       what = "it crashed before running a script that changes the host";
     } catch (Crash c) {
-      what = "it crashed right after a script changed the host (host VIP now " + (w.hostHasVip(node) ? "present" : "absent") + ")";
+      what = "it crashed right after a script changed the host (host now holds " + w.hostVips(node) + ")";
     }
     crash();
     return what;
@@ -160,7 +184,7 @@ final class SimAgent {
     inContact = false;
     if (!partitioned) {
       start();
-      return "started: read its previous report back from the Lease and renewed it";
+      return "started: read its previous reports back from the Lease and renewed it";
     }
     return "started, but cannot reach the API (it starts for real once it can)";
   }
@@ -190,7 +214,13 @@ final class SimAgent {
     }
     ApiStore.Lease l = w.api.leases.computeIfAbsent(node, ApiStore.Lease::new);
     l.renewTime = w.now.plus(clockSkew); // what it writes is on its own clock
-    l.report = report;
+    Map<String, VipReport> reports = new TreeMap<>();
+    memory.forEach((k, m) -> {
+      if (m.report != null) {
+        reports.put(k, m.report);
+      }
+    });
+    l.reports = Map.copyOf(reports);
     if (!closing) {
       l.restartingUntil = null;
     }
@@ -199,7 +229,7 @@ final class SimAgent {
 
   // ------------------------------------------------------------------ worker
 
-  /** One run of the worker: start if needed, finish a hung script, probe, converge, publish. */
+  /** One run of the worker: start if needed, finish hung scripts, probe, converge every pair, publish. */
   String run() {
     if (!up) {
       return "no effect: the agent is not running";
@@ -211,16 +241,15 @@ final class SimAgent {
       start();
     }
     StringBuilder said = new StringBuilder();
-    if (busyUntil != null) {
-      if (w.now.isBefore(busyUntil)) {
-        inContact = false;
-        return "no effect: a script hangs until it is killed at " + World.t(busyUntil);
+    for (var e : memory.entrySet()) {
+      PairMemory m = e.getValue();
+      if (m.busyUntil != null && !w.now.isBefore(m.busyUntil)) {
+        m.busyUntil = null;
+        Runnable r = m.onTimeout;
+        m.onTimeout = null;
+        r.run();
+        said.append(pairName(e.getKey())).append(": the hung script was killed at its timeout; ");
       }
-      busyUntil = null;
-      Runnable r = onTimeout;
-      onTimeout = null;
-      r.run();
-      said.append("the hung script was killed at its timeout; ");
     }
     if (!partitioned) {
       cache = snapshot();
@@ -229,8 +258,16 @@ final class SimAgent {
     if (!probed) {
       probe(said);
     }
-    if (probed && busyUntil == null) {
-      converge(said);
+    if (probed) {
+      boolean resync = !w.now.isBefore(nextResync);
+      if (resync) {
+        nextResync = w.now.plus(World.RESYNC_EVERY);
+      }
+      for (String key : w.pairKeys()) {
+        if (!busy(key)) {
+          converge(key, resync, said);
+        }
+      }
     }
     if (crashAfterChange) {
       return said.toString(); // crashes before publishing
@@ -240,188 +277,260 @@ final class SimAgent {
     } else {
       said.append("(cannot report: partitioned)");
     }
-    inContact = !partitioned && !faulty && probed && busyUntil == null;
+    boolean hanging = memory.values().stream().anyMatch(m -> m.busyUntil != null);
+    inContact = !partitioned && !faulty && probed && !hanging;
+    if (hanging) {
+      said.append("a script hangs (until it is killed at ").append(World.t(memory.values().stream()
+          .filter(m -> m.busyUntil != null).map(m -> m.busyUntil).min(Instant::compareTo).orElseThrow())).append(")");
+    }
     return said.length() == 0 ? "nothing to do" : said.toString().strip();
+  }
+
+  private boolean busy(String key) {
+    PairMemory m = memory.get(key);
+    return m != null && m.busyUntil != null;
   }
 
   private Cache snapshot() {
     Map<String, PodView> pods = new TreeMap<>();
-    w.api.pods.forEach((n, p) -> pods.put(n, new PodView(p.node, Map.copyOf(p.annotations))));
-    return new Cache(w.api.status, pods);
+    w.api.pods.forEach((n, p) -> pods.put(n, new PodView(w.pairOfPod(n), p.node, Map.copyOf(p.annotations))));
+    Map<String, SipServerPairStatus> statuses = new TreeMap<>();
+    w.api.pairs.values().forEach(p -> statuses.put(p.key, p.status));
+    return new Cache(statuses, pods);
+  }
+
+  private static String pairName(String key) {
+    return key.substring(key.indexOf('/') + 1);
   }
 
   /** NodeAgent.startupProbe: what is really on the host, reported at the previous epoch. */
   private void probe(StringBuilder said) {
-    VipReport previous = report;
-    SipServerPairStatus st = cache.status();
-    Optional<VipAddress> vip = statusVip(st);
-    if (vip.isPresent() && (previous != null || concernsThisNode())) {
+    if (memory.values().stream().anyMatch(m -> m.busyUntil != null)) {
+      return; // a vip-status of the start-up check hangs: it goes on once that one is killed
+    }
+    Map<String, VipReport> previous = readBack;
+    for (String key : w.pairKeys()) {
+      SipServerPairStatus st = cache.statuses().get(key);
+      Optional<VipAddress> vip = statusVip(st);
+      if (!probedPairs.add(key) || vip.isEmpty() || !(previous.containsKey(key) || concernsThisNode(key))) {
+        continue;
+      }
+      PairMemory m = memory(key);
+      VipAddress v = vip.get();
       long epoch = st.epoch;
-      Outcome o = exec(VipScript.STATUS, 0);
+      String name = pairName(key);
+      Outcome o = exec(m, VipScript.STATUS, key, v, 0);
       if (o == Outcome.HUNG) {
-        onTimeout = () -> {
-          probeFailed(epoch);
-          probeDone();
-        };
-        said.append("start-up vip-status hangs; ");
+        m.onTimeout = () -> probeFailed(m, v, epoch);
+        said.append(name).append(": start-up vip-status hangs (the start-up check waits for it); ");
         return;
       }
-      if (o == Outcome.OK && w.hostHasVip(node)) {
-        long heldAt = previous != null && previous.is(VipReport.State.Bound) ? previous.epoch() : 0;
-        held = heldAt;
-        report = new VipReport(VipReport.State.Bound, heldAt, World.VIP.cidr(), "vip-status", 0,
-            "found on the host at start", World.t(w.now), null, World.VIP.interfaceName());
-        said.append("start-up probe: VIP found on the host, reported Bound at epoch ").append(heldAt).append("; ");
+      if (o == Outcome.OK && w.hostHas(node, v)) {
+        VipReport before = previous.get(key);
+        long heldAt = before != null && before.is(VipReport.State.Bound) ? before.epoch() : 0;
+        m.held = new AgentStep.Held(v, heldAt);
+        m.report = new VipReport(VipReport.State.Bound, heldAt, v.cidr(), "vip-status", 0,
+            "found on the host at start", World.t(w.now), null, v.interfaceName());
+        said.append(name).append(": start-up probe: VIP found on the host, reported Bound at epoch ").append(heldAt).append("; ");
       } else if (o == Outcome.OK) {
-        report = new VipReport(VipReport.State.Unbound, epoch, World.VIP.cidr(), "vip-status", 1,
-            "not on the host at start", World.t(w.now), null, World.VIP.interfaceName());
-        said.append("start-up probe: VIP not on the host, reported Unbound at epoch ").append(epoch).append("; ");
+        m.report = new VipReport(VipReport.State.Unbound, epoch, v.cidr(), "vip-status", 1,
+            "not on the host at start", World.t(w.now), null, v.interfaceName());
+        said.append(name).append(": start-up probe: VIP not on the host, reported Unbound at epoch ").append(epoch).append("; ");
       } else {
-        probeFailed(epoch);
-        said.append("start-up vip-status failed: reported Failed (state unknown); ");
+        probeFailed(m, v, epoch);
+        said.append(name).append(": start-up vip-status failed: reported Failed (state unknown); ");
       }
     }
-    probeDone();
+    removeLeftovers(previous, said);
+    nextResync = w.now.plus(World.RESYNC_EVERY);
+    probed = true;
+  }
+
+  /**
+   * NodeAgent.removeLeftovers: an address the previous run reported (not Unbound) that the pair's
+   * status no longer names is removed if it is on the host.
+   */
+  private void removeLeftovers(Map<String, VipReport> previous, StringBuilder said) {
+    previous.forEach((key, r) -> {
+      if (r.is(VipReport.State.Unbound) || r.address() == null || r.interfaceName() == null) {
+        return;
+      }
+      Optional<VipAddress> now = statusVip(cache.statuses().get(key));
+      Optional<VipAddress> old = VipAddress.parseCidr(r.address(), r.interfaceName()).value();
+      if (old.isEmpty() || now.equals(old)) {
+        return;
+      }
+      PairMemory m = memory(key);
+      if (exec(m, VipScript.STATUS, key, old.get(), 0) == Outcome.OK && w.hostHas(node, old.get())) {
+        exec(m, VipScript.DISABLE, key, old.get(), 0);
+        said.append(pairName(key)).append(": ").append(old.get().cidr()).append(" left on the host from before: removed; ");
+      }
+    });
   }
 
   /**
    * As NodeAgent does: when the start-up vip-status fails the state is unknown, reported Failed, so
    * the next run makes sure with vip-disable (an earlier Unbound must not stand as a confirmation).
    */
-  private void probeFailed(long epoch) {
-    report = new VipReport(VipReport.State.Failed, epoch, World.VIP.cidr(), "vip-status", -1,
-        "start-up check failed: the host's state is not known", World.t(w.now), null, World.VIP.interfaceName());
+  private void probeFailed(PairMemory m, VipAddress v, long epoch) {
+    m.report = new VipReport(VipReport.State.Failed, epoch, v.cidr(), "vip-status", -1,
+        "start-up check failed: the host's state is not known", World.t(w.now), null, v.interfaceName());
   }
 
-  private void probeDone() {
-    nextResync = w.now.plus(World.RESYNC_EVERY);
-    probed = true;
+  /** NodeAgent.concernsThisNode: a pod of the pair runs here, or the status names this node. */
+  private boolean concernsThisNode(String key) {
+    SipServerPairStatus st = cache.statuses().get(key);
+    boolean podHere = cache.pods().values().stream().anyMatch(p -> node.equals(p.node()) && key.equals(ApiStore.key(p.pair())));
+    return podHere || io.sipha.decision.VipBindingRule.statusNames(st, node);
   }
 
-  /** NodeAgent.concernsThisNode for the one pair. */
-  private boolean concernsThisNode() {
-    SipServerPairStatus st = cache.status();
-    boolean podHere = cache.pods().values().stream().anyMatch(p -> node.equals(p.node()));
-    return podHere
-        || (st != null && st.vip != null && node.equals(st.vip.node))
-        || (st != null && st.fenced.stream().anyMatch(f -> node.equals(f.node)));
-  }
-
-  private Optional<VipBindingRule.Binding> wanted() {
-    SipServerPairStatus st = cache.status();
+  private Optional<VipBindingRule.Binding> wanted(String key) {
+    SipServerPairStatus st = cache.statuses().get(key);
     PodView primary = st == null || st.primary == null ? null : cache.pods().get(st.primary);
     return VipBindingRule.binding(st, node, primary == null ? null : primary.node(),
         primary == null ? null : primary.annotations());
   }
 
-  /** NodeAgent.converge + convergePair for the one pair. */
-  private void converge(StringBuilder said) {
-    boolean resync = !w.now.isBefore(nextResync);
-    if (held == null && !concernsThisNode()) {
-      if (report != null) {
-        said.append("the pair no longer concerns this node: report dropped; ");
-      }
-      report = null;
-      if (resync) {
-        nextResync = w.now.plus(World.RESYNC_EVERY);
+  /** NodeAgent.converge + convergePair for one pair. */
+  private void converge(String key, boolean resync, StringBuilder said) {
+    PairMemory m = memory.get(key);
+    String name = pairName(key);
+    if ((m == null || m.held == null) && !concernsThisNode(key)) {
+      if (m != null && m.report != null) {
+        said.append(name).append(": no longer concerns this node, report dropped; ");
+        m.report = null;
       }
       return;
     }
-    SipServerPairStatus st = cache.status();
-    long epoch = st == null ? 0 : st.epoch;
-    Optional<VipBindingRule.Binding> want = wanted();
-    if (resync) {
-      nextResync = w.now.plus(World.RESYNC_EVERY);
-      if (!resync(want, said)) {
-        return; // vip-status hangs
+    m = memory(key);
+    if (m.leftover != null) {
+      retryLeftover(key, m, said);
+      if (m.busyUntil != null) {
+        return;
       }
+    }
+    SipServerPairStatus st = cache.statuses().get(key);
+    long epoch = st == null ? 0 : st.epoch;
+    Optional<VipBindingRule.Binding> want = wanted(key);
+    if (resync && !resync(key, m, st, want, said)) {
+      return; // vip-status hangs
     }
     // the agent's decision is the product's own (AgentStep); only its execution is modelled here
     boolean granted = st != null && st.vip != null && node.equals(st.vip.node);
-    AgentStep.Action a = AgentStep.next(new AgentStep.Situation(want,
-        held == null ? null : new AgentStep.Held(World.VIP, held), report, epoch, granted,
+    AgentStep.Action a = AgentStep.next(new AgentStep.Situation(want, m.held, m.report, epoch, granted,
         statusVip(st).orElse(null), false, true, 0, null, World.t(w.now)));
     if (a instanceof AgentStep.Enable e) {
-      if (run(VipScript.ENABLE, e.epoch(), null, said)) {
-        held = e.epoch();
+      if (run(key, m, VipScript.ENABLE, e.vip(), e.epoch(), null, said)) {
+        m.held = new AgentStep.Held(e.vip(), e.epoch());
+        if (e.release() != null) {
+          said.append(name).append(": ").append(e.vip().cidr()).append(" bound, removing the old ")
+              .append(e.release().cidr()).append("; ");
+          m.leftover = e.release();
+          retryLeftover(key, m, said);
+        }
       }
     } else if (a instanceof AgentStep.Disable d) {
-      if (held == null) {
-        said.append("state unknown after ").append(report.state()).append(": makes sure; ");
+      if (m.held == null) {
+        said.append(name).append(": state unknown after ").append(m.report.state()).append(": makes sure; ");
       }
-      if (run(VipScript.DISABLE, d.epoch(), d.staleEpoch(), said)) {
-        held = null;
+      AgentStep.Held h = m.held;
+      if (run(key, m, VipScript.DISABLE, d.vip(), d.epoch(), d.staleEpoch(), said) && h != null && h.vip().equals(d.vip())) {
+        m.held = null;
       }
     } else if (a instanceof AgentStep.Adopt ad) {
-      held = ad.epoch();
-      report = bound(ad.epoch());
-      said.append("VIP already on the host, now held at epoch ").append(ad.epoch()).append("; ");
+      m.held = new AgentStep.Held(ad.vip(), ad.epoch());
+      m.report = bound(ad.vip(), ad.epoch());
+      said.append(name).append(": VIP already on the host, now held at epoch ").append(ad.epoch()).append("; ");
     } else if (a instanceof AgentStep.Report r) {
-      boolean still = report != null && report.is(VipReport.State.Unbound) && r.report().is(VipReport.State.Unbound);
-      report = r.report();
-      said.append(still ? "still Unbound, now at epoch " : "reports " + r.report().state() + " at epoch ")
+      boolean still = m.report != null && m.report.is(VipReport.State.Unbound) && r.report().is(VipReport.State.Unbound);
+      m.report = r.report();
+      said.append(name).append(": ").append(still ? "still Unbound, now at epoch " : "reports " + r.report().state() + " at epoch ")
           .append(r.report().epoch()).append("; ");
     }
   }
 
+  /** NodeAgent.retryLeftover: removes the old address of a VIP change; kept to try again if it fails. */
+  private void retryLeftover(String key, PairMemory m, StringBuilder said) {
+    VipAddress old = m.leftover;
+    Outcome o = exec(m, VipScript.DISABLE, key, old, 0);
+    if (o == Outcome.OK) {
+      m.leftover = null;
+      said.append(pairName(key)).append(": the old address ").append(old.cidr()).append(" is removed; ");
+    } else {
+      if (o == Outcome.HUNG) {
+        m.onTimeout = () -> {};
+      }
+      said.append(pairName(key)).append(": could not remove the old address ").append(old.cidr()).append("; ");
+    }
+  }
+
   /** NodeAgent.resync: vip-status corrects what the agent believes it holds. */
-  private boolean resync(Optional<VipBindingRule.Binding> want, StringBuilder said) {
-    if (held == null && want.isEmpty() && statusVip(cache.status()).isEmpty()) {
+  private boolean resync(String key, PairMemory m, SipServerPairStatus st, Optional<VipBindingRule.Binding> want,
+      StringBuilder said) {
+    Optional<VipAddress> vip = m.held != null ? Optional.of(m.held.vip()) : want.map(VipBindingRule.Binding::vip);
+    if (vip.isEmpty()) {
+      vip = statusVip(st);
+    }
+    if (vip.isEmpty()) {
       return true;
     }
-    Outcome o = exec(VipScript.STATUS, 0);
+    Outcome o = exec(m, VipScript.STATUS, key, vip.get(), 0);
     if (o == Outcome.HUNG) {
-      onTimeout = () -> {};
-      said.append("drift check: vip-status hangs; ");
+      m.onTimeout = () -> {};
+      said.append(pairName(key)).append(": drift check: vip-status hangs; ");
       return false;
     }
     if (o == Outcome.FAILED) {
       return true;
     }
-    boolean present = w.hostHasVip(node);
-    if (held != null && !present) {
-      said.append("drift check: the VIP is no longer on the host; ");
-      held = null;
-    } else if (held == null && present) {
-      said.append("drift check: the VIP is on the host without being held; ");
-      held = 0L;
+    boolean present = w.hostHas(node, vip.get());
+    if (m.held != null && !present) {
+      said.append(pairName(key)).append(": drift check: the VIP is no longer on the host; ");
+      m.held = null;
+    } else if (m.held == null && present) {
+      said.append(pairName(key)).append(": drift check: the VIP is on the host without being held; ");
+      m.held = new AgentStep.Held(vip.get(), 0);
     }
     return true;
   }
 
   /** NodeAgent.run: a script, its report, and on a failure a Failed report. */
-  private boolean run(VipScript script, long epoch, Long staleEpoch, StringBuilder said) {
-    Outcome o = exec(script, epoch);
+  private boolean run(String key, PairMemory m, VipScript script, VipAddress vip, long epoch, Long staleEpoch,
+      StringBuilder said) {
+    Outcome o = exec(m, script, key, vip, epoch);
+    String name = pairName(key);
     if (o == Outcome.OK) {
       VipReport.State state = script == VipScript.ENABLE ? VipReport.State.Bound : VipReport.State.Unbound;
-      report = new VipReport(state, epoch, World.VIP.cidr(), null, null, null, World.t(w.now), staleEpoch,
-          World.VIP.interfaceName());
-      said.append(script.fileName()).append(" ok, reports ").append(state).append(" at epoch ").append(epoch)
+      m.report = new VipReport(state, epoch, vip.cidr(), null, null, null, World.t(w.now), staleEpoch,
+          vip.interfaceName());
+      said.append(name).append(": ").append(script.fileName()).append(" ").append(vip.cidr()).append(" ok, reports ")
+          .append(state).append(" at epoch ").append(epoch)
           .append(staleEpoch == null ? "" : " (removed a stale VIP held at epoch " + staleEpoch + ")").append("; ");
       return true;
     }
     if (o == Outcome.HUNG) {
-      Instant killedAt = busyUntil;
-      onTimeout = () -> report = new VipReport(VipReport.State.Failed, epoch, World.VIP.cidr(), script.fileName(), -1,
+      Instant killedAt = m.busyUntil;
+      m.onTimeout = () -> m.report = new VipReport(VipReport.State.Failed, epoch, vip.cidr(), script.fileName(), -1,
           script.fileName() + " timed out after " + World.SCRIPT_TIMEOUT.toMillis() + " ms", World.t(killedAt), null,
-          World.VIP.interfaceName());
-      said.append(script.fileName()).append(" hangs; ");
+          vip.interfaceName());
+      said.append(name).append(": ").append(script.fileName()).append(" hangs; ");
       return false;
     }
-    report = new VipReport(VipReport.State.Failed, epoch, World.VIP.cidr(), script.fileName(), 2,
-        script.fileName() + " exited 2", World.t(w.now), null, World.VIP.interfaceName());
-    said.append(script.fileName()).append(" failed (exit 2), reports Failed at epoch ").append(epoch).append("; ");
+    m.report = new VipReport(VipReport.State.Failed, epoch, vip.cidr(), script.fileName(), 2,
+        script.fileName() + " exited 2", World.t(w.now), null, vip.interfaceName());
+    said.append(name).append(": ").append(script.fileName()).append(" failed (exit 2), reports Failed at epoch ")
+        .append(epoch).append("; ");
     return false;
   }
 
-  /** Runs a script on the host, with the host's fault. */
-  private Outcome exec(VipScript script, long epoch) {
+  /** Runs a script on the host for a pair, with the host's fault. */
+  private Outcome exec(PairMemory m, VipScript script, String key, VipAddress vip, long epoch) {
     boolean changes = fault == Fault.NONE || fault == Fault.FAIL_AFTER_CHANGE || fault == Fault.HANG_AFTER_CHANGE;
     if (changes && script != VipScript.STATUS) {
       if (script == VipScript.ENABLE) {
-        w.hostBinds(node, epoch, partitioned);
+        w.hostBinds(node, key, vip, epoch, partitioned);
       } else {
-        w.hostReleases(node);
+        w.hostReleases(node, vip);
       }
       if (crashAfterChange) {
         throw new Crash();
@@ -431,15 +540,16 @@ final class SimAgent {
       case NONE -> Outcome.OK;
       case FAIL, FAIL_AFTER_CHANGE -> Outcome.FAILED;
       case HANG, HANG_AFTER_CHANGE -> {
-        busyUntil = w.now.plus(World.SCRIPT_TIMEOUT);
+        m.busyUntil = w.now.plus(World.SCRIPT_TIMEOUT);
+        m.onTimeout = () -> {};
         yield Outcome.HUNG;
       }
     };
   }
 
-  private VipReport bound(long epoch) {
-    return new VipReport(VipReport.State.Bound, epoch, World.VIP.cidr(), null, null, null, World.t(w.now), null,
-        World.VIP.interfaceName());
+  private VipReport bound(VipAddress vip, long epoch) {
+    return new VipReport(VipReport.State.Bound, epoch, vip.cidr(), null, null, null, World.t(w.now), null,
+        vip.interfaceName());
   }
 
   private static Optional<VipAddress> statusVip(SipServerPairStatus st) {
@@ -456,12 +566,16 @@ final class SimAgent {
     if (fault != Fault.NONE) {
       b.append(", scripts ").append(fault);
     }
-    if (busyUntil != null) {
-      b.append(", script hangs until ").append(World.t(busyUntil));
-    }
-    b.append(", holds ").append(held == null ? "-" : "epoch " + held);
-    b.append(", report ").append(World.describe(report));
-    b.append(inContact ? ", in contact" : ", out of contact");
+    memory.forEach((k, m) -> {
+      if (m.held != null || m.report != null || m.leftover != null || m.busyUntil != null) {
+        b.append("; ").append(pairName(k)).append(" holds ")
+            .append(m.held == null ? "-" : m.held.vip().cidr() + "@" + m.held.epoch())
+            .append(", report ").append(World.describe(m.report))
+            .append(m.leftover == null ? "" : ", old address to remove " + m.leftover.cidr())
+            .append(m.busyUntil == null ? "" : ", a script hangs until " + World.t(m.busyUntil));
+      }
+    });
+    b.append(inContact ? "; in contact" : "; out of contact");
     return b.toString();
   }
 }

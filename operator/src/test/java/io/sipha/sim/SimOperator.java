@@ -7,6 +7,7 @@ import io.sipha.decision.AgentFact;
 import io.sipha.decision.PairFacts;
 import io.sipha.decision.Plan;
 import io.sipha.decision.PodFact;
+import io.sipha.operator.Facts;
 import io.sipha.operator.Heartbeats;
 import io.sipha.operator.Sightings;
 import io.sipha.vip.AllowedCidrs;
@@ -62,13 +63,14 @@ final class SimOperator {
   record Status(SipServerPairStatus status) implements Write {}
 
   /** A reconcile whose writes have not all been made yet. */
-  record InFlight(PairFacts facts, Plan plan, long observedResourceVersion, List<Write> remaining) {}
+  record InFlight(String pair, PairFacts facts, Plan plan, long observedResourceVersion, List<Write> remaining) {}
 
   private final World w;
   private final Function<PairFacts, Plan> decider;
   boolean up = true;
   ApiFault nextWriteFault;
-  InFlight inFlight;
+  /** The reconciles in flight, by pair (JOSDK reconciles pairs side by side, each one at a time). */
+  final Map<String, InFlight> inFlight = new java.util.TreeMap<>();
   // the product's own bookkeeping of what this process saw, on its clock (NodeLiveness, PairObserver)
   private Heartbeats heartbeats = new Heartbeats();
   private Sightings sightings = new Sightings();
@@ -82,11 +84,11 @@ final class SimOperator {
 
   void crash() {
     up = false;
-    inFlight = null;
+    inFlight.clear();
   }
 
-  /** The writes of a deposed leader, still on their way: they land at the next reconcile step. */
-  InFlight deposed;
+  /** The writes of a deposed leader, still on their way, by pair: they land at the pair's next reconcile step. */
+  final Map<String, InFlight> deposed = new java.util.TreeMap<>();
 
   /**
    * Another replica becomes the leader: a new process starts at the next reconcile, and this one's
@@ -94,14 +96,14 @@ final class SimOperator {
    * leader's late writes, made from older facts).
    */
   void leaderChange() {
-    deposed = inFlight;
+    deposed.putAll(inFlight);
     crash();
   }
 
   /** A new process: its Lease informer lists every Lease at start (each one "seen" now). */
   void start() {
     up = true;
-    inFlight = null;
+    inFlight.clear();
     heartbeats = new Heartbeats(); // a new process has seen nothing yet
     sightings = new Sightings();
     w.api.leases.values().forEach(l -> {
@@ -129,23 +131,29 @@ final class SimOperator {
 
   // ------------------------------------------------------------------ PairObserver
 
-  PairFacts observe() {
+  PairFacts observe(String pair) {
     ApiStore api = w.api;
+    ApiStore.PairObject o = api.pair(pair);
     Map<String, PodFact> pods = new LinkedHashMap<>();
-    for (String name : api.spec.getServers().stream().filter(Objects::nonNull).distinct().limit(2).toList()) {
+    for (String name : o.spec.getServers().stream().filter(Objects::nonNull).distinct().limit(2).toList()) {
       ApiStore.Pod p = api.pods.get(name);
       pods.put(name, p == null ? PodFact.missing(name)
           : podFact(p).withReadySince(sightings.readySince(name, p.uid, p.ready, w.now)));
     }
     Map<String, AgentFact> agents = new HashMap<>();
+    Map<String, java.util.Set<String>> holders = new HashMap<>();
     api.leases.values().forEach(l -> {
       Instant seen = heartbeats.renewedAt(l.node, w.now);
-      agents.put(l.node, new AgentFact(l.node, seen != null ? seen : w.now, l.report,
+      agents.put(l.node, new AgentFact(l.node, seen != null ? seen : w.now, l.reports.get(o.key),
           heartbeats.restartingUntil(l.node)));
+      Facts.reportedHolders(l.reports).forEach((h, keys) -> holders.computeIfAbsent(h, x -> new java.util.TreeSet<>()).addAll(keys));
     });
-    return new PairFacts(ApiStore.NAMESPACE, ApiStore.PAIR, api.generation, api.spec, api.status, pods, agents,
-        AllowedCidrs.any(), null, w.now).withStepObservedAt(
-            sightings.stepSince(ApiStore.NAMESPACE + "/" + ApiStore.PAIR, api.status == null ? null : api.status.transition, w.now));
+    // the product's rule for a VIP two pairs name: it goes with holding (PairObserver.vipClaimedBy)
+    String claimedBy = Facts.vipClaimedBy(o.resource(), api.pairs.values().stream().map(ApiStore.PairObject::resource),
+        Facts::vipHost, h -> holders.getOrDefault(h, java.util.Set.of()));
+    return new PairFacts(ApiStore.NAMESPACE, pair, o.generation, o.spec, o.status, pods, agents,
+        AllowedCidrs.any(), claimedBy, w.now).withStepObservedAt(
+            sightings.stepSince(o.key, o.status == null ? null : o.status.transition, w.now));
   }
 
   private static PodFact podFact(ApiStore.Pod p) {
@@ -167,42 +175,52 @@ final class SimOperator {
    * that many land now and the rest stay in flight until the next reconcile step (or are lost if
    * the operator crashes first). A reconcile step while a plan is in flight finishes that plan.
    */
-  String reconcile(int writesNow) {
-    StringBuilder said = new StringBuilder();
+  String reconcile(String pair, int writesNow) {
+    StringBuilder said = new StringBuilder(pair).append(": ");
     if (!up) {
       start();
       said.append("the operator starts again (every Lease seen now); ");
     }
-    if (inFlight != null) {
-      InFlight f = inFlight;
-      inFlight = null;
+    InFlight pending = inFlight.remove(pair);
+    if (pending != null) {
       said.append("finishes its reconcile in flight: ");
-      apply(f, f.remaining().size(), said);
+      apply(pending, pending.remaining().size(), said);
       return said.toString().strip();
     }
-    PairFacts facts = observe();
+    ApiStore.PairObject o = w.api.pair(pair);
+    PairFacts facts = observe(pair);
 
     Plan plan = decider.apply(facts);
-    sightings.stepDecided(ApiStore.NAMESPACE + "/" + ApiStore.PAIR, plan.status().transition, w.now);
+    sightings.stepDecided(o.key, plan.status().transition, w.now);
     List<Write> writes = new ArrayList<>();
     plan.podWrites().forEach(pw -> writes.add(new PodPatch(pw)));
-    if (!sameJson(plan.status(), w.api.status)) {
+    if (!sameJson(plan.status(), o.status)) {
       writes.add(new Status(plan.status()));
     }
-    InFlight f = new InFlight(facts, plan, w.api.resourceVersion, writes);
+    InFlight f = new InFlight(pair, facts, plan, o.resourceVersion, writes);
     said.append("decides ").append(summary(plan)).append("; ");
     apply(f, writesNow < 0 ? writes.size() : Math.min(writesNow, writes.size()), said);
-    if (deposed != null) {
+    InFlight late = deposed.remove(pair);
+    if (late != null) {
       // the deposed leader's writes land now, after this leader's: made from facts older than both
-      InFlight late = deposed;
-      deposed = null;
-      InFlight mine = inFlight;
-      inFlight = null;
+      InFlight mine = inFlight.remove(pair);
       said.append("then the deposed leader's late writes: ");
       apply(late, late.remaining().size(), said);
-      inFlight = mine;
+      inFlight.remove(pair);
+      if (mine != null) {
+        inFlight.put(pair, mine);
+      }
     }
     return said.toString().strip();
+  }
+
+  /** Every pair reconciles once (the heal rounds, and the world's start). */
+  String reconcileAll() {
+    List<String> said = new ArrayList<>();
+    for (String pair : w.api.pairs.keySet()) {
+      said.add(reconcile(pair, -1));
+    }
+    return String.join(" | ", said);
   }
 
   private void apply(InFlight f, int count, StringBuilder said) {
@@ -225,7 +243,8 @@ final class SimOperator {
       said.append(describe(wr)).append("; ");
     }
     if (count < writes.size()) {
-      inFlight = new InFlight(f.facts(), f.plan(), f.observedResourceVersion(), writes.subList(count, writes.size()));
+      inFlight.put(f.pair(), new InFlight(f.pair(), f.facts(), f.plan(), f.observedResourceVersion(),
+          writes.subList(count, writes.size())));
       said.append(writes.size() - count).append(" write(s) still in flight; ");
     } else if (!f.plan().events().isEmpty()) {
       said.append("events ").append(f.plan().events().stream().map(Plan.Note::reason).toList()).append("; ");
@@ -260,13 +279,14 @@ final class SimOperator {
       p.version = api.nextVersion();
       w.checkTheEpochNeverDecreases(); // at every pod write, not only after the step
     } else if (wr instanceof Status s) {
-      if (f.observedResourceVersion() != api.resourceVersion) {
+      ApiStore.PairObject o = api.pair(f.pair());
+      if (f.observedResourceVersion() != o.resourceVersion) {
         return "409 Conflict (the pair changed since it was read: resourceVersion " + f.observedResourceVersion()
-            + " is stale, now " + api.resourceVersion + ")";
+            + " is stale, now " + o.resourceVersion + ")";
       }
-      api.status = s.status();
-      api.resourceVersion++;
-      w.statusWritten(f.facts(), s.status());
+      o.status = s.status();
+      o.resourceVersion++;
+      w.statusWritten(f.pair(), f.facts(), s.status());
     }
     return null;
   }
@@ -293,7 +313,7 @@ final class SimOperator {
   }
 
   String describe() {
-    return "operator: " + (up ? "running" : "down") + (inFlight == null ? "" : ", " + inFlight.remaining().size()
-        + " write(s) in flight") + (nextWriteFault == null ? "" : ", next write gets " + nextWriteFault);
+    return "operator: " + (up ? "running" : "down") + inFlight.values().stream()
+        .map(f -> ", " + f.pair() + ": " + f.remaining().size() + " write(s) in flight").collect(java.util.stream.Collectors.joining()) + (nextWriteFault == null ? "" : ", next write gets " + nextWriteFault);
   }
 }

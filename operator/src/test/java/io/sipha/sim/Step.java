@@ -11,22 +11,27 @@ sealed interface Step {
   /** Applies the step; returns what happened, for the trace. */
   String apply(World w);
 
-  /** The operator reconciles; with {@code writesNow >= 0} only that many writes land now. */
-  record Reconcile(int writesNow) implements Step {
+  /** The operator reconciles a pair; with {@code writesNow >= 0} only that many writes land now. */
+  record Reconcile(String pair, int writesNow) implements Step {
     static final Reconcile FULL = new Reconcile(-1);
+
+    /** pair-1 (the scenarios' pair). */
+    Reconcile(int writesNow) {
+      this("pair-1", writesNow);
+    }
 
     @Override
     public String apply(World w) {
-      return w.operator.reconcile(writesNow);
+      return w.operator.reconcile(pair, writesNow);
     }
 
     @Override
     public String toString() {
       return writesNow < 0
-          ? "the operator reconciles"
+          ? "the operator reconciles " + pair
           : writesNow == 0
-              ? "the operator reconciles, but none of its writes land before the next step (all in flight)"
-              : "the operator reconciles, but only its first " + writesNow
+              ? "the operator reconciles " + pair + ", but none of its writes land before the next step (all in flight)"
+              : "the operator reconciles " + pair + ", but only its first " + writesNow
                   + " write(s) land before the next step (the rest are in flight)";
     }
   }
@@ -40,7 +45,7 @@ sealed interface Step {
 
     @Override
     public String toString() {
-      return node + "'s agent runs (reads the API, binds or unbinds, reports)";
+      return node + "'s agent runs (reads the API, binds or unbinds, reports, for every pair)";
     }
   }
 
@@ -58,7 +63,7 @@ sealed interface Step {
     }
   }
 
-  /** The user asks for a switchover: spec.primary changes. */
+  /** The user asks for a switchover: spec.primary of the pair whose server {@code to} is changes. */
   record Switchover(String to) implements Step {
     @Override
     public String apply(World w) {
@@ -68,6 +73,19 @@ sealed interface Step {
     @Override
     public String toString() {
       return "the user sets spec.primary to " + to;
+    }
+  }
+
+  /** The user points a pair's VIP at another address: a free one, or one another pair holds. */
+  record VipChange(String pair, String address) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.changeVip(pair, address);
+    }
+
+    @Override
+    public String toString() {
+      return "the user sets " + pair + "'s spec.virtualIP.address to " + address;
     }
   }
 
@@ -86,43 +104,55 @@ sealed interface Step {
   }
 
   /** The user sets spec.failback to Automatic (2 s delay) or Manual. */
-  record Failback(boolean automatic) implements Step {
+  record Failback(String pair, boolean automatic) implements Step {
+    Failback(boolean automatic) {
+      this("pair-1", automatic);
+    }
+
     @Override
     public String apply(World w) {
-      return w.failback(automatic);
+      return w.failback(pair, automatic);
     }
 
     @Override
     public String toString() {
-      return "the user sets spec.failback to " + (automatic ? "Automatic (failbackDelaySeconds 2)" : "Manual");
+      return "the user sets " + pair + "'s spec.failback to " + (automatic ? "Automatic (failbackDelaySeconds 2)" : "Manual");
     }
   }
 
   /** The user pauses the pair (maintenance) or unpauses it. */
-  record Pause(boolean on) implements Step {
+  record Pause(String pair, boolean on) implements Step {
+    Pause(boolean on) {
+      this("pair-1", on);
+    }
+
     @Override
     public String apply(World w) {
-      return w.pause(on);
+      return w.pause(pair, on);
     }
 
     @Override
     public String toString() {
-      return on ? "the user sets spec.paused to true" : "the user sets spec.paused to false";
+      return "the user sets " + pair + "'s spec.paused to " + on;
     }
   }
 
   /** The user writes an invalid spec. */
-  record InvalidSwitchover(boolean unknownPod) implements Step {
+  record InvalidSwitchover(String pair, boolean unknownPod) implements Step {
+    InvalidSwitchover(boolean unknownPod) {
+      this("pair-1", unknownPod);
+    }
+
     @Override
     public String apply(World w) {
-      return w.invalidSwitchOver(unknownPod);
+      return w.invalidSwitchOver(pair, unknownPod);
     }
 
     @Override
     public String toString() {
       return unknownPod
-          ? "the user sets spec.primary to sip-7, which is not one of spec.servers"
-          : "the user sets spec.failover.nodeLossSeconds to 1 (below the minimum of 2)";
+          ? "the user sets " + pair + "'s spec.primary to sip-7, which is not one of spec.servers"
+          : "the user sets " + pair + "'s spec.failover.nodeLossSeconds to 1 (below the minimum of 2)";
     }
   }
 
@@ -259,7 +289,7 @@ sealed interface Step {
   record LeaderChange() implements Step {
     @Override
     public String apply(World w) {
-      boolean inFlight = w.operator.inFlight != null;
+      boolean inFlight = !w.operator.inFlight.isEmpty();
       w.operator.leaderChange();
       return inFlight ? "a new leader starts; the old one's writes in flight will land late" : "a new leader starts";
     }
@@ -273,7 +303,7 @@ sealed interface Step {
   record OperatorCrash() implements Step {
     @Override
     public String apply(World w) {
-      boolean inFlight = w.operator.inFlight != null;
+      boolean inFlight = !w.operator.inFlight.isEmpty();
       w.operator.crash();
       return inFlight ? "down; its plan in flight is lost" : "down";
     }

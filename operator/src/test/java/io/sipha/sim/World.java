@@ -28,44 +28,66 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * The deterministic simulation of one pair: a virtual clock, the API store, three hosts (node-a,
- * node-b, node-c) with their node agents, and the operator. Nothing runs by itself except the
+ * The deterministic simulation of three pairs on three hosts: a virtual clock, the API store, the
+ * hosts (node-a, node-b, node-c) with their node agents, and the operator. Each node runs a server
+ * of two pairs (pair-1 on node-a and node-b, pair-2 on node-b and node-c, pair-3 on node-c and
+ * node-a), and a user may point one pair's VIP at another's. Nothing runs by itself except the
  * agents' heartbeats while the clock advances; every other action is a {@link Step}. After every
  * step the safety invariants are checked ({@link #checkInvariants}); {@link #healAndConverge}
- * repairs every fault and checks that one primary holds the VIP within {@link #CONVERGENCE_BOUND}.
+ * repairs every fault and checks that each pair has one primary holding its VIP within {@link
+ * #CONVERGENCE_BOUND}.
  */
 final class World {
   static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
   static final List<String> NODES = List.of("node-a", "node-b", "node-c");
-  static final List<String> SERVERS = List.of("sip-0", "sip-1");
-  static final VipAddress VIP = VipAddress.parseCidr("192.0.2.10/24", "eth0").value().orElseThrow();
+
+  /** A pair as the world creates it: its two servers on their home nodes and its own address. */
+  record PairSetup(String name, List<String> servers, List<String> homes, String address) {
+    String key() {
+      return ApiStore.key(name);
+    }
+  }
+
+  static final List<PairSetup> PAIRS = List.of(
+      new PairSetup("pair-1", List.of("sip-0", "sip-1"), List.of("node-a", "node-b"), "192.0.2.10"),
+      new PairSetup("pair-2", List.of("sip-2", "sip-3"), List.of("node-b", "node-c"), "192.0.2.20"),
+      new PairSetup("pair-3", List.of("sip-4", "sip-5"), List.of("node-c", "node-a"), "192.0.2.30"));
+  /** The addresses a user may give a pair: the three pairs' own, and a free one. */
+  static final List<String> ADDRESSES = List.of("192.0.2.10", "192.0.2.20", "192.0.2.30", "192.0.2.40");
+  /** pair-1's servers (the scenarios are about pair-1; the other pairs run beside it). */
+  static final List<String> SERVERS = PAIRS.get(0).servers();
+  static final int PREFIX = 24;
+  static final String INTERFACE = "eth0";
   /** The agent's defaults (sipha agent --renew-ms, --resync-ms, --script-timeout-ms). */
   static final Duration RENEW_EVERY = Duration.ofSeconds(1);
   static final Duration RESYNC_EVERY = Duration.ofSeconds(5);
   static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(10);
   static final Duration NODE_LOSS = Duration.ofSeconds(3);
-  /** The heal phase runs rounds of: 500 ms pass, every agent runs, the operator reconciles. */
+  /** The heal phase runs rounds of: 500 ms pass, every agent runs, the operator reconciles every pair. */
   static final Duration HEAL_ROUND = Duration.ofMillis(500);
   /**
-   * Once every fault is repaired, one primary holds the VIP within this much virtual time: a
-   * script that hung just before the repair is killed at its timeout (10 s), the agent's drift
-   * check runs every 5 s, a node is declared lost after nodeLossSeconds (3 s), plus two heal
-   * rounds (1 s) for the remaining confirm-then-bind hand-over.
+   * Once every fault is repaired, each pair has one primary holding its VIP within this much
+   * virtual time: a script that hung just before the repair is killed at its timeout (10 s), the
+   * agent's drift check runs every 5 s, a node is declared lost after nodeLossSeconds (3 s), two
+   * heal rounds (1 s) for the remaining confirm-then-bind hand-over, and two more for a VIP that
+   * moves back to its own pair once the pair that took it meanwhile has let it go (the user's
+   * correction at the heal).
    */
-  static final Duration CONVERGENCE_BOUND = SCRIPT_TIMEOUT.plus(RESYNC_EVERY).plus(NODE_LOSS).plusSeconds(1);
+  static final Duration CONVERGENCE_BOUND = SCRIPT_TIMEOUT.plus(RESYNC_EVERY).plus(NODE_LOSS).plusSeconds(2);
   /** Rounds the converged state must hold unchanged after it is first reached. */
   static final int STABLE_ROUNDS = 4;
 
   // the invariants, by name
   static final String ONE_PRIMARY = "at most one pod primary at the current epoch";
   static final String EPOCH_GROWS = "the epoch never decreases";
-  static final String VIP_ONE_HOST = "the VIP on at most one host that can reach the API";
+  static final String VIP_ONE_HOST = "no address on two hosts that can reach the API";
   static final String VIP_AFTER_RELEASE =
       "the VIP is enabled only after the previous holder confirmed its release or was declared lost";
   static final String ONE_GRANTEE = "one node is granted the VIP per epoch";
+  static final String ONE_PAIR_PER_ADDRESS = "no address granted to two pairs";
   static final String INVALID_REFUSED = "an invalid spec is refused with a condition that names the field";
-  static final String CONVERGES = "once faults heal, a single primary holds the VIP within the bound";
-  static final String STAYS = "once converged, the pair stays converged";
+  static final String CONVERGES = "once faults heal, each pair has a single primary holding its VIP within the bound";
+  static final String STAYS = "once converged, the pairs stay converged";
   static final String SWITCHOVER_ANSWERED = "every switchover request is completed or refused with a reason";
 
   /**
@@ -91,24 +113,44 @@ final class World {
     }
   }
 
-  /** What the operator decided when it first granted the VIP to a node at an epoch. */
+  /** What the operator decided when it first granted a pair's VIP to a node at an epoch. */
   record Grant(String node, Set<String> lost, Set<String> confirmed, Set<String> fenced, int step) {}
+
+  /** What the user asked of one pair, and the invariants' memory of it. */
+  static final class PairState {
+    final PairSetup setup;
+    /** spec.paused as the user last set it (kept across the user's other edits). */
+    boolean paused;
+    /** spec.failback as the user last set it: Automatic with a 2 s delay, or Manual. */
+    boolean automaticFailback;
+    /** spec.virtualIP.address as the user last set it. */
+    String address;
+    /** The last valid spec.primary the user asked for, and the field an invalid edit broke. */
+    String lastValidPrimary;
+    String invalidField;
+    long highestStatusEpoch;
+    final Map<Long, Grant> grants = new HashMap<>();
+
+    PairState(PairSetup setup) {
+      this.setup = setup;
+      this.address = setup.address();
+      this.lastValidPrimary = setup.servers().get(0);
+    }
+  }
 
   Instant now = T0;
   final ApiStore api = new ApiStore();
   final Map<String, SimAgent> agents = new LinkedHashMap<>();
   final SimOperator operator;
-  private final Map<String, Boolean> hostVip = new TreeMap<>();
+  /** The addresses on each host (canonical address text). */
+  private final Map<String, Set<String>> hostVips = new TreeMap<>();
   /** The node each server pod was last created on (the heal phase recreates it there). */
   private final Map<String, String> lastNode = new HashMap<>();
-  /** The last valid spec.primary the user asked for, and the field an invalid edit broke. */
-  private String lastValidPrimary = "sip-0";
-  private String invalidField;
+  final Map<String, PairState> pairs = new LinkedHashMap<>();
+  private final Map<String, String> pairOfPod = new HashMap<>();
 
   // invariant memory
-  private long highestStatusEpoch;
   private final Map<String, Long> podEpochs = new HashMap<>();
-  private final Map<Long, Grant> grants = new HashMap<>();
   private final List<String[]> violations = new ArrayList<>();
 
   // the trace
@@ -122,6 +164,7 @@ final class World {
   boolean sawAbort;
   boolean sawFailedWrite;
   boolean sawTwoHolders;
+  boolean sawContestedVip;
   long maxEpoch;
   Duration convergedAfter;
 
@@ -139,15 +182,23 @@ final class World {
   World(Function<PairFacts, Plan> decider, Set<String> tolerated) {
     this.tolerated = tolerated;
     operator = new SimOperator(this, decider);
-    api.createPod("sip-0", "node-a", true, T0.minusSeconds(60));
-    api.createPod("sip-1", "node-b", true, T0.minusSeconds(60));
-    lastNode.put("sip-0", "node-a");
-    lastNode.put("sip-1", "node-b");
+    int age = 60;
+    for (PairSetup ps : PAIRS) {
+      PairState state = new PairState(ps);
+      pairs.put(ps.name(), state);
+      api.create(ps.name(), userSpec(state, ps.servers().get(0), (int) NODE_LOSS.toSeconds()), T0.minusSeconds(age));
+      age -= 10;
+      for (int i = 0; i < 2; i++) {
+        api.createPod(ps.servers().get(i), ps.homes().get(i), true, T0.minusSeconds(60));
+        lastNode.put(ps.servers().get(i), ps.homes().get(i));
+        pairOfPod.put(ps.servers().get(i), ps.name());
+      }
+    }
     int phase = 0;
     for (String n : NODES) {
       SimAgent a = new SimAgent(n, this);
       agents.put(n, a);
-      hostVip.put(n, false);
+      hostVips.put(n, new TreeSet<>());
       a.nextRenew = T0;
       a.nextResync = T0.plus(RESYNC_EVERY);
       a.heartbeat();
@@ -157,7 +208,7 @@ final class World {
     operator.start();
   }
 
-  /** A pair whose first election completed: sip-0 primary on node-a at epoch 1, VIP Bound. */
+  /** Every pair's first election completed: its first server primary at epoch 1, VIP Bound (pair-1: sip-0 on node-a). */
   static World active() {
     return active(PairDecider::decide);
   }
@@ -169,16 +220,38 @@ final class World {
   static World active(Function<PairFacts, Plan> decider, Set<String> tolerated) {
     World w = new World(decider, tolerated);
     for (int i = 0; i < 20 && !w.converged(); i++) {
-      w.operator.reconcile(-1);
+      w.operator.reconcileAll();
       w.agents.values().forEach(SimAgent::run);
       w.advance(Duration.ofMillis(100));
       w.checkInvariants();
     }
-    if (!w.converged() || !"sip-0".equals(w.api.status.primary) || w.api.status.epoch != 1) {
-      throw new IllegalStateException("the pair did not become Active at epoch 1:\n" + w.state());
+    for (PairSetup ps : PAIRS) {
+      SipServerPairStatus st = w.api.pair(ps.name()).status;
+      if (!w.converged() || st == null || !ps.servers().get(0).equals(st.primary) || st.epoch != 1) {
+        throw new IllegalStateException(ps.name() + " did not become Active at epoch 1:\n" + w.state());
+      }
     }
     w.trace.add("start: " + w.summary());
     return w;
+  }
+
+  /** pair-1's status (the scenarios' pair). */
+  SipServerPairStatus status() {
+    return status("pair-1");
+  }
+
+  SipServerPairStatus status(String pair) {
+    return api.pair(pair).status;
+  }
+
+  /** The pairs' keys (namespace/name), oldest first. */
+  List<String> pairKeys() {
+    return api.pairs.values().stream().map(p -> p.key).toList();
+  }
+
+  /** The pair a server pod belongs to. */
+  String pairOfPod(String pod) {
+    return pairOfPod.get(pod);
   }
 
   // ------------------------------------------------------------------ running steps
@@ -216,59 +289,75 @@ final class World {
     return agents.get(node);
   }
 
-  boolean hostHasVip(String node) {
-    return hostVip.get(node);
-  }
-
   // ------------------------------------------------------------------ user and Kubernetes actions
 
-  /** spec.paused as the user last set it (kept across the user's other edits). */
-  private boolean paused;
-
-  /** spec.failback as the user last set it: Automatic with a 2 s delay, or Manual. */
-  private boolean automaticFailback;
-
-  /** A spec the user writes: with what they set before (paused, failback) kept. */
-  private SipServerPairSpec userSpec(String primary, int nodeLossSeconds) {
-    SipServerPairSpec next = ApiStore.spec(primary, nodeLossSeconds);
-    next.setPaused(paused);
-    if (automaticFailback) {
+  /** A spec the user writes: with what they set before (paused, failback, the address) kept. */
+  private static SipServerPairSpec userSpec(PairState ps, String primary, int nodeLossSeconds) {
+    SipServerPairSpec next = ApiStore.spec(ps.setup.servers(), primary,
+        new io.sipha.api.VirtualIp(ps.address, PREFIX, INTERFACE), nodeLossSeconds);
+    next.setPaused(ps.paused);
+    if (ps.automaticFailback) {
       next.setFailback(io.sipha.api.FailbackMode.Automatic);
       next.getFailover().setFailbackDelaySeconds(2);
     }
     return next;
   }
 
-  String pause(boolean on) {
-    paused = on;
-    api.editSpec(userSpec(api.spec.getPrimary(), api.spec.getFailover().getNodeLossSeconds()));
-    return "spec.paused = " + on + " (generation " + api.generation + ")";
+  private String edit(String pair, SipServerPairSpec next) {
+    ApiStore.PairObject o = api.pair(pair);
+    o.editSpec(next);
+    return "(" + pair + " generation " + o.generation + ")";
   }
 
-  String failback(boolean automatic) {
-    automaticFailback = automatic;
-    api.editSpec(userSpec(api.spec.getPrimary(), api.spec.getFailover().getNodeLossSeconds()));
-    return "spec.failback = " + (automatic ? "Automatic (delay 2 s)" : "Manual") + " (generation " + api.generation + ")";
+  private String rewrite(String pair) {
+    PairState ps = pairs.get(pair);
+    SipServerPairSpec spec = api.pair(pair).spec;
+    return edit(pair, userSpec(ps, spec.getPrimary(), spec.getFailover().getNodeLossSeconds()));
   }
 
+  String pause(String pair, boolean on) {
+    pairs.get(pair).paused = on;
+    return pair + " spec.paused = " + on + " " + rewrite(pair);
+  }
+
+  String failback(String pair, boolean automatic) {
+    pairs.get(pair).automaticFailback = automatic;
+    return pair + " spec.failback = " + (automatic ? "Automatic (delay 2 s)" : "Manual") + " " + rewrite(pair);
+  }
+
+  /** The user points a pair's VIP at another address (perhaps another pair's). */
+  String changeVip(String pair, String address) {
+    PairState ps = pairs.get(pair);
+    ps.address = address;
+    String other = pairs.values().stream().filter(o -> o != ps && address.equals(o.address)).map(o -> o.setup.name())
+        .findFirst().orElse(null);
+    if (other != null) {
+      sawContestedVip = true;
+    }
+    return pair + " spec.virtualIP.address = " + address + (other == null ? "" : " (" + other + "'s address)") + " "
+        + rewrite(pair);
+  }
+
+  /** The user asks for a switchover: the pair whose server {@code to} is gets spec.primary = to. */
   String switchOver(String to) {
-    api.editSpec(userSpec(to, (int) NODE_LOSS.toSeconds()));
-    lastValidPrimary = to;
-    invalidField = null;
-    return "spec.primary = " + to + " (generation " + api.generation + ")";
+    String pair = pairOfPod(to);
+    PairState ps = pairs.get(pair);
+    ps.lastValidPrimary = to;
+    ps.invalidField = null;
+    return pair + " spec.primary = " + to + " " + edit(pair, userSpec(ps, to, (int) NODE_LOSS.toSeconds()));
   }
 
-  String invalidSwitchOver(boolean unknownPod) {
+  String invalidSwitchOver(String pair, boolean unknownPod) {
+    PairState ps = pairs.get(pair);
     SipServerPairSpec next;
     if (unknownPod) {
-      next = userSpec("sip-7", (int) NODE_LOSS.toSeconds());
-      invalidField = "spec.primary";
+      next = userSpec(ps, "sip-7", (int) NODE_LOSS.toSeconds());
+      ps.invalidField = "spec.primary";
     } else {
-      next = userSpec(api.spec.getPrimary(), 1);
-      invalidField = "spec.failover.nodeLossSeconds";
+      next = userSpec(ps, api.pair(pair).spec.getPrimary(), 1);
+      ps.invalidField = "spec.failover.nodeLossSeconds";
     }
-    api.editSpec(next);
-    return "the spec is invalid (" + invalidField + "), generation " + api.generation;
+    return pair + "'s spec is invalid (" + ps.invalidField + ") " + edit(pair, next);
   }
 
   String setReady(String pod, boolean ready) {
@@ -321,7 +410,7 @@ final class World {
     a.partitioned = cut;
     if (cut) {
       a.inContact = false;
-      return node + " cannot reach the API" + (hostHasVip(node) ? "; its host keeps the VIP" : "");
+      return node + " cannot reach the API" + (hostVips.get(node).isEmpty() ? "" : "; its host keeps " + hostVips.get(node));
     }
     return node + " reaches the API again";
   }
@@ -337,35 +426,51 @@ final class World {
 
   // ------------------------------------------------------------------ hosts
 
-  /** A host adds the VIP (vip-enable ran on it). */
-  void hostBinds(String node, long epoch, boolean fromFrozenCache) {
-    if (hostVip.get(node)) {
+  /** A host adds a pair's VIP (vip-enable ran on it). */
+  void hostBinds(String node, String pairKey, VipAddress vip, long epoch, boolean fromFrozenCache) {
+    Set<String> here = hostVips.get(node);
+    if (!here.add(vip.host())) {
       return;
     }
-    hostVip.put(node, true);
-    List<String> others = hostVip.entrySet().stream().filter(e -> e.getValue() && !e.getKey().equals(node))
-        .map(Map.Entry::getKey).toList();
+    List<String> others = hostVips.entrySet().stream().filter(e -> e.getValue().contains(vip.host())
+        && !e.getKey().equals(node)).map(Map.Entry::getKey).toList();
     if (!others.isEmpty()) {
       sawTwoHolders = true;
     }
     if (fromFrozenCache) {
       return; // a partitioned agent acting on what it saw last: the seed accepts it until it heals
     }
-    checkVipEnabledOnlyAfterReleaseOrLoss(node, epoch, others);
+    checkVipEnabledOnlyAfterReleaseOrLoss(pairKey.substring(pairKey.indexOf('/') + 1), node, vip, epoch, others);
   }
 
-  void hostReleases(String node) {
-    hostVip.put(node, false);
+  void hostReleases(String node, VipAddress vip) {
+    hostVips.get(node).remove(vip.host());
   }
 
+  boolean hostHas(String node, VipAddress vip) {
+    return hostVips.get(node).contains(vip.host());
+  }
+
+  /** The addresses on a host. */
+  Set<String> hostVips(String node) {
+    return Set.copyOf(hostVips.get(node));
+  }
+
+  /** The hosts that hold pair-1's address. */
   List<String> vipHosts() {
-    return hostVip.entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey).toList();
+    return vipHosts("pair-1");
+  }
+
+  /** The hosts that hold the address the pair's spec names. */
+  List<String> vipHosts(String pair) {
+    String host = VipAddress.canonicalHost(api.pair(pair).spec.getVirtualIP().getAddress());
+    return hostVips.entrySet().stream().filter(e -> e.getValue().contains(host)).map(Map.Entry::getKey).toList();
   }
 
   // ------------------------------------------------------------------ the operator's status writes
 
-  /** Called by the operator model when a status write lands. */
-  void statusWritten(PairFacts facts, SipServerPairStatus st) {
+  /** Called by the operator model when a pair's status write lands. */
+  void statusWritten(String pair, PairFacts facts, SipServerPairStatus st) {
     maxEpoch = Math.max(maxEpoch, st.epoch);
     if (Conditions.isTrue(st.conditions, Conditions.SPLIT_BRAIN)) {
       sawSplitBrain = true;
@@ -377,8 +482,9 @@ final class World {
         && facts.status().transition.epoch != st.transition.epoch) {
       sawAbort = true;
     }
-    checkOneNodeGrantedPerEpoch(facts, st);
-    checkInvalidSpecIsRefused(facts, st);
+    checkOneNodeGrantedPerEpoch(pair, facts, st);
+    checkNoAddressGrantedToTwoPairs(pair, st);
+    checkInvalidSpecIsRefused(pair, facts, st);
   }
 
   // ================================================================== invariants
@@ -390,43 +496,51 @@ final class World {
       violations.clear();
       fail(v[0], v[1]);
     }
-    checkAtMostOnePrimaryAtTheCurrentEpoch();
+    for (String pair : pairs.keySet()) {
+      checkAtMostOnePrimaryAtTheCurrentEpoch(pair);
+    }
     checkTheEpochNeverDecreases();
-    checkVipOnAtMostOneHostInContact();
+    checkNoAddressOnTwoHostsInContact();
   }
 
-  /** At most one pod carries role primary at the status's epoch, and no two pods share a primary epoch. */
-  void checkAtMostOnePrimaryAtTheCurrentEpoch() {
-    long current = api.status == null ? 0 : api.status.epoch;
+  /** At most one pod of the pair carries role primary at the status's epoch, and no two share a primary epoch. */
+  void checkAtMostOnePrimaryAtTheCurrentEpoch(String pair) {
+    SipServerPairStatus st = status(pair);
+    long current = st == null ? 0 : st.epoch;
     Map<Long, List<String>> primaries = new TreeMap<>();
-    api.pods.values().forEach(p -> {
-      if (SipServerPair.ROLE_PRIMARY.equals(p.annotations.get(SipServerPair.ROLE_ANNOTATION))) {
+    for (String name : pairs.get(pair).setup.servers()) {
+      ApiStore.Pod p = api.pods.get(name);
+      if (p != null && SipServerPair.ROLE_PRIMARY.equals(p.annotations.get(SipServerPair.ROLE_ANNOTATION))) {
         primaries.computeIfAbsent(epochOf(p), e -> new ArrayList<>()).add(p.name);
       }
-    });
+    }
     List<String> atCurrent = primaries.getOrDefault(current, List.of());
     if (atCurrent.size() > 1) {
-      fail(ONE_PRIMARY, atCurrent + " are all primary at epoch " + current);
+      fail(ONE_PRIMARY, pair + ": " + atCurrent + " are all primary at epoch " + current);
     }
     primaries.forEach((e, pods) -> {
       if (pods.size() > 1) {
-        fail(ONE_PRIMARY, pods + " are all primary at epoch " + e);
+        fail(ONE_PRIMARY, pair + ": " + pods + " are all primary at epoch " + e);
       }
     });
   }
 
-  /** The status's epoch never decreases, nor does the epoch annotation of a pod (same uid). */
+  /** Each pair's status epoch never decreases, nor does the epoch annotation of a pod (same uid). */
   void checkTheEpochNeverDecreases() {
-    long e = api.status == null ? 0 : api.status.epoch;
-    if (e < highestStatusEpoch) {
-      fail(EPOCH_GROWS, "status.epoch went from " + highestStatusEpoch + " to " + e);
+    for (PairState ps : pairs.values()) {
+      SipServerPairStatus st = status(ps.setup.name());
+      long e = st == null ? 0 : st.epoch;
+      if (e < ps.highestStatusEpoch) {
+        fail(EPOCH_GROWS, ps.setup.name() + ": status.epoch went from " + ps.highestStatusEpoch + " to " + e);
+      }
+      ps.highestStatusEpoch = e;
     }
-    highestStatusEpoch = e;
     for (ApiStore.Pod p : api.pods.values()) {
+      SipServerPairStatus st = status(pairOfPod(p.name));
       Long now = epochOf(p);
       Long before = podEpochs.get(p.uid);
-      boolean knownBug = tolerates("pod-epoch") && before != null && now != null && api.status != null
-          && now == api.status.epoch && before > api.status.epoch; // re-asserted below an epoch a lost write left
+      boolean knownBug = tolerates("pod-epoch") && before != null && now != null && st != null
+          && now == st.epoch && before > st.epoch; // re-asserted below an epoch a lost write left
       if (before != null && (now == null || now < before) && !knownBug) {
         fail(EPOCH_GROWS, "pod " + p.name + " (" + p.uid + ") had sipha.io/epoch " + before
             + " and now has " + now);
@@ -438,30 +552,39 @@ final class World {
   }
 
   /**
-   * The VIP is on at most one host among those in contact with the API. A host is out of contact
-   * while it is partitioned, its agent is down or starting, its scripts fail or hang, and until its
-   * agent has run once completely after that (a host that heals keeps a stale VIP until its agent
-   * has run: the seed accepts that; after that run the duplicate must be gone).
+   * No address is on two hosts among those in contact with the API, whichever pairs put it there.
+   * A host is out of contact while it is partitioned, its agent is down or starting, its scripts
+   * fail or hang, and until its agent has run once completely after that (a host that heals keeps
+   * a stale VIP until its agent has run: the seed accepts that; after that run the duplicate must
+   * be gone).
    */
-  void checkVipOnAtMostOneHostInContact() {
-    List<String> inContact = vipHosts().stream().filter(n -> agent(n).inContact).toList();
-    if (inContact.size() > 1) {
-      fail(VIP_ONE_HOST, inContact + " hold "
-          + VIP.cidr() + " and their agents are in contact with the API");
-    }
+  void checkNoAddressOnTwoHostsInContact() {
+    Map<String, List<String>> holders = new TreeMap<>();
+    hostVips.forEach((n, addresses) -> {
+      if (agent(n).inContact) {
+        addresses.forEach(a -> holders.computeIfAbsent(a, x -> new ArrayList<>()).add(n));
+      }
+    });
+    holders.forEach((address, hosts) -> {
+      if (hosts.size() > 1) {
+        fail(VIP_ONE_HOST, hosts + " hold " + address + " and their agents are in contact with the API");
+      }
+    });
   }
 
   /**
-   * When a host in contact with the API enables the VIP, every other host that holds it was either
-   * declared lost or had confirmed its release at that epoch, in the decision that granted the
-   * VIP at that epoch (the design's rule: "enabled on a node only after the previous holder
-   * confirmed it is disabled, or after that holder's node is declared lost").
+   * When a host in contact with the API enables a pair's VIP, every other host that holds that
+   * address was either declared lost or had confirmed its release at that epoch, in the decision
+   * that granted the VIP at that epoch (the design's rule: "enabled on a node only after the
+   * previous holder confirmed it is disabled, or after that holder's node is declared lost"). A
+   * host holding it for another pair is neither: the address is taken from under that pair.
    */
-  private void checkVipEnabledOnlyAfterReleaseOrLoss(String node, long epoch, List<String> otherHolders) {
-    Grant g = grants.get(epoch);
+  private void checkVipEnabledOnlyAfterReleaseOrLoss(String pair, String node, VipAddress vip, long epoch,
+      List<String> otherHolders) {
+    Grant g = pairs.get(pair).grants.get(epoch);
     if (g == null || !g.node().equals(node)) {
-      violations.add(new String[] {VIP_AFTER_RELEASE, node + " enabled it at epoch " + epoch
-          + " but the grant at that epoch is " + g});
+      violations.add(new String[] {VIP_AFTER_RELEASE, pair + ": " + node + " enabled " + vip.cidr() + " at epoch "
+          + epoch + " but the grant at that epoch is " + g});
       return;
     }
     for (String o : otherHolders) {
@@ -469,20 +592,21 @@ final class World {
       // grant, with a report older than its own last grant, is not waited for (docs/reliability.md)
       boolean toDecide = tolerates("fenced-returned") && g.fenced().contains(o);
       if (!g.lost().contains(o) && !g.confirmed().contains(o) && !toDecide) {
-        violations.add(new String[] {VIP_AFTER_RELEASE, node + " enabled " + VIP.cidr() + " at epoch " + epoch + " while " + o
-            + " holds it; the decision at step " + g.step() + " that granted it saw " + o
+        violations.add(new String[] {VIP_AFTER_RELEASE, pair + ": " + node + " enabled " + vip.cidr() + " at epoch "
+            + epoch + " while " + o + " holds it; the decision at step " + g.step() + " that granted it saw " + o
             + " alive and not confirmed (lost: " + g.lost() + ", confirmed: " + g.confirmed() + ", fenced: "
             + g.fenced() + ")"});
       }
     }
   }
 
-  /** Each epoch grants the VIP (Binding or Bound) to one node only; records what the grant saw. */
-  private void checkOneNodeGrantedPerEpoch(PairFacts facts, SipServerPairStatus st) {
+  /** Each epoch grants a pair's VIP (Binding or Bound) to one node only; records what the grant saw. */
+  private void checkOneNodeGrantedPerEpoch(String pair, PairFacts facts, SipServerPairStatus st) {
     if (st.primary == null || st.vip == null || st.vip.node == null
         || !(st.vip.state == VipStatus.State.Binding || st.vip.state == VipStatus.State.Bound)) {
       return;
     }
+    Map<Long, Grant> grants = pairs.get(pair).grants;
     Grant g = grants.get(st.epoch);
     if (g == null) {
       Duration nodeLoss = Duration.ofSeconds(facts.spec().getFailover().getNodeLossSeconds());
@@ -502,21 +626,41 @@ final class World {
       // flight, or it is still cut off): it is out of contact until its agent has seen this grant
       lost.forEach(n -> agent(n).inContact = false);
     } else if (!g.node().equals(st.vip.node)) {
-      violations.add(new String[] {ONE_GRANTEE, "epoch " + st.epoch + " granted it to " + g.node()
+      violations.add(new String[] {ONE_GRANTEE, pair + ": epoch " + st.epoch + " granted it to " + g.node()
           + " at step " + g.step() + " and now to " + st.vip.node});
     }
   }
 
+  /**
+   * A status that grants an address (Binding or Bound) is written only while no other pair's status
+   * holds that address (granted, binding, bound, being released, or up on a node it declared lost).
+   */
+  private void checkNoAddressGrantedToTwoPairs(String pair, SipServerPairStatus st) {
+    if (st.vip == null || st.vip.address == null
+        || !(st.vip.state == VipStatus.State.Binding || st.vip.state == VipStatus.State.Bound)) {
+      return;
+    }
+    String host = VipAddress.canonicalHost(st.vip.address);
+    for (ApiStore.PairObject o : api.pairs.values()) {
+      if (!o.name.equals(pair) && host != null && host.equals(io.sipha.operator.Facts.heldHost(o.resource()))) {
+        violations.add(new String[] {ONE_PAIR_PER_ADDRESS, pair + "'s status grants " + st.vip.address + " to "
+            + st.vip.node + " while " + o.name + "'s status holds it (" + o.status.vip.state + " on " + o.status.vip.node
+            + ", fenced " + o.status.fenced.stream().map(f -> f.node).toList() + ")"});
+      }
+    }
+  }
+
   /** A status written while the spec is invalid says Invalid and names the field. */
-  private void checkInvalidSpecIsRefused(PairFacts facts, SipServerPairStatus st) {
+  private void checkInvalidSpecIsRefused(String pair, PairFacts facts, SipServerPairStatus st) {
     if (SpecValidator.validate(facts.spec(), AllowedCidrs.any(), null).valid()) {
       return;
     }
     Condition ready = Conditions.find(st.conditions, Conditions.READY).orElse(null);
+    String invalidField = pairs.get(pair).invalidField;
     String field = invalidField == null ? "spec." : invalidField;
     if (st.phase != Phase.Invalid || ready == null || !"False".equals(ready.status) || ready.message == null
         || !ready.message.contains(field)) {
-      violations.add(new String[] {INVALID_REFUSED, "phase " + st.phase
+      violations.add(new String[] {INVALID_REFUSED, pair + ": phase " + st.phase
           + ", Ready " + (ready == null ? "missing" : ready.status + " " + ready.reason + ": " + ready.message)
           + " (expected it to name " + field + ")"});
     }
@@ -526,8 +670,9 @@ final class World {
 
   /**
    * Repairs every fault (partitions, crashed agents and operator, script faults, pending API
-   * faults, failed, NotReady and missing pods, an invalid spec), then runs heal rounds until one
-   * primary holds the VIP, checking the invariants after each round and the bound at the end.
+   * faults, failed, NotReady and missing pods, an invalid spec, a pair pointed at another's
+   * address), then runs heal rounds until each pair has one primary holding its VIP, checking the
+   * invariants after each round and the bound at the end.
    */
   void healAndConverge() {
     StringBuilder healed = new StringBuilder();
@@ -546,30 +691,43 @@ final class World {
         healed.append(a.node).append(" agent restarted; ");
       }
     }
-    for (String s : SERVERS) {
-      ApiStore.Pod p = api.pods.get(s);
-      if (p == null) {
-        api.createPod(s, lastNode.get(s), true, now);
-        healed.append(s).append(" recreated on ").append(lastNode.get(s)).append("; ");
-      } else if (!p.ready || p.terminated != null) {
-        setReady(s, true);
-        healed.append(s).append(" Ready; ");
+    for (PairState ps : pairs.values()) {
+      for (String s : ps.setup.servers()) {
+        ApiStore.Pod p = api.pods.get(s);
+        if (p == null) {
+          api.createPod(s, lastNode.get(s), true, now);
+          healed.append(s).append(" recreated on ").append(lastNode.get(s)).append("; ");
+        } else if (!p.ready || p.terminated != null) {
+          setReady(s, true);
+          healed.append(s).append(" Ready; ");
+        }
       }
     }
-    if (paused) {
-      paused = false;
-      healed.append("the user unpauses; ");
-      if (invalidField == null) {
-        switchOver(lastValidPrimary);
+    for (PairState ps : pairs.values()) {
+      String pair = ps.setup.name();
+      boolean edit = false;
+      if (ps.paused) {
+        ps.paused = false;
+        healed.append("the user unpauses ").append(pair).append("; ");
+        edit = true;
       }
-    }
-    if (invalidField != null) {
-      healed.append("the user corrects ").append(invalidField).append(" (spec.primary ").append(lastValidPrimary)
-          .append("); ");
-      switchOver(lastValidPrimary);
+      if (ps.invalidField != null) {
+        healed.append("the user corrects ").append(pair).append("'s ").append(ps.invalidField).append(" (spec.primary ")
+            .append(ps.lastValidPrimary).append("); ");
+        ps.invalidField = null;
+        edit = true;
+      }
+      if (!ps.address.equals(ps.setup.address())) {
+        healed.append("the user gives ").append(pair).append(" its own address ").append(ps.setup.address()).append(" back; ");
+        ps.address = ps.setup.address();
+        edit = true;
+      }
+      if (edit) {
+        edit(pair, userSpec(ps, ps.lastValidPrimary, (int) NODE_LOSS.toSeconds()));
+      }
     }
     trace.add("  --- heal: " + (healed.length() == 0 ? "nothing was broken" : healed.toString().strip())
-        + " --- then rounds of: 500 ms pass, every agent runs, the operator reconciles");
+        + " --- then rounds of: 500 ms pass, every agent runs, the operator reconciles every pair");
     stepText = "heal round";
     Instant healedAt = now;
     Instant firstConverged = null;
@@ -583,7 +741,7 @@ final class World {
       for (SimAgent a : agents.values()) {
         said.add(a.node + ": " + a.run());
       }
-      said.add("operator: " + operator.reconcile(-1));
+      said.add("operator: " + operator.reconcileAll());
       trace.add(String.format("  heal round %d (%s after the heal)%n       -> %s%n       => %s", round,
           Duration.between(healedAt, now).toMillis() + " ms", String.join(" | ", said), summary()));
       checkInvariants();
@@ -606,13 +764,39 @@ final class World {
     checkEverySwitchoverRequestIsAnswered();
   }
 
-  /** One primary at the current epoch, its node holds the VIP alone, the status says Active. */
+  /** Each pair: one primary at the current epoch, its node holds the VIP alone, the status says Active. */
   boolean converged() {
     return whyNotConverged() == null;
   }
 
   String whyNotConverged() {
-    SipServerPairStatus st = api.status;
+    for (String pair : pairs.keySet()) {
+      String why = whyNotConverged(pair);
+      if (why != null) {
+        return pair + ": " + why;
+      }
+    }
+    for (SimAgent a : agents.values()) {
+      if (!a.inContact) {
+        return a.node + "'s agent has not completed a run since the heal";
+      }
+    }
+    // no address left on a host that no pair's status puts there (a VIP changed, a stale copy)
+    Map<String, Set<String>> granted = new TreeMap<>();
+    NODES.forEach(n -> granted.put(n, new TreeSet<>()));
+    for (String pair : pairs.keySet()) {
+      SipServerPairStatus st = status(pair);
+      granted.get(st.vip.node).add(VipAddress.canonicalHost(st.vip.address));
+    }
+    if (!granted.equals(hostVips)) {
+      return "the hosts hold " + hostVips + " but the statuses grant " + granted;
+    }
+    return null;
+  }
+
+  String whyNotConverged(String pair) {
+    SipServerPairStatus st = status(pair);
+    PairState ps = pairs.get(pair);
     if (st == null) {
       return "there is no status";
     }
@@ -627,7 +811,7 @@ final class World {
         || epochOf(p) == null || epochOf(p) != st.epoch) {
       return "status.primary " + st.primary + " is not annotated primary at epoch " + st.epoch;
     }
-    for (String s : SERVERS) {
+    for (String s : ps.setup.servers()) {
       ApiStore.Pod o = api.pods.get(s);
       if (!s.equals(st.primary) && (o == null
           || !SipServerPair.ROLE_BACKUP.equals(o.annotations.get(SipServerPair.ROLE_ANNOTATION))
@@ -635,35 +819,35 @@ final class World {
         return "the other server " + s + " is not annotated backup at epoch " + st.epoch;
       }
     }
-    if (st.vip == null || st.vip.state != VipStatus.State.Bound || !p.node.equals(st.vip.node)) {
-      return "the status does not say the VIP is Bound on " + p.node;
+    String address = api.pair(pair).spec.getVirtualIP().getAddress();
+    if (st.vip == null || st.vip.state != VipStatus.State.Bound || !p.node.equals(st.vip.node)
+        || !address.equals(VipAddress.canonicalHost(st.vip.address))) {
+      return "the status does not say " + address + " is Bound on " + p.node;
     }
-    if (!vipHosts().equals(List.of(p.node))) {
-      return "the VIP is on " + vipHosts() + ", not on " + p.node + " alone";
+    if (!vipHosts(pair).equals(List.of(p.node))) {
+      return address + " is on " + vipHosts(pair) + ", not on " + p.node + " alone";
     }
     if (st.phase != Phase.Active) {
       return "the phase is " + st.phase;
     }
-    for (SimAgent a : agents.values()) {
-      if (!a.inContact) {
-        return a.node + "'s agent has not completed a run since the heal"
-            + (a.busyUntil == null ? "" : " (a script hangs until " + t(a.busyUntil) + ")");
-      }
-    }
-    String wanted = api.spec.getPrimary();
+    ApiStore.PairObject o = api.pair(pair);
+    String wanted = o.spec.getPrimary();
     ApiStore.Pod w = wanted == null ? null : api.pods.get(wanted);
     Condition refused = Conditions.find(st.conditions, Conditions.SWITCHOVER_REFUSED).orElse(null);
     boolean refusedIt = refused != null && "True".equals(refused.status) && refused.message != null
         && refused.message.contains("spec.primary asks for " + wanted + " ");
-    if (api.spec.getFailback() == io.sipha.api.FailbackMode.Automatic && wanted != null && !wanted.equals(st.primary)
+    if (o.spec.getFailback() == io.sipha.api.FailbackMode.Automatic && wanted != null && !wanted.equals(st.primary)
         && w != null && w.ready && w.terminated == null && !refusedIt) {
       return "an automatic failback to " + wanted + " is due"; // it will move the VIP: not settled yet
     }
-    return requestUnanswered();
+    return requestUnanswered(pair);
   }
 
   private String convergedKey() {
-    return api.status.primary + "@" + api.status.epoch + " on " + api.status.vip.node;
+    return pairs.keySet().stream().map(pair -> {
+      SipServerPairStatus st = status(pair);
+      return pair + " " + st.primary + "@" + st.epoch + " on " + st.vip.node;
+    }).collect(Collectors.joining(", "));
   }
 
   /**
@@ -671,15 +855,17 @@ final class World {
    * spec.primary is the primary, or a SwitchoverRefused / FailbackPending condition names it.
    */
   void checkEverySwitchoverRequestIsAnswered() {
-    String why = requestUnanswered();
-    if (why != null) {
-      fail(SWITCHOVER_ANSWERED, why);
+    for (String pair : pairs.keySet()) {
+      String why = requestUnanswered(pair);
+      if (why != null) {
+        fail(SWITCHOVER_ANSWERED, pair + ": " + why);
+      }
     }
   }
 
-  private String requestUnanswered() {
-    String wanted = api.spec.getPrimary();
-    SipServerPairStatus st = api.status;
+  private String requestUnanswered(String pair) {
+    String wanted = api.pair(pair).spec.getPrimary();
+    SipServerPairStatus st = status(pair);
     if (wanted == null || wanted.equals(st.primary)) {
       return null;
     }
@@ -722,36 +908,41 @@ final class World {
   String state() {
     StringBuilder b = new StringBuilder();
     b.append("  clock ").append(t(now)).append("\n");
-    SipServerPairSpec spec = api.spec;
-    b.append("  spec: primary ").append(spec.getPrimary()).append(", nodeLossSeconds ")
-        .append(spec.getFailover().getNodeLossSeconds()).append(", generation ").append(api.generation)
-        .append(", resourceVersion ").append(api.resourceVersion).append("\n");
-    SipServerPairStatus st = api.status;
-    if (st == null) {
-      b.append("  status: none\n");
-    } else {
-      b.append("  status: phase ").append(st.phase).append(", epoch ").append(st.epoch).append(", primary ")
-          .append(st.primary).append(", backup ").append(st.backup).append(", acceptedPrimary ")
-          .append(st.acceptedPrimary).append(", vip ").append(st.vip == null ? "-" : st.vip.node + "/" + st.vip.state)
-          .append(", transition ").append(st.transition == null ? "-" : st.transition.kind + " " + st.transition.from
-              + "->" + st.transition.to + " at " + st.transition.epoch + " (" + st.transition.step + ")")
-          .append(", fenced ").append(st.fenced.stream().map(f -> f.node + "@" + f.epoch).toList()).append("\n");
-      b.append("  conditions: ").append(st.conditions.stream().filter(c -> "True".equals(c.status)
-          || Conditions.READY.equals(c.type)).map(c -> c.type + "=" + c.status + " (" + c.message + ")")
-          .collect(Collectors.joining("; "))).append("\n");
-    }
-    for (String s : SERVERS) {
-      ApiStore.Pod p = api.pods.get(s);
-      b.append("  pod ").append(s).append(": ").append(p == null ? "does not exist" : p.uid + " on " + p.node
-          + (p.ready ? ", Ready" : ", NotReady") + (p.terminated == null ? "" : ", failed")
-          + ", " + p.annotations.get(SipServerPair.ROLE_ANNOTATION) + "@" + epochOf(p)).append("\n");
+    for (ApiStore.PairObject o : api.pairs.values()) {
+      SipServerPairSpec spec = o.spec;
+      b.append("  ").append(o.name).append(" spec: primary ").append(spec.getPrimary()).append(", VIP ")
+          .append(spec.getVirtualIP().getAddress()).append(", nodeLossSeconds ")
+          .append(spec.getFailover().getNodeLossSeconds()).append(spec.isPaused() ? ", paused" : "")
+          .append(", generation ").append(o.generation).append(", resourceVersion ").append(o.resourceVersion).append("\n");
+      SipServerPairStatus st = o.status;
+      if (st == null) {
+        b.append("    status: none\n");
+      } else {
+        b.append("    status: phase ").append(st.phase).append(", epoch ").append(st.epoch).append(", primary ")
+            .append(st.primary).append(", backup ").append(st.backup).append(", acceptedPrimary ")
+            .append(st.acceptedPrimary).append(", vip ")
+            .append(st.vip == null ? "-" : st.vip.address + " " + st.vip.node + "/" + st.vip.state)
+            .append(", transition ").append(st.transition == null ? "-" : st.transition.kind + " " + st.transition.from
+                + "->" + st.transition.to + " at " + st.transition.epoch + " (" + st.transition.step + ")")
+            .append(", fenced ").append(st.fenced.stream().map(f -> f.node + "@" + f.epoch).toList()).append("\n");
+        b.append("    conditions: ").append(st.conditions.stream().filter(c -> "True".equals(c.status)
+            || Conditions.READY.equals(c.type)).map(c -> c.type + "=" + c.status + " (" + c.message + ")")
+            .collect(Collectors.joining("; "))).append("\n");
+      }
+      for (String s : spec.getServers()) {
+        ApiStore.Pod p = api.pods.get(s);
+        b.append("    pod ").append(s).append(": ").append(p == null ? "does not exist" : p.uid + " on " + p.node
+            + (p.ready ? ", Ready" : ", NotReady") + (p.terminated == null ? "" : ", failed")
+            + ", " + p.annotations.get(SipServerPair.ROLE_ANNOTATION) + "@" + epochOf(p)).append("\n");
+      }
     }
     for (SimAgent a : agents.values()) {
       ApiStore.Lease l = api.leases.get(a.node);
-      b.append("  host ").append(a.node).append(hostHasVip(a.node) ? " HOLDS the VIP" : " no VIP")
+      b.append("  host ").append(a.node).append(" holds ").append(hostVips.get(a.node))
           .append("; agent ").append(a.describe()).append("; Lease renewed ")
-          .append(l == null ? "never" : t(l.renewTime)).append(", report ")
-          .append(l == null ? "-" : describe(l.report))
+          .append(l == null ? "never" : t(l.renewTime)).append(", reports ")
+          .append(l == null ? "-" : l.reports.entrySet().stream().map(e -> e.getKey() + " " + describe(e.getValue()))
+              .collect(Collectors.joining(", ")))
           .append(l == null || l.restartingUntil == null ? "" : ", restarting until " + t(l.restartingUntil))
           .append("\n");
     }
@@ -761,20 +952,27 @@ final class World {
 
   /** One line: the facts that matter after a step. */
   String summary() {
-    SipServerPairStatus st = api.status;
-    String status = st == null ? "no status" : "epoch " + st.epoch + " " + st.phase + ", primary " + st.primary
-        + ", vip " + (st.vip == null ? "-" : st.vip.node + "/" + st.vip.state)
-        + (st.transition == null ? "" : ", " + st.transition.kind + "->" + st.transition.to + "/" + st.transition.step);
-    String pods = SERVERS.stream().map(s -> {
-      ApiStore.Pod p = api.pods.get(s);
-      return p == null ? s + " gone" : s + "@" + p.node + " " + p.annotations.get(SipServerPair.ROLE_ANNOTATION)
-          + "@" + epochOf(p) + (p.ready ? "" : " NotReady");
-    }).collect(Collectors.joining(", "));
-    return t(now) + " | " + status + " | " + pods + " | VIP on " + vipHosts();
+    List<String> parts = new ArrayList<>();
+    parts.add(t(now));
+    for (ApiStore.PairObject o : api.pairs.values()) {
+      SipServerPairStatus st = o.status;
+      String status = st == null ? "no status" : "epoch " + st.epoch + " " + st.phase + ", primary " + st.primary
+          + ", vip " + (st.vip == null ? "-" : st.vip.address + " " + st.vip.node + "/" + st.vip.state)
+          + (st.transition == null ? "" : ", " + st.transition.kind + "->" + st.transition.to + "/" + st.transition.step);
+      String pods = o.spec.getServers().stream().map(s -> {
+        ApiStore.Pod p = api.pods.get(s);
+        return p == null ? s + " gone" : s + "@" + p.node + " " + p.annotations.get(SipServerPair.ROLE_ANNOTATION)
+            + "@" + epochOf(p) + (p.ready ? "" : " NotReady");
+      }).collect(Collectors.joining(", "));
+      parts.add(o.name + ": " + status + "; " + pods);
+    }
+    parts.add("hosts " + hostVips);
+    return String.join(" | ", parts);
   }
 
   static String describe(VipReport r) {
-    return r == null ? "-" : r.state() + "@" + r.epoch() + (r.removedStaleEpoch() == null ? "" : " removedStale " + r.removedStaleEpoch());
+    return r == null ? "-" : r.state() + "@" + r.epoch() + " " + r.address()
+        + (r.removedStaleEpoch() == null ? "" : " removedStale " + r.removedStaleEpoch());
   }
 
   /** The virtual time as seconds after the start, e.g. "t+12.300s". */
