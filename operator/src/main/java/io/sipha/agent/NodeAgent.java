@@ -165,6 +165,7 @@ public final class NodeAgent implements AutoCloseable {
       reports.putAll(AgentReports.parse(previous.getMetadata().getAnnotations().get(AgentReports.ANNOTATION)));
     }
     reports.putAll(reportWriter.readBack());
+    readBack = Map.copyOf(reports);
     lease = previous;
     ResourceEventHandler<Object> poke = new ResourceEventHandler<>() {
       @Override
@@ -310,7 +311,7 @@ public final class NodeAgent implements AutoCloseable {
   private void startupProbe() {
     try {
       Set<String> podsHere = pairsWithPodsHere();
-      Map<String, VipReport> previous = Map.copyOf(reports);
+      Map<String, VipReport> previous = readBack; // the first pass overwrites reports: a retry looks at these again
       for (SipServerPair pair : view.pairs()) {
         Optional<VipAddress> vip = statusVip(pair.getStatus());
         if (vip.isEmpty() || !(previous.containsKey(pair.key()) || concernsThisNode(pair, podsHere))) {
@@ -335,7 +336,14 @@ public final class NodeAgent implements AutoCloseable {
               r.exitCode(), r.describe(), now(), null, vip.get().interfaceName()));
         }
       }
-      removeLeftovers(previous);
+      String unsure = removeLeftovers(previous);
+      if (unsure != null) {
+        // an address the previous run may have left cannot be made sure of: nothing is acted on
+        // before it is (the agent says it does not work after a few seconds of this)
+        LOG.warn("start-up check: {}; trying again in a second", unsure);
+        worker.schedule(this::startupProbe, 1, TimeUnit.SECONDS);
+        return;
+      }
       nextResync = clock.instant().plus(settings.resyncEvery());
       lastLoop = clock.instant();
       probed = true;
@@ -347,26 +355,49 @@ public final class NodeAgent implements AutoCloseable {
     }
   }
 
-  /** Addresses a previous run reported that no pair's status grants as that address any more. */
-  private void removeLeftovers(Map<String, VipReport> previous) {
+  /**
+   * Addresses a previous run reported that the pairs' statuses no longer name ({@link
+   * AgentStep#leftoverAtStart}) are removed from the host. Returns what could not be made sure of,
+   * or null when every one is known gone.
+   */
+  private String removeLeftovers(Map<String, VipReport> previous) {
+    List<String> unsure = new ArrayList<>();
     previous.forEach((key, r) -> {
-      if (r.is(VipReport.State.Unbound) || r.address() == null || r.interfaceName() == null) {
-        return;
-      }
       SipServerPair pair = view.pair(key);
-      Optional<VipAddress> now = pair == null ? Optional.empty() : statusVip(pair.getStatus());
-      Optional<VipAddress> old = VipAddress.parseCidr(r.address(), r.interfaceName()).value();
-      if (old.isEmpty() || now.equals(old)) {
-        return;
-      }
-      if (runScript(VipScript.STATUS, old.get()).exitCode() == 0) {
-        LOG.warn("pair {}: {} is left on this host from before and no longer granted: removing it", key, old.get());
-        runScript(VipScript.DISABLE, old.get());
+      Optional<VipAddress> old = AgentStep.leftoverAtStart(r,
+          pair == null ? null : statusVip(pair.getStatus()).orElse(null), grantedHereExcept(key));
+      if (old.isPresent()) {
+        ScriptResult check = runScript(VipScript.STATUS, old.get());
+        if (check.exitCode() == 0 && !check.timedOut()) {
+          LOG.warn("pair {}: {} is left on this host from before and no longer granted: removing it", key, old.get());
+        }
+        if (check.exitCode() != 1 || check.timedOut()) {
+          ScriptResult removal = runScript(VipScript.DISABLE, old.get());
+          if (!removal.succeeded()) {
+            unsure.add("pair " + key + ": " + old.get() + " may be left on this host from before and could not be removed ("
+                + removal.describe() + ")");
+            return;
+          }
+        }
       }
       if (pair == null) {
         reports.remove(key);
       }
     });
+    return unsure.isEmpty() ? null : String.join("; ", unsure);
+  }
+
+  /** The addresses the statuses of the pairs other than this one grant this node (Binding or Bound). */
+  private Set<String> grantedHereExcept(String key) {
+    Set<String> out = new HashSet<>();
+    for (SipServerPair p : view.pairs()) {
+      SipServerPairStatus st = p.getStatus();
+      if (!p.key().equals(key) && st != null && st.vip != null && settings.node().equals(st.vip.node)
+          && (st.vip.state == io.sipha.api.VipStatus.State.Binding || st.vip.state == io.sipha.api.VipStatus.State.Bound)) {
+        statusVip(st).ifPresent(v -> out.add(v.host()));
+      }
+    }
+    return out;
   }
 
   /**
@@ -741,6 +772,8 @@ public final class NodeAgent implements AutoCloseable {
 
   /** Old addresses of pairs whose VIP changed, still to be removed (the new one is bound). */
   private final Map<String, VipAddress> leftovers = new ConcurrentHashMap<>();
+  /** The reports read back from the Lease at start (what the previous run reported). */
+  private volatile Map<String, VipReport> readBack = Map.of();
 
   /** Tries again, with backoff, to remove the old address of a pair whose VIP changed. */
   private void retryLeftover(String key) {

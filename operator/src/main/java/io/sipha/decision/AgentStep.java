@@ -94,6 +94,30 @@ public final class AgentStep {
     return reported;
   }
 
+  /**
+   * At start, an address the previous run reported for a pair (read back from its Lease) that the
+   * pair's status no longer names: it may still be on the host, so it is made sure of and removed.
+   * Whatever the report said: a vip-enable of that address may have been in flight when the
+   * previous run ended (after an Unbound report), and nothing else remembers it. Never an address
+   * another pair's status grants to this node now.
+   *
+   * @param previous the report read back
+   * @param statusVip the pair's VIP in its status now (null: none, or the pair is gone)
+   * @param grantedHere the addresses (canonical text) the statuses of the other pairs grant this node
+   */
+  public static Optional<VipAddress> leftoverAtStart(VipReport previous, VipAddress statusVip,
+      java.util.Set<String> grantedHere) {
+    if (previous == null || previous.address() == null || previous.interfaceName() == null) {
+      return Optional.empty();
+    }
+    Optional<VipAddress> old = VipAddress.parseCidr(previous.address(), previous.interfaceName()).value();
+    if (old.isEmpty() || (statusVip != null && statusVip.host().equals(old.get().host()))
+        || grantedHere.contains(old.get().host())) {
+      return Optional.empty();
+    }
+    return old;
+  }
+
   public static Action next(Situation s) {
     Held h = s.held();
     if (s.want().isPresent() && s.fenceDue()) {
@@ -137,6 +161,13 @@ public final class AgentStep {
           stale != null ? "held at epoch " + stale + " but the current epoch is " + s.epoch() + " elsewhere" : "not granted");
     }
     VipReport r = s.report();
+    if (r != null && r.is(VipReport.State.Unbound) && s.grantedHere() && s.statusVip() != null
+        && !VipReport.isAbout(r, s.statusVip())) {
+      // the status names this node for an address the last report is not about (the VIP changed
+      // since): only a report about that address can confirm its release
+      return new Disable(s.statusVip(), s.epoch(), null, false, "the status names " + s.statusVip()
+          + " here and the last report is about " + r.address());
+    }
     if (r != null && r.is(VipReport.State.Unbound)) {
       if (r.epoch() != s.epoch()) {
         // confirmed absent before and nothing bound since: still absent, now at this epoch

@@ -520,8 +520,8 @@ public final class PairDecider {
           continue;
         }
         VipReport r = a.report();
-        if (r != null && r.is(VipReport.State.Unbound) && r.epoch() >= t.epoch) {
-          continue;
+        if (r != null && r.is(VipReport.State.Unbound) && r.epoch() >= t.epoch && VipReport.isAbout(r, st.vip.address)) {
+          continue; // confirmed: a report about another address says nothing of this one
         }
         waiting.add(node);
         recheck(a.lostAt(nodeLoss));

@@ -41,4 +41,18 @@ public record VipReport(
   public boolean is(State s) {
     return state == s;
   }
+
+  /**
+   * The report is about this address (the same host address, whatever the prefix), or one of the
+   * two names no address at all (nothing better is known).
+   */
+  public static boolean isAbout(VipReport r, String address) {
+    String theirs = io.sipha.vip.VipAddress.canonicalHost(address);
+    String mine = r.address() == null ? null : io.sipha.vip.VipAddress.canonicalHost(r.address());
+    return mine == null || theirs == null || mine.equals(theirs);
+  }
+
+  public static boolean isAbout(VipReport r, io.sipha.vip.VipAddress address) {
+    return isAbout(r, address == null ? null : address.host());
+  }
 }

@@ -92,4 +92,37 @@ class AgentStepTest {
     assertThat(a).isInstanceOf(AgentStep.Disable.class);
     assertThat(((AgentStep.Disable) a).vip()).isEqualTo(V11);
   }
+
+  /**
+   * The status asks this node to release an address its last report is not about (the agent
+   * restarted and made sure of the address the status named then; the pair's VIP changed since):
+   * it makes sure of the address being released, so that its report confirms that one.
+   */
+  @Test
+  void anAddressTheStatusReleasesHereIsMadeSureOfWhenTheReportIsAboutAnotherOne() {
+    var situation = new AgentStep.Situation(Optional.empty(), null, report(VipReport.State.Unbound, 1, V11), 2, true,
+        V10, false, true, 0, null, NOW);
+    var a = AgentStep.next(situation);
+    assertThat(a).isInstanceOf(AgentStep.Disable.class);
+    assertThat(((AgentStep.Disable) a).vip()).isEqualTo(V10);
+  }
+
+  @Test
+  void anUnboundReportAboutTheAddressTheStatusNamesIsCarriedToTheNewEpoch() {
+    var situation = new AgentStep.Situation(Optional.empty(), null, report(VipReport.State.Unbound, 1, V10), 2, true,
+        V10, false, true, 0, null, NOW);
+    var a = AgentStep.next(situation);
+    assertThat(a).isInstanceOf(AgentStep.Report.class);
+    assertThat(((AgentStep.Report) a).report().epoch()).isEqualTo(2);
+  }
+
+  @Test
+  void atStartAnAddressTheLastReportNamedIsMadeSureOfEvenIfItSaidUnboundUnlessTheStatusOrAnotherPairHasIt() {
+    VipReport unbound = report(VipReport.State.Unbound, 2, V10);
+    assertThat(AgentStep.leftoverAtStart(unbound, V11, java.util.Set.of())).contains(V10);
+    assertThat(AgentStep.leftoverAtStart(unbound, V10, java.util.Set.of())).as("the start-up check covers it").isEmpty();
+    assertThat(AgentStep.leftoverAtStart(unbound, V11, java.util.Set.of(V10.host()))).as("another pair's, here").isEmpty();
+    assertThat(AgentStep.leftoverAtStart(unbound, null, java.util.Set.of())).as("the pair is gone").contains(V10);
+    assertThat(AgentStep.leftoverAtStart(null, V11, java.util.Set.of())).isEmpty();
+  }
 }

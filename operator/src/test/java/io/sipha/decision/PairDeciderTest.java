@@ -1239,6 +1239,29 @@ class PairDeciderTest {
     }
 
     @Test
+    @DisplayName("a release is confirmed only by an Unbound report about the address being released, not about another one")
+    void aReleaseIsConfirmedOnlyByAReportAboutTheAddressBeingReleased() {
+      World w = World.active();
+      w.hold("node-a");
+      w.editSpec(s -> s.setPrimary("sip-1"));
+      Plan start = w.step();
+      assertThat(start.status().transition.step).isEqualTo(io.sipha.api.Transition.Step.Release);
+      // node-a reports Unbound at the new epoch, but about 192.0.2.40 (what it last made sure of):
+      // 192.0.2.10 may still be on its host
+      w.agent("node-a").report = new VipReport(VipReport.State.Unbound, 2, "192.0.2.40/24", "vip-disable", 0, "ok",
+          T0.toString(), null, "eth0");
+      Plan still = w.step();
+      assertThat(still.status().transition.step).isEqualTo(io.sipha.api.Transition.Step.Release);
+      assertThat(still.status().vip.state).isEqualTo(VipStatus.State.Releasing);
+      assertThat(still.status().vip.node).isEqualTo("node-a");
+      w.agent("node-a").report = new VipReport(VipReport.State.Unbound, 2, VIP_CIDR, "vip-disable", 0, "ok",
+          T0.toString(), null, "eth0");
+      Plan bind = w.step();
+      assertThat(bind.status().transition.step).isEqualTo(io.sipha.api.Transition.Step.Bind);
+      assertThat(bind.status().vip.node).isEqualTo("node-b");
+    }
+
+    @Test
     @DisplayName("a deadline counts from when this leader saw the step, not from a time a leader with a clock 60 s ahead wrote")
     void deadlinesCountOnTheDecidersOwnClock() {
       World w = World.active();

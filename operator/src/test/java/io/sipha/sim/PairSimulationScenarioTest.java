@@ -129,6 +129,36 @@ class PairSimulationScenarioTest {
   }
 
   @Test
+  @DisplayName("found by make soak with three pairs: an agent that restarts in the middle of a failed VIP change makes sure"
+      + " of the address the status names then; when the VIP changes back, its report about the other address does not"
+      + " count as releasing this one")
+  void aReportAboutAnotherAddressIsNoRelease() {
+    World w = replay(new Step.VipChange("pair-1", "192.0.2.40"), reconcile(), new ScriptFail("node-a", true, true),
+        tick("node-a"), new Step.PodDeleted("sip-0"), new AgentCrash("node-a", AgentCrash.Kind.MID_SCRIPT));
+    assertThat(w.vipHosts("pair-1")).hasSize(1);
+  }
+
+  @Test
+  @DisplayName("found by make soak with three pairs: an agent that crashed while its vip-enable hung (the address was"
+      + " added) and whose pair's VIP changed meanwhile removes that address at start, though its last report said Unbound")
+  void anAddressAddedByAnEnableInFlightAtACrashIsRemovedAtStart() {
+    World w = replay(new PodFailed("sip-0"), reconcile(), new Step.VipChange("pair-1", "192.0.2.40"),
+        new ScriptHang("node-b", true, true), tick("node-a"), reconcile(), tick("node-b"),
+        new AgentCrash("node-b", AgentCrash.Kind.CRASH), new Switchover("sip-1"), new PodRecreated("sip-1", "node-a", false),
+        reconcile(), new Step.PodReady("sip-1"), reconcile());
+    assertThat(w.vipHosts("pair-1")).hasSize(1);
+  }
+
+  @Test
+  @DisplayName("found by make soak with three pairs: an address the previous run reported Bound, whose start-up check"
+      + " fails after the pair's VIP changed, is not forgotten: the start-up check tries again until it is removed")
+  void aLeftoverThatCannotBeCheckedAtStartIsNotForgotten() {
+    World w = replay(new ScriptFail("node-a", true, true), new AgentCrash("node-a", AgentCrash.Kind.CRASH),
+        new Step.VipChange("pair-1", "192.0.2.40"), ms(3500), reconcile(), new AgentRestart("node-a"), tick("node-a"));
+    assertThat(w.vipHosts("pair-1")).hasSize(1);
+  }
+
+  @Test
   @DisplayName("a deposed leader's late role write, made from older facts, is refused and never lowers a pod's epoch")
   void aDeposedLeadersLateRoleWriteIsRefused() {
     World w = replay(new Switchover("sip-1"), new Reconcile(1), new Step.LeaderChange(), reconcile(), tick("node-a"),

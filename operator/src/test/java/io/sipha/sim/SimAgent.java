@@ -341,31 +341,53 @@ final class SimAgent {
         said.append(name).append(": start-up vip-status failed: reported Failed (state unknown); ");
       }
     }
-    removeLeftovers(previous, said);
+    if (!removeLeftovers(previous, said)) {
+      probedPairs.clear();
+      return;
+    }
     nextResync = w.now.plus(World.RESYNC_EVERY);
     probed = true;
   }
 
   /**
-   * NodeAgent.removeLeftovers: an address the previous run reported (not Unbound) that the pair's
-   * status no longer names is removed if it is on the host.
+   * NodeAgent.removeLeftovers, with the product's rule ({@link AgentStep#leftoverAtStart}): false
+   * when an address could not be made sure of (the start-up check is then tried again).
    */
-  private void removeLeftovers(Map<String, VipReport> previous, StringBuilder said) {
-    previous.forEach((key, r) -> {
-      if (r.is(VipReport.State.Unbound) || r.address() == null || r.interfaceName() == null) {
-        return;
-      }
-      Optional<VipAddress> now = statusVip(cache.statuses().get(key));
-      Optional<VipAddress> old = VipAddress.parseCidr(r.address(), r.interfaceName()).value();
-      if (old.isEmpty() || now.equals(old)) {
-        return;
+  private boolean removeLeftovers(Map<String, VipReport> previous, StringBuilder said) {
+    boolean sure = true;
+    for (var e : previous.entrySet()) {
+      String key = e.getKey();
+      java.util.Set<String> grantedHere = new java.util.HashSet<>();
+      cache.statuses().forEach((k, st) -> {
+        if (!k.equals(key) && st != null && st.vip != null && node.equals(st.vip.node)
+            && (st.vip.state == io.sipha.api.VipStatus.State.Binding || st.vip.state == io.sipha.api.VipStatus.State.Bound)) {
+          statusVip(st).ifPresent(v -> grantedHere.add(v.host()));
+        }
+      });
+      Optional<VipAddress> old = AgentStep.leftoverAtStart(e.getValue(),
+          statusVip(cache.statuses().get(key)).orElse(null), grantedHere);
+      if (old.isEmpty()) {
+        continue;
       }
       PairMemory m = memory(key);
-      if (exec(m, VipScript.STATUS, key, old.get(), 0) == Outcome.OK && w.hostHas(node, old.get())) {
-        exec(m, VipScript.DISABLE, key, old.get(), 0);
-        said.append(pairName(key)).append(": ").append(old.get().cidr()).append(" left on the host from before: removed; ");
+      Outcome check = exec(m, VipScript.STATUS, key, old.get(), 0);
+      if (check == Outcome.OK && !w.hostHas(node, old.get())) {
+        continue; // exit 1: not on the host
       }
-    });
+      Outcome removal = check == Outcome.HUNG ? Outcome.HUNG : exec(m, VipScript.DISABLE, key, old.get(), 0);
+      if (removal == Outcome.OK) {
+        said.append(pairName(key)).append(": ").append(old.get().cidr()).append(" left on the host from before: removed; ");
+        continue;
+      }
+      said.append(pairName(key)).append(": ").append(old.get().cidr())
+          .append(" may be left on the host from before and could not be made sure of: the start-up check tries again")
+          .append(removal == Outcome.HUNG ? " once the hung script is killed; " : "; ");
+      sure = false;
+      if (removal == Outcome.HUNG) {
+        break; // the start-up check waits for it
+      }
+    }
+    return sure;
   }
 
   /**
