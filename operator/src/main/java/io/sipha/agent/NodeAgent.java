@@ -364,17 +364,17 @@ public final class NodeAgent implements AutoCloseable {
     List<String> unsure = new ArrayList<>();
     previous.forEach((key, r) -> {
       SipServerPair pair = view.pair(key);
-      Optional<VipAddress> old = AgentStep.leftoverAtStart(r,
+      List<VipAddress> old = AgentStep.leftoversAtStart(r,
           pair == null ? null : statusVip(pair.getStatus()).orElse(null), grantedHereExcept(key));
-      if (old.isPresent()) {
-        ScriptResult check = runScript(VipScript.STATUS, old.get());
+      for (VipAddress o : old) {
+        ScriptResult check = runScript(VipScript.STATUS, o);
         if (check.exitCode() == 0 && !check.timedOut()) {
-          LOG.warn("pair {}: {} is left on this host from before and no longer granted: removing it", key, old.get());
+          LOG.warn("pair {}: {} is left on this host from before and no longer granted: removing it", key, o);
         }
         if (check.exitCode() != 1 || check.timedOut()) {
-          ScriptResult removal = runScript(VipScript.DISABLE, old.get());
+          ScriptResult removal = runScript(VipScript.DISABLE, o);
           if (!removal.succeeded()) {
-            unsure.add("pair " + key + ": " + old.get() + " may be left on this host from before and could not be removed ("
+            unsure.add("pair " + key + ": " + o + " may be left on this host from before and could not be removed ("
                 + removal.describe() + ")");
             return;
           }
@@ -913,10 +913,40 @@ public final class NodeAgent implements AutoCloseable {
 
   /** Writes the report Leases whose reports changed, at once and apart from the heartbeat. */
   private void publish() {
-    if (!closed && (dirty || reportWriter.failing())) {
+    Map<String, VipReport> now = reportsToWrite();
+    if (!closed && (dirty || reportWriter.failing() || !now.equals(lastPublished))) {
       dirty = false;
-      reportWriter.flush(() -> new java.util.TreeMap<>(reports));
+      lastPublished = now;
+      reportWriter.flush(this::reportsToWrite);
     }
+  }
+
+  private volatile Map<String, VipReport> lastPublished = Map.of();
+
+  /**
+   * The reports as written: each also names the other addresses this agent may have on its host
+   * for the pair (the one it holds while the report is about another, the old one of a VIP change
+   * not yet removed), so that neither the operator nor a restarted agent loses sight of them.
+   */
+  private Map<String, VipReport> reportsToWrite() {
+    Map<String, VipReport> out = new java.util.TreeMap<>();
+    reports.forEach((key, r) -> {
+      List<VipAddress> others = new ArrayList<>();
+      HostVip h = held.get(key);
+      if (h != null) {
+        others.add(h.vip());
+      }
+      VipAddress old = leftovers.get(key);
+      if (old != null) {
+        others.add(old);
+      }
+      VipReport before = readBack.get(key);
+      if (!probed && before != null) {
+        others.addAll(before.alsoOnHostAddresses()); // not made sure of yet: still said
+      }
+      out.put(key, r.withAlsoOnHost(others));
+    });
+    return out;
   }
 
   // ------------------------------------------------------------------ heartbeat
@@ -930,7 +960,7 @@ public final class NodeAgent implements AutoCloseable {
     if (gap) {
       // back after a gap: what changed on the host meanwhile is reported before the node counts as back
       try {
-        reportWriter.writeNow(() -> new java.util.TreeMap<>(reports));
+        reportWriter.writeNow(this::reportsToWrite);
       } catch (RuntimeException e) {
         LOG.debug("reports not written before the heartbeat: {}", e.toString());
       }

@@ -97,7 +97,7 @@ public final class AgentReports {
     }
     Map<String, VipReport> terse = new TreeMap<>();
     reports.forEach((k, r) -> terse.put(k, new VipReport(r.state(), r.epoch(), r.address(), r.script(), r.exitCode(),
-        null, r.at(), r.removedStaleEpoch(), r.interfaceName())));
+        null, r.at(), r.removedStaleEpoch(), r.interfaceName(), r.alsoOnHost())));
     return render(terse);
   }
 

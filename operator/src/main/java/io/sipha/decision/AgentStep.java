@@ -95,27 +95,31 @@ public final class AgentStep {
   }
 
   /**
-   * At start, an address the previous run reported for a pair (read back from its Lease) that the
-   * pair's status no longer names: it may still be on the host, so it is made sure of and removed.
-   * Whatever the report said: a vip-enable of that address may have been in flight when the
-   * previous run ended (after an Unbound report), and nothing else remembers it. Never an address
-   * another pair's status grants to this node now.
+   * At start, the addresses the previous run reported for a pair (read back from its Lease: the
+   * one the report is about and those it says may also be on the host) that the pair's status no
+   * longer names: they may still be on the host, so they are made sure of and removed. Whatever the
+   * report said: a vip-enable of that address may have been in flight when the previous run ended
+   * (after an Unbound report), and nothing else remembers it. Never an address another pair's
+   * status grants to this node now.
    *
    * @param previous the report read back
    * @param statusVip the pair's VIP in its status now (null: none, or the pair is gone)
    * @param grantedHere the addresses (canonical text) the statuses of the other pairs grant this node
    */
-  public static Optional<VipAddress> leftoverAtStart(VipReport previous, VipAddress statusVip,
+  public static java.util.List<VipAddress> leftoversAtStart(VipReport previous, VipAddress statusVip,
       java.util.Set<String> grantedHere) {
-    if (previous == null || previous.address() == null || previous.interfaceName() == null) {
-      return Optional.empty();
+    if (previous == null) {
+      return java.util.List.of();
     }
-    Optional<VipAddress> old = VipAddress.parseCidr(previous.address(), previous.interfaceName()).value();
-    if (old.isEmpty() || (statusVip != null && statusVip.host().equals(old.get().host()))
-        || grantedHere.contains(old.get().host())) {
-      return Optional.empty();
+    java.util.List<VipAddress> candidates = new java.util.ArrayList<>();
+    if (previous.address() != null && previous.interfaceName() != null) {
+      VipAddress.parseCidr(previous.address(), previous.interfaceName()).value().ifPresent(candidates::add);
     }
-    return old;
+    candidates.addAll(previous.alsoOnHostAddresses());
+    return candidates.stream()
+        .filter(v -> (statusVip == null || !statusVip.host().equals(v.host())) && !grantedHere.contains(v.host()))
+        .distinct()
+        .toList();
   }
 
   public static Action next(Situation s) {

@@ -508,7 +508,8 @@ public final class PairDecider {
         mayHold.add(st.vip.node);
       }
       f.agents().values().stream()
-          .filter(a -> a.alive(now, nodeLoss) && a.report() != null && !a.report().is(VipReport.State.Unbound))
+          .filter(a -> a.alive(now, nodeLoss) && a.report() != null
+              && (!a.report().is(VipReport.State.Unbound) || a.report().alsoHolds(st.vip.address)))
           .forEach(a -> mayHold.add(a.node()));
       // a node declared lost that is reachable again must confirm at the new epoch like any other
       st.fenced.stream().filter(e -> f.agent(e.node).alive(now, nodeLoss)).forEach(e -> mayHold.add(e.node));
@@ -520,7 +521,8 @@ public final class PairDecider {
           continue;
         }
         VipReport r = a.report();
-        if (r != null && r.is(VipReport.State.Unbound) && r.epoch() >= t.epoch && VipReport.isAbout(r, st.vip.address)) {
+        if (r != null && r.is(VipReport.State.Unbound) && r.epoch() >= t.epoch && VipReport.isAbout(r, st.vip.address)
+            && !r.alsoHolds(st.vip.address)) {
           continue; // confirmed: a report about another address says nothing of this one
         }
         waiting.add(node);
@@ -756,7 +758,8 @@ public final class PairDecider {
       for (FencedHolder e : new ArrayList<>(st.fenced)) {
         AgentFact a = f.agent(e.node);
         VipReport r = a.report();
-        if (!a.alive(now, nodeLoss) || r == null || !r.is(VipReport.State.Unbound) || r.epoch() < st.epoch) {
+        if (!a.alive(now, nodeLoss) || r == null || !r.is(VipReport.State.Unbound) || r.epoch() < st.epoch
+            || r.alsoHolds(st.vip.address)) {
           if (a.alive(now, nodeLoss)) {
             recheck(a.lostAt(nodeLoss));
           }
@@ -1042,7 +1045,8 @@ public final class PairDecider {
         }
         VipReport r = a.report();
         boolean fenced = st.fenced.stream().anyMatch(e -> e.node.equals(a.node()));
-        if ((r != null && !r.is(VipReport.State.Unbound)) || (fenced && (r == null || r.epoch() < st.epoch))) {
+        if ((r != null && (!r.is(VipReport.State.Unbound) || r.alsoHolds(st.vip.address)))
+            || (fenced && (r == null || r.epoch() < st.epoch))) {
           return true;
         }
       }

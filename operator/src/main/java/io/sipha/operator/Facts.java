@@ -214,7 +214,11 @@ public final class Facts {
    * still up on a node it declared lost (status.fenced). Null when its status holds no address.
    */
   public static String heldHost(SipServerPair p) {
-    var st = p.getStatus();
+    return heldHost(p.getStatus());
+  }
+
+  /** {@link #heldHost(SipServerPair)} of a status. */
+  public static String heldHost(io.sipha.api.SipServerPairStatus st) {
     if (st == null || st.vip == null || st.vip.address == null) {
       return null;
     }
@@ -279,7 +283,10 @@ public final class Facts {
     return vipClaimedBy(pair, all, vipHost, h -> held.getOrDefault(h, Set.of()));
   }
 
-  /** From one agent's reports: address host to the pairs it may hold it for (anything but Unbound). */
+  /**
+   * From one agent's reports: address host to the pairs it may hold it for (anything but Unbound,
+   * and the other addresses a report says may be on the host).
+   */
   public static Map<String, Set<String>> reportedHolders(Map<String, VipReport> reports) {
     Map<String, Set<String>> out = new HashMap<>();
     reports.forEach((key, r) -> {
@@ -288,6 +295,9 @@ public final class Facts {
         if (h != null) {
           out.computeIfAbsent(h, x -> new java.util.TreeSet<>()).add(key);
         }
+      }
+      if (r != null) {
+        r.alsoOnHostAddresses().forEach(v -> out.computeIfAbsent(v.host(), x -> new java.util.TreeSet<>()).add(key));
       }
     });
     return out;

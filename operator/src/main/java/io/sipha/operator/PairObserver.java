@@ -29,6 +29,7 @@ final class PairObserver {
   private final String leaseNamespace;
   private final Supplier<Stream<SipServerPair>> allPairs;
   private final NodeLiveness liveness;
+  private final VipClaims vipClaims;
   private final Map<String, Parsed> parsed = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<String, Claim> claims = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -40,8 +41,10 @@ final class PairObserver {
       InformerEventSource<Lease, SipServerPair> leases,
       InformerEventSource<Lease, SipServerPair> reports,
       Supplier<Stream<SipServerPair>> allPairs,
-      NodeLiveness liveness) {
+      NodeLiveness liveness,
+      VipClaims claims) {
     this.liveness = liveness;
+    this.vipClaims = claims;
     this.client = client;
     this.allowed = allowed;
     this.pods = pods;
@@ -122,7 +125,8 @@ final class PairObserver {
 
   /** The pair the VIP belongs to when it is not this one (see {@link Facts#vipClaimedBy}). */
   private String vipClaimedBy(SipServerPair pair) {
-    return Facts.vipClaimedBy(pair, allPairs.get(), this::vipHost, this::reportedHolders);
+    String byCache = Facts.vipClaimedBy(pair, allPairs.get(), this::vipHost, this::reportedHolders);
+    return byCache != null ? byCache : vipClaims.heldByOther(pair.key(), vipHost(pair));
   }
 
   /**

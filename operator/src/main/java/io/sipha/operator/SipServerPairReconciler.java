@@ -52,6 +52,10 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
   private final EventRecorder events;
   private volatile PairObserver observer;
 
+  /** How long a pair waits when another pair of this process is being given the same address. */
+  static final java.time.Duration CLAIM_WAIT = java.time.Duration.ofMillis(200);
+  private final VipClaims claims = new VipClaims();
+
   public SipServerPairReconciler(
       KubernetesClient client, String leaseNamespace, AllowedCidrs allowed, Clock clock, OperatorMetrics metrics) {
     this.client = client;
@@ -93,7 +97,8 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
         ctx);
     var liveness = new NodeLiveness(ctx.getClient(), leaseNamespace, clock,
         node -> pairsOfNode(node, cache.list(), pods));
-    observer = new PairObserver(client, allowed, leaseNamespace, pods, leases, reports, () -> cache.list(), liveness);
+    observer = new PairObserver(client, allowed, leaseNamespace, pods, leases, reports, () -> cache.list(), liveness,
+        claims);
     return List.of(pods, leases, reports, liveness);
   }
 
@@ -192,8 +197,23 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
       if (plan.status().transition != null) {
         MDC.put("step", plan.status().transition.kind + "/" + plan.status().transition.step);
       }
+      String other = claims.claim(pair.key(), Facts.heldHost(plan.status()));
+      if (other != null) {
+        // another pair of this process is being given the same address: nothing is written, and
+        // the next look at this pair says Invalid, naming it
+        LOG.info("{} is claimed by {} in this operator: waiting for its status", Facts.heldHost(plan.status()), other);
+        return UpdateControl.<SipServerPair>noUpdate().rescheduleAfter(CLAIM_WAIT);
+      }
       recordMetrics(pair, plan.status());
-      new PlanExecutor(client, events, metrics).apply(pair, facts, plan, written -> cacheWrite(ctx, pair, written));
+      SipServerPair[] stored = {pair};
+      try {
+        new PlanExecutor(client, events, metrics).apply(pair, facts, plan, written -> {
+          stored[0] = written;
+          cacheWrite(ctx, pair, written);
+        });
+      } finally {
+        claims.settle(pair.key(), Facts.heldHost(stored[0]));
+      }
       UpdateControl<SipServerPair> control = UpdateControl.noUpdate();
       if (plan.recheckAfter() != null) {
         control.rescheduleAfter(plan.recheckAfter().plusMillis(10));
@@ -227,6 +247,7 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
       observer.stepDecided(pair.key(), outcome.plan().status().transition, now);
       new PlanExecutor(client, events, metrics).apply(pair, facts, outcome.plan(), written -> cacheWrite(ctx, pair, written));
       if (outcome.released()) {
+        claims.settle(pair.key(), null);
         metrics.phase(pair.key(), null);
         return io.javaoperatorsdk.operator.api.reconciler.DeleteControl.defaultDelete();
       }

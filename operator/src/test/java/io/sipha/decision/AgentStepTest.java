@@ -119,10 +119,21 @@ class AgentStepTest {
   @Test
   void atStartAnAddressTheLastReportNamedIsMadeSureOfEvenIfItSaidUnboundUnlessTheStatusOrAnotherPairHasIt() {
     VipReport unbound = report(VipReport.State.Unbound, 2, V10);
-    assertThat(AgentStep.leftoverAtStart(unbound, V11, java.util.Set.of())).contains(V10);
-    assertThat(AgentStep.leftoverAtStart(unbound, V10, java.util.Set.of())).as("the start-up check covers it").isEmpty();
-    assertThat(AgentStep.leftoverAtStart(unbound, V11, java.util.Set.of(V10.host()))).as("another pair's, here").isEmpty();
-    assertThat(AgentStep.leftoverAtStart(unbound, null, java.util.Set.of())).as("the pair is gone").contains(V10);
-    assertThat(AgentStep.leftoverAtStart(null, V11, java.util.Set.of())).isEmpty();
+    assertThat(AgentStep.leftoversAtStart(unbound, V11, java.util.Set.of())).containsExactly(V10);
+    assertThat(AgentStep.leftoversAtStart(unbound, V10, java.util.Set.of())).as("the start-up check covers it").isEmpty();
+    assertThat(AgentStep.leftoversAtStart(unbound, V11, java.util.Set.of(V10.host()))).as("another pair's, here").isEmpty();
+    assertThat(AgentStep.leftoversAtStart(unbound, null, java.util.Set.of())).as("the pair is gone").containsExactly(V10);
+    assertThat(AgentStep.leftoversAtStart(null, V11, java.util.Set.of())).isEmpty();
+  }
+
+  @Test
+  void atStartTheOtherAddressesAReportSaidMayBeOnTheHostAreMadeSureOfToo() {
+    VipReport failedAdd = report(VipReport.State.Failed, 1, V11).withAlsoOnHost(java.util.List.of(V10, V11));
+    assertThat(failedAdd.alsoOnHost()).as("the address the report is about is not repeated").hasSize(1);
+    assertThat(AgentStep.leftoversAtStart(failedAdd, V11, java.util.Set.of())).containsExactly(V10);
+    assertThat(AgentStep.leftoversAtStart(failedAdd, V12, java.util.Set.of())).containsExactlyInAnyOrder(V10, V11);
+    VipReport read = AgentReports.parse(AgentReports.render(java.util.Map.of("voice/pair-1", failedAdd))).get("voice/pair-1");
+    assertThat(read).as("written and read back from a Lease").isEqualTo(failedAdd);
+    assertThat(read.alsoHolds("192.0.2.10")).isTrue();
   }
 }

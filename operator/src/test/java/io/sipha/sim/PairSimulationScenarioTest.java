@@ -159,6 +159,25 @@ class PairSimulationScenarioTest {
   }
 
   @Test
+  @DisplayName("found by make soak with three pairs: the address an agent holds while its report is about a failed"
+      + " add of the pair's new VIP is named in that report (alsoOnHost), so a restarted agent removes it")
+  void theAddressHeldWhileAnAddFailedIsNotLostAtARestart() {
+    World w = replay(new Step.VipChange("pair-1", "192.0.2.40"), reconcile(), new ScriptFail("node-a", true, true),
+        tick("node-a"), new PodRecreated("sip-0", "node-c", false), reconcile(),
+        new AgentCrash("node-a", AgentCrash.Kind.CRASH));
+    assertThat(w.vipHosts("pair-1")).hasSize(1);
+  }
+
+  @Test
+  @DisplayName("found by make soak with three pairs: two pairs pointed at one free address at about the same time"
+      + " (the first one's writes still in flight): the operator lets one of them have it, the other says Invalid")
+  void twoPairsPointedAtOneFreeAddressAtOnceGetItOnceOnly() {
+    World w = replay(new Step.VipChange("pair-2", "192.0.2.40"), new Reconcile("pair-2", 0),
+        new Step.VipChange("pair-1", "192.0.2.40"), reconcile(), new Reconcile("pair-2", -1));
+    assertThat(w.vipHosts("pair-1")).hasSize(1);
+  }
+
+  @Test
   @DisplayName("a deposed leader's late role write, made from older facts, is refused and never lowers a pod's epoch")
   void aDeposedLeadersLateRoleWriteIsRefused() {
     World w = replay(new Switchover("sip-1"), new Reconcile(1), new Step.LeaderChange(), reconcile(), tick("node-a"),

@@ -217,7 +217,19 @@ final class SimAgent {
     Map<String, VipReport> reports = new TreeMap<>();
     memory.forEach((k, m) -> {
       if (m.report != null) {
-        reports.put(k, m.report);
+        // NodeAgent.reportsToWrite: the other addresses it may have on the host for the pair
+        java.util.List<VipAddress> others = new java.util.ArrayList<>();
+        if (m.held != null) {
+          others.add(m.held.vip());
+        }
+        if (m.leftover != null) {
+          others.add(m.leftover);
+        }
+        VipReport before = readBack.get(k);
+        if (!probed && before != null) {
+          others.addAll(before.alsoOnHostAddresses());
+        }
+        reports.put(k, m.report.withAlsoOnHost(others));
       }
     });
     l.reports = Map.copyOf(reports);
@@ -364,27 +376,22 @@ final class SimAgent {
           statusVip(st).ifPresent(v -> grantedHere.add(v.host()));
         }
       });
-      Optional<VipAddress> old = AgentStep.leftoverAtStart(e.getValue(),
-          statusVip(cache.statuses().get(key)).orElse(null), grantedHere);
-      if (old.isEmpty()) {
-        continue;
-      }
       PairMemory m = memory(key);
-      Outcome check = exec(m, VipScript.STATUS, key, old.get(), 0);
-      if (check == Outcome.OK && !w.hostHas(node, old.get())) {
-        continue; // exit 1: not on the host
-      }
-      Outcome removal = check == Outcome.HUNG ? Outcome.HUNG : exec(m, VipScript.DISABLE, key, old.get(), 0);
-      if (removal == Outcome.OK) {
-        said.append(pairName(key)).append(": ").append(old.get().cidr()).append(" left on the host from before: removed; ");
-        continue;
-      }
-      said.append(pairName(key)).append(": ").append(old.get().cidr())
-          .append(" may be left on the host from before and could not be made sure of: the start-up check tries again")
-          .append(removal == Outcome.HUNG ? " once the hung script is killed; " : "; ");
-      sure = false;
-      if (removal == Outcome.HUNG) {
-        break; // the start-up check waits for it
+      for (VipAddress old : AgentStep.leftoversAtStart(e.getValue(), statusVip(cache.statuses().get(key)).orElse(null),
+          grantedHere)) {
+        Outcome check = exec(m, VipScript.STATUS, key, old, 0);
+        if (check == Outcome.OK && !w.hostHas(node, old)) {
+          continue; // exit 1: not on the host
+        }
+        Outcome removal = check == Outcome.HUNG ? Outcome.HUNG : exec(m, VipScript.DISABLE, key, old, 0);
+        if (removal == Outcome.OK) {
+          said.append(pairName(key)).append(": ").append(old.cidr()).append(" left on the host from before: removed; ");
+          continue;
+        }
+        said.append(pairName(key)).append(": ").append(old.cidr())
+            .append(" may be left on the host from before and could not be made sure of: the start-up check tries again")
+            .append(removal == Outcome.HUNG ? " once the hung script is killed; " : "; ");
+        return false; // the start-up check waits for a hung one, and tries again after a failed one
       }
     }
     return sure;

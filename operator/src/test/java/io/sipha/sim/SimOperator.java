@@ -74,6 +74,8 @@ final class SimOperator {
   // the product's own bookkeeping of what this process saw, on its clock (NodeLiveness, PairObserver)
   private Heartbeats heartbeats = new Heartbeats();
   private Sightings sightings = new Sightings();
+  /** The product's record of which pair this process lets hold each address (a new process starts empty). */
+  private io.sipha.operator.VipClaims claims = new io.sipha.operator.VipClaims();
 
   SimOperator(World w, Function<PairFacts, Plan> decider) {
     this.w = w;
@@ -106,6 +108,7 @@ final class SimOperator {
     inFlight.clear();
     heartbeats = new Heartbeats(); // a new process has seen nothing yet
     sightings = new Sightings();
+    claims = new io.sipha.operator.VipClaims();
     w.api.leases.values().forEach(l -> {
       if (l.renewTime != null) {
         seen(l);
@@ -151,6 +154,9 @@ final class SimOperator {
     // the product's rule for a VIP two pairs name: it goes with holding (PairObserver.vipClaimedBy)
     String claimedBy = Facts.vipClaimedBy(o.resource(), api.pairs.values().stream().map(ApiStore.PairObject::resource),
         Facts::vipHost, h -> holders.getOrDefault(h, java.util.Set.of()));
+    if (claimedBy == null) {
+      claimedBy = claims.heldByOther(o.key, Facts.vipHost(o.resource())); // PairObserver.vipClaimedBy
+    }
     return new PairFacts(ApiStore.NAMESPACE, pair, o.generation, o.spec, o.status, pods, agents,
         AllowedCidrs.any(), claimedBy, w.now).withStepObservedAt(
             sightings.stepSince(o.key, o.status == null ? null : o.status.transition, w.now));
@@ -192,6 +198,12 @@ final class SimOperator {
 
     Plan plan = decider.apply(facts);
     sightings.stepDecided(o.key, plan.status().transition, w.now);
+    String other = claims.claim(o.key, Facts.heldHost(plan.status()));
+    if (other != null) {
+      // SipServerPairReconciler: another pair of this process is being given the address; nothing written
+      return said.append("decides ").append(summary(plan)).append(", but ").append(Facts.heldHost(plan.status()))
+          .append(" is claimed by ").append(other).append(" in this process: nothing written, it looks again").toString();
+    }
     List<Write> writes = new ArrayList<>();
     plan.podWrites().forEach(pw -> writes.add(new PodPatch(pw)));
     if (!sameJson(plan.status(), o.status)) {
@@ -238,9 +250,13 @@ final class SimOperator {
           said.append(", its ").append(lost).append(" later write(s) are lost");
         }
         said.append("; ");
+        settle(f);
         return;
       }
       said.append(describe(wr)).append("; ");
+    }
+    if (count >= writes.size()) {
+      settle(f);
     }
     if (count < writes.size()) {
       inFlight.put(f.pair(), new InFlight(f.pair(), f.facts(), f.plan(), f.observedResourceVersion(),
@@ -249,6 +265,11 @@ final class SimOperator {
     } else if (!f.plan().events().isEmpty()) {
       said.append("events ").append(f.plan().events().stream().map(Plan.Note::reason).toList()).append("; ");
     }
+  }
+
+  /** The reconcile is done (its writes made or failed): the claim follows what the status holds. */
+  private void settle(InFlight f) {
+    claims.settle(w.api.pair(f.pair()).key, Facts.heldHost(w.api.pair(f.pair()).status));
   }
 
   /** Makes one write; returns why it failed, or null. */
