@@ -60,6 +60,40 @@ final class ApiStore {
     return s;
   }
 
+  /**
+   * What an informer of the operator holds when its watches stop delivering: a copy of the objects
+   * as they are now (the live store goes on changing; this copy changes only by what the operator
+   * feeds into its own cache).
+   */
+  ApiStore copy() {
+    ApiStore c = new ApiStore();
+    pairs.forEach((n, p) -> {
+      PairObject q = new PairObject(p.name, p.spec, p.created);
+      q.generation = p.generation;
+      q.resourceVersion = p.resourceVersion;
+      q.status = p.status;
+      c.pairs.put(n, q);
+    });
+    pods.forEach((n, p) -> {
+      Pod q = new Pod(p.name, p.uid, p.node);
+      q.ready = p.ready;
+      q.readySince = p.readySince;
+      q.terminated = p.terminated;
+      q.labelled = p.labelled;
+      q.annotations.putAll(p.annotations);
+      q.version = p.version;
+      c.pods.put(n, q);
+    });
+    leases.forEach((n, l) -> {
+      Lease q = new Lease(l.node);
+      q.renewTime = l.renewTime;
+      q.reports = l.reports;
+      q.restartingUntil = l.restartingUntil;
+      c.leases.put(n, q);
+    });
+    return c;
+  }
+
   private long versions = 1000;
 
   /** A resourceVersion for a pod write: unique across the store, so a recreated pod never matches an old one. */

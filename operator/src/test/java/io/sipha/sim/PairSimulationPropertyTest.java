@@ -71,6 +71,7 @@ class PairSimulationPropertyTest {
     Statistics.label("a transition aborted").collect(w.sawAbort);
     Statistics.label("a status write refused (409/500/404)").collect(w.sawFailedWrite);
     Statistics.label("a pair pointed at another pair's address").collect(w.sawContestedVip);
+    Statistics.label("a holder cut off from the API self-fenced").collect(w.sawSelfFence);
     Statistics.label("converged after the heal, s").collect(w.convergedAfter.toSeconds() < 3 ? "0-2"
         : w.convergedAfter.toSeconds() < 6 ? "3-5" : w.convergedAfter.toSeconds() < 11 ? "6-10" : "11+");
   }
@@ -114,12 +115,15 @@ class PairSimulationPropertyTest {
         w(2, Combinators.combine(pod, node, bool).as(PodRecreated::new)),
         w(4, node.map(Partition::new)),
         w(3, node.map(Heal::new)),
+        w(2, node.map(Step.Isolate::new)),
+        w(2, Combinators.combine(pair, bool).as(Step.SelfFencing::new)),
         w(2, Combinators.combine(node, Arbitraries.of(AgentCrash.Kind.class)).as(AgentCrash::new)),
         w(2, node.map(AgentRestart::new)),
         w(2, Arbitraries.just(new OperatorCrash())),
         w(1, Arbitraries.just(new Step.LeaderChange())),
         w(2, Combinators.combine(node, bool, bool).as(ScriptFail::new)),
         w(2, Combinators.combine(node, bool, bool).as(ScriptHang::new)),
+        w(2, Combinators.combine(Arbitraries.of("operator", "node-a", "node-b", "node-c"), bool).as(Step.CacheLag::new)),
         w(2, Arbitraries.just(new ApiConflict())),
         w(2, Arbitraries.just(new ApiError())));
     @SuppressWarnings("unchecked")

@@ -178,6 +178,15 @@ class PairSimulationScenarioTest {
   }
 
   @Test
+  @DisplayName("a node back from a partition whose watch reconnects later acts on fresh reads, one a second: it keeps"
+      + " the stale VIP until a read shows the failover decided while it was lost, then removes it")
+  void aNodeBackWithItsWatchStillDownRemovesItsStaleVipOnceAFreshReadShowsTheFailover() {
+    World w = replay(new Partition("node-b"), ms(1000), ms(1000), ms(1500), new Reconcile("pair-2", 0));
+    assertThat(w.vipHosts("pair-2")).containsExactly("node-c");
+    assertThat(w.agent("node-b").report("pair-2").removedStaleEpoch()).isEqualTo(1L);
+  }
+
+  @Test
   @DisplayName("a deposed leader's late role write, made from older facts, is refused and never lowers a pod's epoch")
   void aDeposedLeadersLateRoleWriteIsRefused() {
     World w = replay(new Switchover("sip-1"), new Reconcile(1), new Step.LeaderChange(), reconcile(), tick("node-a"),

@@ -24,9 +24,12 @@ import java.util.TreeMap;
  * that hangs holds up only its own pair, as in the agent's script pool. Not modelled: retry backoff
  * (a failed script is retried at the agent's next run), announce counters (gratuitous ARP).
  *
- * <p>The agent reads the API through a cache (its informers): refreshed at each run while it can
- * reach the API, frozen while it is partitioned (it then acts on what it saw last and cannot
- * report).
+ * <p>The agent reads the API through its informers, whose watch breaks when it is partitioned and
+ * reconnects after the client's backoff (1 s doubling to 32 s, counted from the cut); a watch can
+ * also stay connected and deliver nothing for a while ({@link #lagging}). As NodeAgent does, after
+ * a gap in contact or while a watch is down it reads the API afresh (at most once a second) and
+ * acts on that read, binding nothing until it has one, until the informers hold the same
+ * versions.
  */
 final class SimAgent {
   /** What the host's VIP scripts do. */
@@ -55,8 +58,12 @@ final class SimAgent {
     }
   }
 
-  /** What the agent's informers hold: the pairs' statuses (by pair key) and the pods (node, annotations). */
-  record Cache(Map<String, SipServerPairStatus> statuses, Map<String, PodView> pods) {}
+  /**
+   * What the agent reads: the pairs' statuses (by pair key), the pods (node, annotations), and
+   * the versions of both (pair resourceVersions, pod versions), which NodeAgent compares.
+   */
+  record Cache(Map<String, SipServerPairStatus> statuses, Map<String, PodView> pods, Map<String, Long> versions,
+      Map<String, Integer> fenceAfter) {}
 
   record PodView(String pair, String node, Map<String, String> annotations) {}
 
@@ -89,12 +96,37 @@ final class SimAgent {
    * (started, probed, no script fault, nothing hanging) with nothing that broke contact since.
    */
   boolean inContact = true;
+  /**
+   * The grants that declared this node lost, by pair key: the epoch its agent must have seen (in
+   * what it acts on) before its host counts as in contact again. The world's bookkeeping, not the
+   * process's: a crash does not clear it.
+   */
+  final Map<String, Long> mustSee = new TreeMap<>();
 
   // the process's memory, lost on a crash
   final Map<String, PairMemory> memory = new LinkedHashMap<>();
   Instant nextRenew;
   Instant nextResync;
+  /** What this run acts on: the informers, or a fresh read after a gap (NodeAgent.View). */
   private Cache cache;
+  /** What the informers' watches have delivered. */
+  private Cache informers;
+  /** A fresh read of the API after a gap in contact, until the informers catch up; or null. */
+  private Cache freshRead;
+  private boolean refreshNeeded;
+  private Instant lastRefresh;
+  /** The last successful renewal (NodeAgent.lastRenewal). */
+  private Instant lastRenewal;
+  /** The watch broke at this time (a partition), or null while connected. */
+  Instant watchDownSince;
+  /** When the broken watch reconnects (set at the heal, on the backoff), or null. */
+  Instant watchBackAt;
+  /** The watch stays connected but delivers nothing: what the informers hold lags the store. */
+  boolean lagging;
+  /** Cut off from its peers' agents too (the host network), not only from the API. */
+  boolean isolated;
+  /** Each pair's peer node, read while the API answers and remembered for when it does not (Fencing). */
+  private final Map<String, String> peers = new TreeMap<>();
   private boolean crashAfterChange;
   /** The reports read back from the Lease at start (the previous run's). */
   private Map<String, VipReport> readBack = Map.of();
@@ -127,7 +159,12 @@ final class SimAgent {
     started = true;
     probed = false;
     probedPairs.clear();
-    cache = snapshot();
+    informers = snapshot(); // a new process lists
+    cache = informers;
+    freshRead = null;
+    refreshNeeded = false;
+    watchDownSince = null;
+    watchBackAt = null;
     nextRenew = w.now;
     renew(false);
   }
@@ -138,7 +175,12 @@ final class SimAgent {
     started = false;
     probed = false;
     memory.clear();
+    peers.clear();
     cache = null;
+    informers = null;
+    freshRead = null;
+    refreshNeeded = false;
+    lastRenewal = null;
     crashAfterChange = false;
     inContact = false;
   }
@@ -214,6 +256,7 @@ final class SimAgent {
     }
     ApiStore.Lease l = w.api.leases.computeIfAbsent(node, ApiStore.Lease::new);
     l.renewTime = w.now.plus(clockSkew); // what it writes is on its own clock
+    lastRenewal = w.now;
     Map<String, VipReport> reports = new TreeMap<>();
     memory.forEach((k, m) -> {
       if (m.report != null) {
@@ -263,9 +306,7 @@ final class SimAgent {
         said.append(pairName(e.getKey())).append(": the hung script was killed at its timeout; ");
       }
     }
-    if (!partitioned) {
-      cache = snapshot();
-    }
+    boolean freshView = readTheApi();
     boolean faulty = fault != Fault.NONE;
     if (!probed) {
       probe(said);
@@ -277,7 +318,7 @@ final class SimAgent {
       }
       for (String key : w.pairKeys()) {
         if (!busy(key)) {
-          converge(key, resync, said);
+          converge(key, resync, freshView, said);
         }
       }
     }
@@ -290,7 +331,11 @@ final class SimAgent {
       said.append("(cannot report: partitioned)");
     }
     boolean hanging = memory.values().stream().anyMatch(m -> m.busyUntil != null);
-    inContact = !partitioned && !faulty && probed && !hanging;
+    mustSee.entrySet().removeIf(e -> {
+      SipServerPairStatus seen = cache.statuses().get(e.getKey());
+      return seen != null && seen.epoch >= e.getValue();
+    });
+    inContact = !partitioned && !faulty && probed && !hanging && mustSee.isEmpty();
     if (hanging) {
       said.append("a script hangs (until it is killed at ").append(World.t(memory.values().stream()
           .filter(m -> m.busyUntil != null).map(m -> m.busyUntil).min(Instant::compareTo).orElseThrow())).append(")");
@@ -307,8 +352,73 @@ final class SimAgent {
     Map<String, PodView> pods = new TreeMap<>();
     w.api.pods.forEach((n, p) -> pods.put(n, new PodView(w.pairOfPod(n), p.node, Map.copyOf(p.annotations))));
     Map<String, SipServerPairStatus> statuses = new TreeMap<>();
-    w.api.pairs.values().forEach(p -> statuses.put(p.key, p.status));
-    return new Cache(statuses, pods);
+    Map<String, Long> versions = new TreeMap<>();
+    Map<String, Integer> fenceAfter = new TreeMap<>();
+    w.api.pairs.values().forEach(p -> {
+      statuses.put(p.key, p.status);
+      versions.put("pair " + p.key, p.resourceVersion);
+      if (p.spec.getFailover() != null && p.spec.getFailover().getFenceAfterSeconds() != null) {
+        fenceAfter.put(p.key, p.spec.getFailover().getFenceAfterSeconds());
+      }
+    });
+    w.api.pods.forEach((n, p) -> versions.put("pod " + n, p.version));
+    return new Cache(statuses, pods, versions, fenceAfter);
+  }
+
+  /**
+   * NodeAgent.converge's reading of the API: the watches deliver into the informers (a broken one
+   * reconnects on its backoff and relists); after a gap in contact or while a watch is down, a
+   * fresh read, at most once a second, until the informers hold the same versions. Returns whether
+   * what this run acts on is known to be from after any gap (else it binds nothing).
+   */
+  private boolean readTheApi() {
+    if (!partitioned && watchDownSince != null && watchBackAt != null && !w.now.isBefore(watchBackAt)) {
+      watchDownSince = null; // reconnected: the informers relist
+      watchBackAt = null;
+      informers = snapshot();
+    } else if (!partitioned && watchDownSince == null && !lagging) {
+      informers = snapshot();
+    }
+    if (watchDownSince != null) {
+      refreshNeeded = true;
+    }
+    if (partitioned || (lastRenewal != null
+        && java.time.Duration.between(lastRenewal, w.now).compareTo(io.sipha.decision.AgentFact.LATE) > 0)) {
+      refreshNeeded = true; // no contact now: what was read before is no fresher than the informers
+      freshRead = null;
+    }
+    if (refreshNeeded && !partitioned && (lastRefresh == null || !w.now.isBefore(lastRefresh.plusSeconds(1)))) {
+      Cache fresh = snapshot();
+      lastRefresh = w.now;
+      if (watchDownSince == null && fresh.versions().equals(informers.versions())) {
+        refreshNeeded = false; // the watches have caught up
+        freshRead = null;
+      } else {
+        freshRead = fresh;
+      }
+    }
+    cache = freshRead != null ? freshRead : informers;
+    return !(refreshNeeded && freshRead == null);
+  }
+
+  /** The API cannot be reached (true) or can again: the watch breaks, and reconnects on its backoff. */
+  void partition(boolean cut) {
+    partitioned = cut;
+    if (cut) {
+      if (watchDownSince == null) {
+        watchDownSince = w.now;
+      }
+      watchBackAt = null;
+    } else if (watchDownSince != null) {
+      // the client retries at 1, 2, 4 ... 32 s apart from the cut: the first attempt after the heal connects
+      java.time.Duration d = java.time.Duration.ofSeconds(1);
+      Instant t = watchDownSince.plus(d);
+      while (t.isBefore(w.now)) {
+        d = d.multipliedBy(2).compareTo(java.time.Duration.ofSeconds(32)) > 0 ? java.time.Duration.ofSeconds(32) : d.multipliedBy(2);
+        t = t.plus(d);
+      }
+      watchBackAt = t;
+    }
   }
 
   private static String pairName(String key) {
@@ -421,7 +531,7 @@ final class SimAgent {
   }
 
   /** NodeAgent.converge + convergePair for one pair. */
-  private void converge(String key, boolean resync, StringBuilder said) {
+  private void converge(String key, boolean resync, boolean freshView, StringBuilder said) {
     PairMemory m = memory.get(key);
     String name = pairName(key);
     if ((m == null || m.held == null) && !concernsThisNode(key)) {
@@ -444,10 +554,16 @@ final class SimAgent {
     if (resync && !resync(key, m, st, want, said)) {
       return; // vip-status hangs
     }
+    boolean fenceDue = want.isPresent() && fenceDue(key);
     // the agent's decision is the product's own (AgentStep); only its execution is modelled here
     boolean granted = st != null && st.vip != null && node.equals(st.vip.node);
     AgentStep.Action a = AgentStep.next(new AgentStep.Situation(want, m.held, m.report, epoch, granted,
-        statusVip(st).orElse(null), false, true, 0, null, World.t(w.now)));
+        statusVip(st).orElse(null), fenceDue, freshView, 0, null, World.t(w.now)));
+    if (a instanceof AgentStep.Disable d && d.fence()) {
+      w.sawSelfFence = true;
+      said.append(name).append(": self-fencing (no renewal for ").append(
+          java.time.Duration.between(lastRenewal, w.now).toMillis()).append(" ms, the peer cannot vouch); ");
+    }
     if (a instanceof AgentStep.Enable e) {
       if (run(key, m, VipScript.ENABLE, e.vip(), e.epoch(), null, said)) {
         m.held = new AgentStep.Held(e.vip(), e.epoch());
@@ -476,6 +592,36 @@ final class SimAgent {
       said.append(name).append(": ").append(still ? "still Unbound, now at epoch " : "reports " + r.report().state() + " at epoch ")
           .append(r.report().epoch()).append("; ");
     }
+  }
+
+  /**
+   * Fencing.due: the product's rule ({@link io.sipha.decision.SelfFencing#due}) on this agent's own
+   * API contact age and what the pair's peer agent answers over the host network (unreachable when
+   * either is isolated or the peer's agent is down); the peer as last read while the API answered.
+   */
+  private boolean fenceDue(String key) {
+    Integer after = cache.fenceAfter().get(key);
+    if (after == null) {
+      return false;
+    }
+    if (!partitioned) {
+      cache.pods().forEach((n, p) -> {
+        if (key.equals(ApiStore.key(p.pair())) && !node.equals(p.node())) {
+          peers.put(key, p.node());
+        }
+      });
+    }
+    String peer = peers.get(key);
+    io.sipha.decision.SelfFencing.PeerView view = null;
+    if (peer != null) {
+      SimAgent p = w.agent(peer);
+      boolean reachable = !isolated && !p.isolated && p.up;
+      view = !reachable ? io.sipha.decision.SelfFencing.PeerView.unreachable()
+          : new io.sipha.decision.SelfFencing.PeerView(true,
+              p.lastRenewal == null ? null : java.time.Duration.between(p.lastRenewal, w.now));
+    }
+    return io.sipha.decision.SelfFencing.due(after,
+        lastRenewal == null ? null : java.time.Duration.between(lastRenewal, w.now), view);
   }
 
   /** NodeAgent.retryLeftover: removes the old address of a VIP change; kept to try again if it fails. */
@@ -590,7 +736,7 @@ final class SimAgent {
     StringBuilder b = new StringBuilder(node).append(": ");
     b.append(!up ? "down" : !started ? "starting (no API yet)" : !probed ? "started, not probed" : "running");
     if (partitioned) {
-      b.append(", partitioned");
+      b.append(isolated ? ", isolated (API and peers)" : ", partitioned from the API");
     }
     if (fault != Fault.NONE) {
       b.append(", scripts ").append(fault);
@@ -604,6 +750,16 @@ final class SimAgent {
             .append(m.busyUntil == null ? "" : ", a script hangs until " + World.t(m.busyUntil));
       }
     });
+    if (watchDownSince != null) {
+      b.append("; watch down since ").append(World.t(watchDownSince))
+          .append(watchBackAt == null ? "" : ", reconnects at " + World.t(watchBackAt));
+    }
+    if (lagging) {
+      b.append("; watch lags (delivers nothing)");
+    }
+    if (refreshNeeded) {
+      b.append(freshRead == null ? "; binds nothing until it reads the API afresh" : "; acts on a fresh read");
+    }
     b.append(inContact ? "; in contact" : "; out of contact");
     return b.toString();
   }

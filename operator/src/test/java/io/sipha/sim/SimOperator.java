@@ -102,13 +102,28 @@ final class SimOperator {
     crash();
   }
 
-  /** A new process: its Lease informer lists every Lease at start (each one "seen" now). */
-  void start() {
-    up = true;
-    inFlight.clear();
-    heartbeats = new Heartbeats(); // a new process has seen nothing yet
-    sightings = new Sightings();
-    claims = new io.sipha.operator.VipClaims();
+  /**
+   * Its informers' watches stay connected but deliver nothing: it reads a copy of the objects as
+   * they were when the lag began (and its own status writes, which JOSDK puts into its cache), and
+   * hears no Lease renewal (a deaf spell); or they deliver again, and it relists.
+   */
+  String lag(boolean on) {
+    if (on == (lagged != null)) {
+      return "no effect";
+    }
+    if (on) {
+      lagged = w.api.copy();
+      return "its watches deliver nothing from now on (it reads what it had, and hears no renewal)";
+    }
+    lagged = null;
+    relist();
+    return "its watches deliver again: it relists (every Lease seen now)";
+  }
+
+  /** The operator's informers' view while they lag, or null when they deliver. */
+  ApiStore lagged;
+
+  private void relist() {
     w.api.leases.values().forEach(l -> {
       if (l.renewTime != null) {
         seen(l);
@@ -116,11 +131,22 @@ final class SimOperator {
     });
   }
 
+  /** A new process: its Lease informer lists every Lease at start (each one "seen" now). */
+  void start() {
+    up = true;
+    lagged = null;
+    inFlight.clear();
+    heartbeats = new Heartbeats(); // a new process has seen nothing yet
+    sightings = new Sightings();
+    claims = new io.sipha.operator.VipClaims();
+    relist();
+  }
+
   // ------------------------------------------------------------------ NodeLiveness
 
   /** An agent renewed its Lease: the informer tells a running operator at once. */
   void heard(String node, Instant renewTime) {
-    if (up) {
+    if (up && lagged == null) {
       seen(w.api.leases.get(node));
     }
   }
@@ -135,7 +161,7 @@ final class SimOperator {
   // ------------------------------------------------------------------ PairObserver
 
   PairFacts observe(String pair) {
-    ApiStore api = w.api;
+    ApiStore api = lagged != null ? lagged : w.api;
     ApiStore.PairObject o = api.pair(pair);
     Map<String, PodFact> pods = new LinkedHashMap<>();
     for (String name : o.spec.getServers().stream().filter(Objects::nonNull).distinct().limit(2).toList()) {
@@ -193,7 +219,7 @@ final class SimOperator {
       apply(pending, pending.remaining().size(), said);
       return said.toString().strip();
     }
-    ApiStore.PairObject o = w.api.pair(pair);
+    ApiStore.PairObject o = (lagged != null ? lagged : w.api).pair(pair); // what it reads
     PairFacts facts = observe(pair);
 
     Plan plan = decider.apply(facts);
@@ -269,7 +295,8 @@ final class SimOperator {
 
   /** The reconcile is done (its writes made or failed): the claim follows what the status holds. */
   private void settle(InFlight f) {
-    claims.settle(w.api.pair(f.pair()).key, Facts.heldHost(w.api.pair(f.pair()).status));
+    ApiStore.PairObject o = (lagged != null ? lagged : w.api).pair(f.pair()); // as its cache has it
+    claims.settle(o.key, Facts.heldHost(o.status));
   }
 
   /** Makes one write; returns why it failed, or null. */
@@ -307,6 +334,12 @@ final class SimOperator {
       }
       o.status = s.status();
       o.resourceVersion++;
+      if (lagged != null) {
+        // SipServerPairReconciler.cacheWrite: its own write goes into its cache
+        ApiStore.PairObject mine = lagged.pair(f.pair());
+        mine.status = o.status;
+        mine.resourceVersion = o.resourceVersion;
+      }
       w.statusWritten(f.pair(), f.facts(), s.status());
     }
     return null;
@@ -334,7 +367,7 @@ final class SimOperator {
   }
 
   String describe() {
-    return "operator: " + (up ? "running" : "down") + inFlight.values().stream()
+    return "operator: " + (up ? "running" : "down") + (lagged == null ? "" : ", its watches deliver nothing") + inFlight.values().stream()
         .map(f -> ", " + f.pair() + ": " + f.remaining().size() + " write(s) in flight").collect(java.util.stream.Collectors.joining()) + (nextWriteFault == null ? "" : ", next write gets " + nextWriteFault);
   }
 }

@@ -229,6 +229,33 @@ sealed interface Step {
     }
   }
 
+  /** The node is cut off from the API and from the other nodes: its agent cannot ask its peers. */
+  record Isolate(String node) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.isolate(node);
+    }
+
+    @Override
+    public String toString() {
+      return node + " is isolated: cut off from the API and from the other nodes (its host keeps its VIP)";
+    }
+  }
+
+  /** The user turns self-fencing on for a pair (spec.failover.fenceAfterSeconds: 2) or off. */
+  record SelfFencing(String pair, boolean on) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.selfFencing(pair, on);
+    }
+
+    @Override
+    public String toString() {
+      return on ? "the user turns self-fencing on for " + pair + " (spec.failover.fenceAfterSeconds: 2)"
+          : "the user turns self-fencing off for " + pair;
+    }
+  }
+
   record Heal(String node) implements Step {
     @Override
     public String apply(World w) {
@@ -237,7 +264,7 @@ sealed interface Step {
 
     @Override
     public String toString() {
-      return node + "'s partition heals";
+      return node + "'s partition heals (the API and the other nodes)";
     }
   }
 
@@ -342,6 +369,30 @@ sealed interface Step {
       return !on ? node + "'s VIP scripts no longer hang"
           : node + "'s VIP scripts hang until killed at the " + World.SCRIPT_TIMEOUT.toSeconds() + " s timeout"
               + (afterChange ? ", after changing the host" : "");
+    }
+  }
+
+  /**
+   * A process's watches stay connected but deliver nothing (a lagging or stuck informer), or
+   * deliver again: the operator then reads what it had and hears no renewal; an agent acts on what
+   * its informers hold (neither can tell).
+   */
+  record CacheLag(String process, boolean on) implements Step {
+    @Override
+    public String apply(World w) {
+      if ("operator".equals(process)) {
+        return w.operator.lag(on);
+      }
+      SimAgent a = w.agent(process);
+      boolean was = a.lagging;
+      a.lagging = on;
+      return was == on ? "no effect" : on ? "its watches deliver nothing from now on" : "its watches deliver again";
+    }
+
+    @Override
+    public String toString() {
+      return on ? process + "'s watches stay connected but deliver nothing (its caches lag the API)"
+          : process + "'s watches deliver again";
     }
   }
 

@@ -125,6 +125,8 @@ final class World {
     boolean automaticFailback;
     /** spec.virtualIP.address as the user last set it. */
     String address;
+    /** spec.failover.fenceAfterSeconds: 2 (self-fencing on, below nodeLossSeconds) or off. */
+    boolean selfFencing;
     /** The last valid spec.primary the user asked for, and the field an invalid edit broke. */
     String lastValidPrimary;
     String invalidField;
@@ -165,6 +167,7 @@ final class World {
   boolean sawFailedWrite;
   boolean sawTwoHolders;
   boolean sawContestedVip;
+  boolean sawSelfFence;
   long maxEpoch;
   Duration convergedAfter;
 
@@ -296,6 +299,9 @@ final class World {
     SipServerPairSpec next = ApiStore.spec(ps.setup.servers(), primary,
         new io.sipha.api.VirtualIp(ps.address, PREFIX, INTERFACE), nodeLossSeconds);
     next.setPaused(ps.paused);
+    if (ps.selfFencing) {
+      next.getFailover().setFenceAfterSeconds(2);
+    }
     if (ps.automaticFailback) {
       next.setFailback(io.sipha.api.FailbackMode.Automatic);
       next.getFailover().setFailbackDelaySeconds(2);
@@ -323,6 +329,19 @@ final class World {
   String failback(String pair, boolean automatic) {
     pairs.get(pair).automaticFailback = automatic;
     return pair + " spec.failback = " + (automatic ? "Automatic (delay 2 s)" : "Manual") + " " + rewrite(pair);
+  }
+
+  String selfFencing(String pair, boolean on) {
+    pairs.get(pair).selfFencing = on;
+    return pair + " spec.failover.fenceAfterSeconds = " + (on ? "2" : "unset") + " " + rewrite(pair);
+  }
+
+  /** The node is cut off from the API and from the other nodes (its peers' agents), or heals. */
+  String isolate(String node) {
+    SimAgent a = agent(node);
+    String said = a.partitioned ? "no effect on its API contact" : partition(node, true);
+    a.isolated = true;
+    return said + "; its agent cannot reach the other agents either";
   }
 
   /** The user points a pair's VIP at another address (perhaps another pair's). */
@@ -404,10 +423,13 @@ final class World {
 
   String partition(String node, boolean cut) {
     SimAgent a = agent(node);
+    if (!cut) {
+      a.isolated = false;
+    }
     if (a.partitioned == cut) {
       return "no effect";
     }
-    a.partitioned = cut;
+    a.partition(cut);
     if (cut) {
       a.inContact = false;
       return node + " cannot reach the API" + (hostVips.get(node).isEmpty() ? "" : "; its host keeps " + hostVips.get(node));
@@ -624,7 +646,11 @@ final class World {
       grants.put(st.epoch, new Grant(st.vip.node, lost, confirmed, fenced, stepIndex));
       // a host the grant declared lost may still hold the VIP (it came back while the plan was in
       // flight, or it is still cut off): it is out of contact until its agent has seen this grant
-      lost.forEach(n -> agent(n).inContact = false);
+      // (acted on a read that shows it: a fresh read from before it does not count)
+      lost.forEach(n -> {
+        agent(n).inContact = false;
+        agent(n).mustSee.merge(ApiStore.key(pair), st.epoch, Math::max);
+      });
     } else if (!g.node().equals(st.vip.node)) {
       violations.add(new String[] {ONE_GRANTEE, pair + ": epoch " + st.epoch + " granted it to " + g.node()
           + " at step " + g.step() + " and now to " + st.vip.node});
@@ -677,10 +703,19 @@ final class World {
   void healAndConverge() {
     StringBuilder healed = new StringBuilder();
     operator.nextWriteFault = null;
+    if (operator.lagged != null) {
+      operator.lag(false);
+      healed.append("the operator's watches deliver again; ");
+    }
     for (SimAgent a : agents.values()) {
       if (a.partitioned) {
-        a.partitioned = false;
+        a.partition(false);
+        a.isolated = false;
         healed.append(a.node).append(" reaches the API; ");
+      }
+      if (a.lagging) {
+        a.lagging = false;
+        healed.append(a.node).append("'s watch delivers again; ");
       }
       if (a.fault != SimAgent.Fault.NONE) {
         a.fault = SimAgent.Fault.NONE;
