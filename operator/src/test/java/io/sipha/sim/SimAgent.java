@@ -348,9 +348,18 @@ final class SimAgent {
     return m != null && m.busyUntil != null;
   }
 
+  /**
+   * A read of the API as the shipped agent makes it (the chart's {@code --pod-field-selector
+   * true}): every pair, and only the pods on this node (a peer on another node is read by name, see
+   * {@link #fenceDue}).
+   */
   private Cache snapshot() {
     Map<String, PodView> pods = new TreeMap<>();
-    w.api.pods.forEach((n, p) -> pods.put(n, new PodView(w.pairOfPod(n), p.node, Map.copyOf(p.annotations))));
+    w.api.pods.forEach((n, p) -> {
+      if (node.equals(p.node)) {
+        pods.put(n, new PodView(w.pairOfPod(n), p.node, Map.copyOf(p.annotations)));
+      }
+    });
     Map<String, SipServerPairStatus> statuses = new TreeMap<>();
     Map<String, Long> versions = new TreeMap<>();
     Map<String, Integer> fenceAfter = new TreeMap<>();
@@ -361,7 +370,11 @@ final class SimAgent {
         fenceAfter.put(p.key, p.spec.getFailover().getFenceAfterSeconds());
       }
     });
-    w.api.pods.forEach((n, p) -> versions.put("pod " + n, p.version));
+    w.api.pods.forEach((n, p) -> {
+      if (node.equals(p.node)) {
+        versions.put("pod " + n, p.version);
+      }
+    });
     return new Cache(statuses, pods, versions, fenceAfter);
   }
 
@@ -605,11 +618,14 @@ final class SimAgent {
       return false;
     }
     if (!partitioned) {
-      cache.pods().forEach((n, p) -> {
-        if (key.equals(ApiStore.key(p.pair())) && !node.equals(p.node())) {
-          peers.put(key, p.node());
+      // the pair's server on another node, read by name while the API answers (Fencing.learnPeer)
+      String pairName = pairName(key);
+      for (String server : w.pairs.get(pairName).setup.servers()) {
+        ApiStore.Pod p = w.api.pods.get(server);
+        if (p != null && !node.equals(p.node)) {
+          peers.put(key, p.node);
         }
-      });
+      }
     }
     String peer = peers.get(key);
     io.sipha.decision.SelfFencing.PeerView view = null;
