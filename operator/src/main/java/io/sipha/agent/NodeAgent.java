@@ -1,11 +1,8 @@
 package io.sipha.agent;
 
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
-import io.fabric8.kubernetes.api.model.coordination.v1.LeaseSpec;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sipha.api.SipServerPair;
@@ -21,8 +18,6 @@ import io.sipha.vip.VipScripts;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -96,7 +91,7 @@ public final class NodeAgent implements AutoCloseable {
   private final AgentMetrics metrics;
   private final Settings settings;
   private final Clock clock;
-  private final ScheduledExecutorService heartbeat;
+  private final Heartbeat heartbeat;
   private final ScheduledExecutorService worker;
   private final AtomicBoolean convergeQueued = new AtomicBoolean();
   private final Map<String, VipReport> reports = new ConcurrentHashMap<>();
@@ -110,6 +105,7 @@ public final class NodeAgent implements AutoCloseable {
   private final Fencing fencing;
   private final ScriptRunner scripts;
   private final ReportWriter reportWriter;
+  private final HostCheck hostCheck;
   private final ScheduledExecutorService apiReader;
   private Instant nextResync = Instant.EPOCH;
   private SharedIndexInformer<SipServerPair> pairs;
@@ -118,14 +114,9 @@ public final class NodeAgent implements AutoCloseable {
   private volatile View view = new View(null, null);
   /** Set when a renewal succeeds after a failed one: the caches may be stale (see refresh). */
   private volatile boolean refreshNeeded;
-  private volatile boolean renewalFailed;
-  private Lease lease;
   private volatile boolean dirty = true;
-  private volatile Instant lastRenewal;
-  private volatile Instant lastAttempt;
   private volatile boolean closed;
   private volatile boolean probed;
-  private volatile boolean closing;
 
   public NodeAgent(KubernetesClient client, Settings settings, Clock clock) {
     this(client, settings, clock, AgentMetrics.none(settings.node()), PeerProbe.none());
@@ -136,12 +127,52 @@ public final class NodeAgent implements AutoCloseable {
     this.client = client;
     this.settings = settings;
     this.clock = clock;
-    this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "agent-heartbeat-" + settings.node()));
     this.worker = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "agent-worker-" + settings.node()));
     this.scriptPool = Executors.newFixedThreadPool(SCRIPT_WORKERS, r -> thread(r, "agent-scripts-" + settings.node()));
     this.scripts = new ScriptRunner(settings.scripts(), metrics, clock, settings.node(), this::ownAddresses);
-    this.fencing = new Fencing(client, settings.node(), settings.resyncEvery(), clock, peers, () -> lastRenewal);
+    this.heartbeat = new Heartbeat(client, settings.node(), settings.leaseNamespace(), settings.renewEvery(), clock,
+        metrics, new Heartbeat.Agent() {
+          @Override
+          public String notWorking() {
+            return NodeAgent.this.notWorking();
+          }
+
+          @Override
+          public Set<String> ownAddresses() {
+            return NodeAgent.this.ownAddresses();
+          }
+
+          @Override
+          public void writeReportsNow() {
+            reportWriter.writeNow(NodeAgent.this::reportsToWrite);
+          }
+
+          @Override
+          public long reportsWrittenSeq() {
+            return reportWriter.writtenSeq();
+          }
+
+          @Override
+          public void contactBack() {
+            refreshNeeded = true; // contact is back after a gap: read the API before acting on the caches again
+          }
+
+          @Override
+          public void renewed() {
+            if (refreshNeeded) {
+              requestConverge();
+            }
+            publish(); // report writes that failed are tried again with each renewal
+          }
+
+          @Override
+          public void renewalFailed() {
+            view = new View(null, null); // a fresh read from before the gap is as old as the caches now
+          }
+        });
+    this.fencing = new Fencing(client, settings.node(), settings.resyncEvery(), clock, peers, heartbeat::lastRenewal);
     this.reportWriter = new ReportWriter(client, settings.leaseNamespace(), settings.node());
+    this.hostCheck = new HostCheck(settings.node(), clock, this::runScript);
     this.apiReader = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "agent-reader-" + settings.node()));
   }
 
@@ -166,7 +197,6 @@ public final class NodeAgent implements AutoCloseable {
     }
     reports.putAll(reportWriter.readBack());
     readBack = Map.copyOf(reports);
-    lease = previous;
     ResourceEventHandler<Object> poke = new ResourceEventHandler<>() {
       @Override
       public void onAdd(Object obj) {
@@ -187,7 +217,7 @@ public final class NodeAgent implements AutoCloseable {
     pods = podOps().inform(cast(poke), 0);
     lastLoop = clock.instant();
     worker.execute(this::startupProbe);
-    heartbeat.scheduleAtFixedRate(this::renew, 0, settings.renewEvery().toMillis(), TimeUnit.MILLISECONDS);
+    heartbeat.start(previous);
     worker.scheduleWithFixedDelay(this::requestConverge, settings.renewEvery().toMillis(),
         Math.min(500, settings.renewEvery().toMillis()), TimeUnit.MILLISECONDS);
     LOG.info("node agent on {} started: scripts in {}, timeout {} ms, leases in {}", settings.node(),
@@ -231,14 +261,7 @@ public final class NodeAgent implements AutoCloseable {
   public void shutdown() {
     boolean replaced = beingReplaced();
     try {
-      heartbeat.submit(() -> {
-        closing = true;
-        if (lease != null && replaced) {
-          lease.getMetadata().getAnnotations().put(AgentReports.RESTARTING_ANNOTATION,
-              String.valueOf(RESTART_GRACE.toSeconds()));
-          renew();
-        }
-      }).get(5, TimeUnit.SECONDS);
+      heartbeat.stopping(replaced ? RESTART_GRACE : null);
     } catch (Exception e) {
       LOG.warn("could not announce the restart in the Lease: {}", e.toString());
     }
@@ -268,7 +291,7 @@ public final class NodeAgent implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    heartbeat.shutdownNow();
+    heartbeat.close();
     worker.shutdownNow();
     scriptPool.shutdownNow();
     fencing.close();
@@ -277,7 +300,7 @@ public final class NodeAgent implements AutoCloseable {
     try {
       worker.awaitTermination(5, TimeUnit.SECONDS);
       scriptPool.awaitTermination(5, TimeUnit.SECONDS);
-      heartbeat.awaitTermination(2, TimeUnit.SECONDS);
+      heartbeat.awaitTermination();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -306,41 +329,24 @@ public final class NodeAgent implements AutoCloseable {
 
   /**
    * What is really on the host, before acting: the first report after a start says it. Addresses
-   * the previous run reported (read back from the Lease) that no pair grants any more are removed.
+   * the previous run reported (read back from the Lease) that no pair grants any more are removed
+   * ({@link HostCheck#startup}).
    */
   private void startupProbe() {
     try {
       Set<String> podsHere = pairsWithPodsHere();
-      Map<String, VipReport> previous = readBack; // the first pass overwrites reports: a retry looks at these again
-      for (SipServerPair pair : view.pairs()) {
-        Optional<VipAddress> vip = statusVip(pair.getStatus());
-        if (vip.isEmpty() || !(previous.containsKey(pair.key()) || concernsThisNode(pair, podsHere))) {
-          continue;
-        }
-        long epoch = pair.getStatus().epoch;
-        ScriptResult r = runScript(VipScript.STATUS, vip.get());
-        if (r.exitCode() == 0 && !r.timedOut()) {
-          VipReport before = previous.get(pair.key());
-          long heldAt = before != null && before.is(VipReport.State.Bound) ? before.epoch() : 0;
-          held.put(pair.key(), new HostVip(vip.get(), heldAt));
-          announced.put(pair.key(), -1L); // announce it again once it is confirmed ours
-          report(pair.key(), new VipReport(VipReport.State.Bound, heldAt, vip.get().cidr(), r.script().fileName(),
-              0, "found on the host at start", now(), null, vip.get().interfaceName()));
-          LOG.info("pair {}: {} is on this host at start (epoch {})", pair.key(), vip.get(), heldAt);
-        } else if (r.exitCode() == 1 && !r.timedOut()) {
-          report(pair.key(), new VipReport(VipReport.State.Unbound, epoch, vip.get().cidr(), r.script().fileName(),
-              1, "not on the host at start", now(), null, vip.get().interfaceName()));
-        } else {
-          // could not tell: an earlier Unbound must not stand as a confirmation; converging makes sure
-          report(pair.key(), new VipReport(VipReport.State.Failed, epoch, vip.get().cidr(), r.script().fileName(),
-              r.exitCode(), r.describe(), now(), null, vip.get().interfaceName()));
-        }
-      }
-      String unsure = removeLeftovers(previous);
-      if (unsure != null) {
+      // the first pass overwrites the reports: a retry looks at the ones read back again
+      HostCheck.Startup found = hostCheck.startup(view.pairs(), p -> concernsThisNode(p, podsHere), readBack);
+      found.held().forEach((key, h) -> {
+        held.put(key, h);
+        announced.put(key, -1L); // announce it again once it is confirmed ours
+      });
+      found.reports().forEach(this::report);
+      found.gone().forEach(reports::remove);
+      if (found.unsure() != null) {
         // an address the previous run may have left cannot be made sure of: nothing is acted on
         // before it is (the agent says it does not work after a few seconds of this)
-        LOG.warn("start-up check: {}; trying again in a second", unsure);
+        LOG.warn("start-up check: {}; trying again in a second", found.unsure());
         worker.schedule(this::startupProbe, 1, TimeUnit.SECONDS);
         return;
       }
@@ -353,51 +359,6 @@ public final class NodeAgent implements AutoCloseable {
       LOG.error("start-up check of the host failed; trying again in a second", e);
       worker.schedule(this::startupProbe, 1, TimeUnit.SECONDS);
     }
-  }
-
-  /**
-   * Addresses a previous run reported that the pairs' statuses no longer name ({@link
-   * AgentStep#leftoverAtStart}) are removed from the host. Returns what could not be made sure of,
-   * or null when every one is known gone.
-   */
-  private String removeLeftovers(Map<String, VipReport> previous) {
-    List<String> unsure = new ArrayList<>();
-    previous.forEach((key, r) -> {
-      SipServerPair pair = view.pair(key);
-      List<VipAddress> old = AgentStep.leftoversAtStart(r,
-          pair == null ? null : statusVip(pair.getStatus()).orElse(null), grantedHereExcept(key));
-      for (VipAddress o : old) {
-        ScriptResult check = runScript(VipScript.STATUS, o);
-        if (check.exitCode() == 0 && !check.timedOut()) {
-          LOG.warn("pair {}: {} is left on this host from before and no longer granted: removing it", key, o);
-        }
-        if (check.exitCode() != 1 || check.timedOut()) {
-          ScriptResult removal = runScript(VipScript.DISABLE, o);
-          if (!removal.succeeded()) {
-            unsure.add("pair " + key + ": " + o + " may be left on this host from before and could not be removed ("
-                + removal.describe() + ")");
-            return;
-          }
-        }
-      }
-      if (pair == null) {
-        reports.remove(key);
-      }
-    });
-    return unsure.isEmpty() ? null : String.join("; ", unsure);
-  }
-
-  /** The addresses the statuses of the pairs other than this one grant this node (Binding or Bound). */
-  private Set<String> grantedHereExcept(String key) {
-    Set<String> out = new HashSet<>();
-    for (SipServerPair p : view.pairs()) {
-      SipServerPairStatus st = p.getStatus();
-      if (!p.key().equals(key) && st != null && st.vip != null && settings.node().equals(st.vip.node)
-          && (st.vip.state == io.sipha.api.VipStatus.State.Binding || st.vip.state == io.sipha.api.VipStatus.State.Bound)) {
-        statusVip(st).ifPresent(v -> out.add(v.host()));
-      }
-    }
-    return out;
   }
 
   /**
@@ -426,7 +387,7 @@ public final class NodeAgent implements AutoCloseable {
     if (!pairs.isWatching() || !pods.isWatching()) {
       refreshNeeded = true; // a watch is down (reconnecting): read the API rather than trust the cache
     }
-    if (contactLate()) {
+    if (heartbeat.late()) {
       // no contact now: what was read before is no fresher than the caches
       refreshNeeded = true;
       if (view.fresh()) {
@@ -793,31 +754,13 @@ public final class NodeAgent implements AutoCloseable {
 
   /** Runs vip-status for a pair that concerns this host and corrects the agent's belief. */
   private HostVip resync(String key, SipServerPairStatus st, Optional<VipBindingRule.Binding> want, HostVip h) {
-    Optional<VipAddress> vip = h != null ? Optional.of(h.vip()) : want.map(VipBindingRule.Binding::vip);
-    if (vip.isEmpty()) {
-      vip = statusVip(st);
-    }
-    if (vip.isEmpty()) {
-      return h;
-    }
-    ScriptResult r = runScript(VipScript.STATUS, vip.get());
-    if (r.timedOut() || r.exitCode() < 0 || r.exitCode() > 1) {
-      LOG.warn("pair {}: {}", key, r.describe());
-      return h;
-    }
-    boolean present = r.exitCode() == 0;
-    if (h != null && !present) {
-      LOG.warn("pair {}: drift: {} is no longer on the host; it will be added again if still granted", key, h.vip());
+    HostVip truth = hostCheck.drift(key, st, want, h);
+    if (truth == null) {
       held.remove(key);
-      return null;
+    } else if (truth != h) {
+      held.put(key, truth);
     }
-    if (h == null && present) {
-      LOG.warn("pair {}: drift: {} is on the host without being held; it will be removed unless granted", key, vip.get());
-      HostVip found = new HostVip(vip.get(), 0);
-      held.put(key, found);
-      return found;
-    }
-    return h;
+    return truth;
   }
 
   /** Runs a script (backed off after failures), reports the outcome. */
@@ -845,29 +788,14 @@ public final class NodeAgent implements AutoCloseable {
     return scripts.once(script, vip);
   }
 
-  /**
-   * No contact with the API now: the last renewal failed, or the last that succeeded is older than
-   * a missed one (a renewal that hangs fails nothing but is a gap all the same).
-   */
-  private boolean outOfContact() {
-    return renewalFailed || contactLate();
-  }
-
-  /** The last successful renewal is older than a missed one. */
-  private boolean contactLate() {
-    Instant last = lastRenewal;
-    return last != null && Duration.between(last, clock.instant()).compareTo(io.sipha.decision.AgentFact.LATE) > 0;
-  }
-
   /** Liveness: the heartbeat thread ran recently (whether or not the API answered). */
   public boolean heartbeatRunning() {
-    Instant a = lastAttempt;
-    return !closed && a != null && clock.instant().isBefore(a.plus(settings.renewEvery().multipliedBy(10)));
+    return !closed && heartbeat.running();
   }
 
   /** When the Lease was last renewed, or null before the first renewal. */
   public Instant lastRenewal() {
-    return lastRenewal;
+    return heartbeat.lastRenewal();
   }
 
   /** The node's own addresses: as configured, and the host IPs the kubelet wrote on pods here. */
@@ -898,8 +826,7 @@ public final class NodeAgent implements AutoCloseable {
   }
 
   private static Optional<VipAddress> statusVip(SipServerPairStatus st) {
-    return st == null || st.vip == null ? Optional.empty()
-        : VipAddress.parseCidr(st.vip.address, st.vip.interfaceName).value();
+    return HostCheck.statusVip(st);
   }
 
   private void report(String key, VipReport r) {
@@ -947,96 +874,5 @@ public final class NodeAgent implements AutoCloseable {
       out.put(key, r.withAlsoOnHost(others));
     });
     return out;
-  }
-
-  // ------------------------------------------------------------------ heartbeat
-
-  private void renew() {
-    if (closed) {
-      return;
-    }
-    lastAttempt = clock.instant();
-    boolean gap = outOfContact();
-    if (gap) {
-      // back after a gap: what changed on the host meanwhile is reported before the node counts as back
-      try {
-        reportWriter.writeNow(this::reportsToWrite);
-      } catch (RuntimeException e) {
-        LOG.debug("reports not written before the heartbeat: {}", e.toString());
-      }
-    }
-    ZonedDateTime now = ZonedDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
-    try {
-      if (lease == null) {
-        lease = client.leases().inNamespace(settings.leaseNamespace()).withName(AgentReports.leaseName(settings.node())).get();
-      }
-      if (lease == null) {
-        Lease fresh = new Lease();
-        fresh.setMetadata(new ObjectMetaBuilder().withName(AgentReports.leaseName(settings.node()))
-            .withNamespace(settings.leaseNamespace())
-            .addToLabels(AgentReports.LEASE_LABEL, AgentReports.LEASE_LABEL_VALUE).build());
-        LeaseSpec spec = new LeaseSpec();
-        spec.setHolderIdentity(settings.node());
-        spec.setLeaseDurationSeconds((int) Math.max(1, settings.renewEvery().toSeconds() * 3));
-        spec.setAcquireTime(now);
-        spec.setRenewTime(now);
-        fresh.setSpec(spec);
-        lease = client.leases().inNamespace(settings.leaseNamespace()).resource(fresh).create();
-      } else {
-        if (lease.getMetadata().getAnnotations() == null) {
-          lease.getMetadata().setAnnotations(new HashMap<>());
-        }
-        // the reports live in the report Leases (ReportWriter): the heartbeat carries none, so
-        // that it never fails because of them (an agent of before left them here)
-        lease.getMetadata().getAnnotations().remove(AgentReports.ANNOTATION);
-        String stuck = notWorking();
-        if (stuck == null) {
-          lease.getMetadata().getAnnotations().remove(AgentReports.NOT_WORKING_ANNOTATION);
-        } else {
-          lease.getMetadata().getAnnotations().put(AgentReports.NOT_WORKING_ANNOTATION, stuck);
-        }
-        String own = String.join(",", ownAddresses());
-        if (own.isEmpty()) {
-          lease.getMetadata().getAnnotations().remove(AgentReports.NODE_ADDRESSES_ANNOTATION);
-        } else {
-          lease.getMetadata().getAnnotations().put(AgentReports.NODE_ADDRESSES_ANNOTATION, own);
-        }
-        if (!closing) {
-          lease.getMetadata().getAnnotations().remove(AgentReports.RESTARTING_ANNOTATION);
-        }
-        // how far the reports written go: a reader that has not seen this far waits for them
-        long written = reportWriter.writtenSeq();
-        if (written > 0) {
-          lease.getMetadata().getAnnotations().put(AgentReports.REPORTS_SEQ_ANNOTATION, Long.toString(written));
-        }
-        lease.getSpec().setRenewTime(now);
-        lease.getSpec().setHolderIdentity(settings.node());
-        lease = client.leases().inNamespace(settings.leaseNamespace()).resource(lease).update();
-      }
-      if (gap) {
-        // contact is back after a gap (failed renewals, or one that hung): read the API before acting
-        // on the caches again (set before the renewal counts, so that no pass sees contact without this)
-        refreshNeeded = true;
-        renewalFailed = false;
-      }
-      lastRenewal = now.toInstant();
-      if (refreshNeeded) {
-        requestConverge();
-      }
-      metrics.heartbeat(true);
-      publish(); // report writes that failed are tried again with each renewal
-    } catch (KubernetesClientException e) {
-      renewalFailed = true;
-      view = new View(null, null); // a fresh read from before the gap is as old as the caches now
-      metrics.heartbeat(false);
-      LOG.warn("could not renew Lease {} ({}): {}", AgentReports.leaseName(settings.node()), e.getCode(), e.getMessage());
-      lease = null;
-    } catch (RuntimeException e) {
-      renewalFailed = true;
-      view = new View(null, null);
-      metrics.heartbeat(false);
-      LOG.warn("could not renew Lease {}: {}", AgentReports.leaseName(settings.node()), e.toString());
-      lease = null;
-    }
   }
 }
