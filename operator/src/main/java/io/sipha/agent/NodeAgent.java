@@ -701,14 +701,21 @@ public final class NodeAgent implements AutoCloseable {
       if (e.release() == null && h != null) {
         LOG.info("pair {}: announcing {} again (request {})", key, e.vip(), announce);
       }
-      if (run(key, VipScript.ENABLE, e.vip(), e.epoch(), null)) {
-        held.put(key, new HostVip(e.vip(), e.epoch()));
-        announced.put(key, announce);
-        if (e.release() != null) {
-          LOG.info("pair {}: {}; {} is bound, removing the old address", key, e.why(), e.vip());
-          leftovers.put(key, e.release());
-          retryLeftover(key);
+      if (!intendToAdd(key, e.vip())) {
+        return; // tried again at the next pass
+      }
+      try {
+        if (run(key, VipScript.ENABLE, e.vip(), e.epoch(), null)) {
+          held.put(key, new HostVip(e.vip(), e.epoch()));
+          announced.put(key, announce);
+          if (e.release() != null) {
+            LOG.info("pair {}: {}; {} is bound, removing the old address", key, e.why(), e.vip());
+            leftovers.put(key, e.release());
+            retryLeftover(key);
+          }
         }
+      } finally {
+        intents.remove(key);
       }
     } else if (action instanceof AgentStep.Disable d) {
       if (d.staleEpoch() != null) {
@@ -729,6 +736,34 @@ public final class NodeAgent implements AutoCloseable {
     if (want.isPresent()) {
       announced.putIfAbsent(key, announce);
     }
+  }
+
+  /** Addresses about to be added by vip-enable, named in the reports written before the script runs. */
+  private final Map<String, VipAddress> intents = new ConcurrentHashMap<>();
+
+  /**
+   * Before vip-enable adds an address the written report on the pair does not name, it is written
+   * there ({@code alsoOnHost}): if this agent ends while the script runs, or before it reports, the
+   * next one finds it in the report it reads back and makes sure of it ({@link
+   * AgentStep#leftoversAtStart}), even when no status or spec names it any more. One write more per
+   * new address (a VIP change, a first grant); none for a failover to a node that reported on the
+   * pair. False when the write failed: nothing is added then.
+   */
+  private boolean intendToAdd(String key, VipAddress vip) {
+    VipReport w = reportWriter.written(key);
+    if (w != null && ((w.address() != null && VipReport.isAbout(w, vip)) || w.alsoHolds(vip.host()))) {
+      return true;
+    }
+    intents.put(key, vip);
+    // a first grant has no report yet to carry it: the state of the address is not known until the script has run
+    reports.putIfAbsent(key, new VipReport(VipReport.State.Failed, 0, vip.cidr(), VipScript.ENABLE.fileName(), -1,
+        "about to run", now(), null, vip.interfaceName()));
+    if (reportWriter.writeNow(this::reportsToWrite)) {
+      return true;
+    }
+    intents.remove(key);
+    LOG.warn("pair {}: could not write that {} is about to be added: not adding it yet", key, vip);
+    return false;
   }
 
   /** Old addresses of pairs whose VIP changed, still to be removed (the new one is bound). */
@@ -866,6 +901,10 @@ public final class NodeAgent implements AutoCloseable {
       VipAddress old = leftovers.get(key);
       if (old != null) {
         others.add(old);
+      }
+      VipAddress adding = intents.get(key);
+      if (adding != null) {
+        others.add(adding);
       }
       VipReport before = readBack.get(key);
       if (!probed && before != null) {

@@ -82,6 +82,12 @@ final class ReportWriter implements AutoCloseable {
     }
   }
 
+  /** The report on this pair as last written to its report Lease, or null. */
+  synchronized VipReport written(String key) {
+    String body = written.get(Math.floorMod(key.hashCode(), AgentReports.SHARDS));
+    return body == null ? null : AgentReports.parse(body).get(key);
+  }
+
   /** The last flush could not write every report Lease: flush again. */
   boolean failing() {
     return failing;

@@ -141,6 +141,7 @@ public final class PairDecider {
 
     Plan decide() {
       st.observedGeneration = f.generation();
+      acknowledgementSeenGoingBy();
       SpecValidator.Outcome outcome = SpecValidator.validate(f.spec(), f.allowed(), f.vipClaimedBy(), f.nodeAddresses());
       spec = f.spec();
       if (!outcome.valid()) {
@@ -378,6 +379,21 @@ public final class PairDecider {
         recheck(deadline);
       }
       return null;
+    }
+
+    /**
+     * spec.primary was set to the status's primary (the acknowledgement of a failover) and then
+     * back to the one it names now, both since the last decision: the acknowledgement is recorded
+     * as if it had been seen on its own, whatever the phase, so that the request after it is one
+     * ({@link PairFacts#primariesSeen}). Runs at every decision while the status names a primary.
+     */
+    private void acknowledgementSeenGoingBy() {
+      String wanted = f.spec() == null ? null : f.spec().getPrimary();
+      String primary = st.primary;
+      if (wanted != null && primary != null && !wanted.equals(primary) && wanted.equals(st.acceptedPrimary)
+          && f.primariesSeen().contains(primary)) {
+        st.acceptedPrimary = primary;
+      }
     }
 
     /** spec.primary differs from the last accepted request: switch over, or refuse and say why. */

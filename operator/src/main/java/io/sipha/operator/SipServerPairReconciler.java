@@ -55,6 +55,15 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
   /** How long a pair waits when another pair of this process is being given the same address. */
   static final java.time.Duration CLAIM_WAIT = java.time.Duration.ofMillis(200);
   private final VipClaims claims = new VipClaims();
+  private final PrimaryRequests requests = new PrimaryRequests();
+
+  /** The informer's update filter: records a change of spec.primary, lets every event through. */
+  public boolean updated(SipServerPair after, SipServerPair before) {
+    if (after.getSpec() != null && before != null && before.getSpec() != null) {
+      requests.changed(after.key(), before.getSpec().getPrimary(), after.getSpec().getPrimary());
+    }
+    return true;
+  }
 
   public SipServerPairReconciler(
       KubernetesClient client, String leaseNamespace, AllowedCidrs allowed, Clock clock, OperatorMetrics metrics) {
@@ -189,7 +198,8 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
     MDC.put("pair", pair.key());
     try {
       java.time.Instant now = clock.instant();
-      PairFacts facts = observer.observe(pair, now);
+      java.util.Set<String> seen = requests.seen(pair.key());
+      PairFacts facts = observer.observe(pair, now).withPrimariesSeen(seen);
       facts.agents().values().forEach(a -> metrics.agentSeen(a.node(), a.renewedAt()));
       Plan plan = PairDecider.decide(facts);
       observer.stepDecided(pair.key(), plan.status().transition, now);
@@ -213,6 +223,11 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
         });
       } finally {
         claims.settle(pair.key(), Facts.heldHost(stored[0]));
+      }
+      if (facts.status() != null && facts.status().primary != null) {
+        // the decision recorded any acknowledgement among them (it does while the status names a
+        // primary) and its writes landed (a failed one throws): dealt with
+        requests.done(pair.key(), seen);
       }
       UpdateControl<SipServerPair> control = UpdateControl.noUpdate();
       if (plan.recheckAfter() != null) {

@@ -66,6 +66,7 @@ public record SiphaOperator(
         c.settingNamespaces(watchNamespaces);
       }
       c.withReconciliationMaxInterval(Duration.ofSeconds(30));
+      c.withOnUpdateFilter(reconciler::updated);
       // a failed write (409, 500, a dropped connection) is retried soon, from fresh facts
       c.withRetry(new GenericRetry().setInitialInterval(200).setIntervalMultiplier(2).setMaxInterval(5_000)
           .withoutMaxAttempts());

@@ -143,6 +143,8 @@ class PairDeciderTest {
     String vipClaimedBy;
     /** When the deciding process first saw the current step (a new leader), or null: as the status says. */
     Instant stepObservedAt;
+    /** The values spec.primary took since the last decision, as the operator's informer saw them. */
+    Set<String> primariesSeen = Set.of();
     /** Every node any status ever listed in status.fenced: declared lost by the operator. */
     final Set<String> declaredLost = new LinkedHashSet<>();
     final List<Plan> plans = new ArrayList<>();
@@ -220,7 +222,7 @@ class PairDeciderTest {
       Map<String, AgentFact> agentFacts = new LinkedHashMap<>();
       agents.forEach((n, a) -> agentFacts.put(n, a.fact()));
       return new PairFacts("voice", "pair-1", generation, spec, status, podFacts, agentFacts, allowed,
-          vipClaimedBy, now).withStepObservedAt(stepObservedAt);
+          vipClaimedBy, now).withStepObservedAt(stepObservedAt).withPrimariesSeen(primariesSeen);
     }
 
     /** One reconcile, 100 ms after the previous one. */
@@ -1098,6 +1100,34 @@ class PairDeciderTest {
       assertThat(done.status().vip.node).isEqualTo("node-a");
       assertThat(done.status().phase).isEqualTo(Phase.Active);
       assertThat(lastHistory(done).kind).isEqualTo("Switchover");
+    }
+
+    @Test
+    @DisplayName("the acknowledgement and the request between two decisions (the spec looks unchanged) still switch over")
+    void acknowledgementAndRequestBetweenTwoDecisions() {
+      World w = World.active();
+      Instant back = failoverThenRecreate(w);
+      w.stepAt(back);
+      w.editSpec(s -> s.setPrimary("sip-1"));
+      w.editSpec(s -> s.setPrimary("sip-0"));
+      w.primariesSeen = Set.of("sip-1", "sip-0"); // the informer saw both edits go by: set to sip-1, then to sip-0
+      Plan sw = w.step();
+      assertThat(sw.status().transition).as("a request, not FailbackPending").isNotNull();
+      assertThat(sw.status().transition.kind).isEqualTo("Switchover");
+      assertThat(sw.status().transition.to).isEqualTo("sip-0");
+    }
+
+    @Test
+    @DisplayName("an edit of another field while FailbackPending is no request")
+    void anotherEditIsNoRequest() {
+      World w = World.active();
+      Instant back = failoverThenRecreate(w);
+      w.stepAt(back);
+      w.editSpec(s -> s.setFailback(io.sipha.api.FailbackMode.Manual)); // spelled out: generation grows
+      Plan p = w.step();
+      assertThat(p.status().transition).isNull();
+      assertThat(p.status().primary).isEqualTo("sip-1");
+      assertThat(requireCondition(p, Conditions.FAILBACK_PENDING).reason).isEqualTo("FailbackManual");
     }
   }
 

@@ -103,6 +103,7 @@ class PairSimulationPropertyTest {
         w(18, node.map(AgentTick::new)),
         w(14, Arbitraries.of(100, 300, 500, 1000, 1500, 2000, 3000, 3500, 5000, 11000).map(AdvanceClock::new)),
         w(4, pod.map(Switchover::new)),
+        w(1, pod.map(Step.AcknowledgeThenSwitchover::new)),
         w(1, Combinators.combine(pair, bool).as(InvalidSwitchover::new)),
         w(1, Combinators.combine(pair, bool).as(Step.Pause::new)),
         w(1, Combinators.combine(pair, bool).as(Step.Failback::new)),

@@ -74,6 +74,8 @@ final class SimAgent {
     VipReport report;
     /** The old address of a VIP change, still to be removed (the new one is bound). */
     VipAddress leftover;
+    /** An address vip-enable is about to add (NodeAgent.intents), named in the written report. */
+    VipAddress adding;
     /** A script of this pair hangs until then; the pool does nothing more for this pair before. */
     Instant busyUntil;
     Runnable onTimeout;
@@ -268,6 +270,9 @@ final class SimAgent {
         if (m.leftover != null) {
           others.add(m.leftover);
         }
+        if (m.adding != null) {
+          others.add(m.adding);
+        }
         VipReport before = readBack.get(k);
         if (!probed && before != null) {
           others.addAll(before.alsoOnHostAddresses());
@@ -438,7 +443,7 @@ final class SimAgent {
     return key.substring(key.indexOf('/') + 1);
   }
 
-  /** NodeAgent.startupProbe: what is really on the host, reported at the previous epoch. */
+  /** HostCheck.startup (NodeAgent.startupProbe): what is really on the host, reported at the previous epoch. */
   private void probe(StringBuilder said) {
     if (memory.values().stream().anyMatch(m -> m.busyUntil != null)) {
       return; // a vip-status of the start-up check hangs: it goes on once that one is killed
@@ -485,7 +490,7 @@ final class SimAgent {
   }
 
   /**
-   * NodeAgent.removeLeftovers, with the product's rule ({@link AgentStep#leftoverAtStart}): false
+   * HostCheck.startup's removal of leftovers, with the product's rule ({@link AgentStep#leftoversAtStart}): false
    * when an address could not be made sure of (the start-up check is then tried again).
    */
   private boolean removeLeftovers(Map<String, VipReport> previous, StringBuilder said) {
@@ -578,7 +583,16 @@ final class SimAgent {
           java.time.Duration.between(lastRenewal, w.now).toMillis()).append(" ms, the peer cannot vouch); ");
     }
     if (a instanceof AgentStep.Enable e) {
-      if (run(key, m, VipScript.ENABLE, e.vip(), e.epoch(), null, said)) {
+      if (!intendToAdd(key, m, e.vip(), said)) {
+        return;
+      }
+      boolean ok;
+      try {
+        ok = run(key, m, VipScript.ENABLE, e.vip(), e.epoch(), null, said);
+      } finally {
+        m.adding = null;
+      }
+      if (ok) {
         m.held = new AgentStep.Held(e.vip(), e.epoch());
         if (e.release() != null) {
           said.append(name).append(": ").append(e.vip().cidr()).append(" bound, removing the old ")
@@ -640,6 +654,30 @@ final class SimAgent {
         lastRenewal == null ? null : java.time.Duration.between(lastRenewal, w.now), view);
   }
 
+  /**
+   * NodeAgent.intendToAdd: an address the written report on the pair does not name is written
+   * there (alsoOnHost) before vip-enable adds it; nothing is added when that write cannot be made.
+   */
+  private boolean intendToAdd(String key, PairMemory m, VipAddress vip, StringBuilder said) {
+    ApiStore.Lease l = w.api.leases.get(node);
+    VipReport written = l == null ? null : l.reports.get(key);
+    if (written != null && ((written.address() != null && VipReport.isAbout(written, vip)) || written.alsoHolds(vip.host()))) {
+      return true;
+    }
+    if (partitioned) {
+      said.append(pairName(key)).append(": cannot write that ").append(vip.cidr()).append(" is about to be added: not adding it; ");
+      return false;
+    }
+    m.adding = vip;
+    if (m.report == null) {
+      m.report = new VipReport(VipReport.State.Failed, 0, vip.cidr(), VipScript.ENABLE.fileName(), -1, "about to run",
+          World.t(w.now), null, vip.interfaceName());
+    }
+    renew(false); // the reports written at once (the simulated Lease carries them)
+    said.append(pairName(key)).append(": wrote that ").append(vip.cidr()).append(" is about to be added; ");
+    return true;
+  }
+
   /** NodeAgent.retryLeftover: removes the old address of a VIP change; kept to try again if it fails. */
   private void retryLeftover(String key, PairMemory m, StringBuilder said) {
     VipAddress old = m.leftover;
@@ -655,7 +693,7 @@ final class SimAgent {
     }
   }
 
-  /** NodeAgent.resync: vip-status corrects what the agent believes it holds. */
+  /** HostCheck.drift (NodeAgent.resync): vip-status corrects what the agent believes it holds. */
   private boolean resync(String key, PairMemory m, SipServerPairStatus st, Optional<VipBindingRule.Binding> want,
       StringBuilder said) {
     Optional<VipAddress> vip = m.held != null ? Optional.of(m.held.vip()) : want.map(VipBindingRule.Binding::vip);

@@ -76,6 +76,8 @@ final class SimOperator {
   private Sightings sightings = new Sightings();
   /** The product's record of which pair this process lets hold each address (a new process starts empty). */
   private io.sipha.operator.VipClaims claims = new io.sipha.operator.VipClaims();
+  /** The product's record of the values spec.primary took since each pair's last decision (a new process starts empty). */
+  private io.sipha.operator.PrimaryRequests requests = new io.sipha.operator.PrimaryRequests();
 
   SimOperator(World w, Function<PairFacts, Plan> decider) {
     this.w = w;
@@ -139,10 +141,27 @@ final class SimOperator {
     heartbeats = new Heartbeats(); // a new process has seen nothing yet
     sightings = new Sightings();
     claims = new io.sipha.operator.VipClaims();
+    requests = new io.sipha.operator.PrimaryRequests();
+    w.operatorRestarted();
     relist();
   }
 
   // ------------------------------------------------------------------ NodeLiveness
+
+  /**
+   * The user edited a pair's spec: the informer's update event reaches a running operator whose
+   * watches deliver (SipServerPairReconciler.updated records a change of spec.primary).
+   */
+  /** Its informer sees the objects' changes go by: it runs and its watches deliver. */
+  boolean watching() {
+    return up && lagged == null;
+  }
+
+  void specChanged(String pair, String primaryBefore, String primaryAfter) {
+    if (up && lagged == null) {
+      requests.changed(ApiStore.key(pair), primaryBefore, primaryAfter);
+    }
+  }
 
   /** An agent renewed its Lease: the informer tells a running operator at once. */
   void heard(String node, Instant renewTime) {
@@ -185,7 +204,8 @@ final class SimOperator {
     }
     return new PairFacts(ApiStore.NAMESPACE, pair, o.generation, o.spec, o.status, pods, agents,
         AllowedCidrs.any(), claimedBy, w.now).withStepObservedAt(
-            sightings.stepSince(o.key, o.status == null ? null : o.status.transition, w.now));
+            sightings.stepSince(o.key, o.status == null ? null : o.status.transition, w.now))
+        .withPrimariesSeen(requests.seen(o.key));
   }
 
   private static PodFact podFact(ApiStore.Pod p) {
@@ -283,6 +303,9 @@ final class SimOperator {
     }
     if (count >= writes.size()) {
       settle(f);
+      if (f.facts().status() != null && f.facts().status().primary != null) {
+        requests.done(w.api.pair(f.pair()).key, f.facts().primariesSeen()); // SipServerPairReconciler: the writes landed
+      }
     }
     if (count < writes.size()) {
       inFlight.put(f.pair(), new InFlight(f.pair(), f.facts(), f.plan(), f.observedResourceVersion(),

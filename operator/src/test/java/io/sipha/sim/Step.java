@@ -76,6 +76,23 @@ sealed interface Step {
     }
   }
 
+  /**
+   * After a failover (failback Manual), the user acknowledges it (spec.primary set to the current
+   * primary) and asks for {@code to}, both before the operator reconciles.
+   */
+  record AcknowledgeThenSwitchover(String to) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.acknowledgeThenSwitchOver(to);
+    }
+
+    @Override
+    public String toString() {
+      return "the user sets spec.primary to the current primary (acknowledging) and then to " + to
+          + ", before the operator reconciles";
+    }
+  }
+
   /** The user points a pair's VIP at another address: a free one, or one another pair holds. */
   record VipChange(String pair, String address) implements Step {
     @Override

@@ -129,6 +129,11 @@ final class World {
     boolean selfFencing;
     /** The last valid spec.primary the user asked for, and the field an invalid edit broke. */
     String lastValidPrimary;
+    /**
+     * The user's last request came after an acknowledgement of a failover (spec.primary set to the
+     * current primary first): FailbackPending is then no answer to it.
+     */
+    boolean acknowledged;
     String invalidField;
     long highestStatusEpoch;
     final Map<Long, Grant> grants = new HashMap<>();
@@ -238,6 +243,11 @@ final class World {
     return w;
   }
 
+  /** A new operator process: what the one before saw go by is gone with it. */
+  void operatorRestarted() {
+    pairs.values().forEach(ps -> ps.acknowledged = false);
+  }
+
   /** pair-1's status (the scenarios' pair). */
   SipServerPairStatus status() {
     return status("pair-1");
@@ -311,7 +321,9 @@ final class World {
 
   private String edit(String pair, SipServerPairSpec next) {
     ApiStore.PairObject o = api.pair(pair);
+    String before = o.spec.getPrimary();
     o.editSpec(next);
+    operator.specChanged(pair, before, next.getPrimary());
     return "(" + pair + " generation " + o.generation + ")";
   }
 
@@ -363,7 +375,35 @@ final class World {
     PairState ps = pairs.get(pair);
     ps.lastValidPrimary = to;
     ps.invalidField = null;
+    ps.acknowledged = false;
     return pair + " spec.primary = " + to + " " + edit(pair, userSpec(ps, to, (int) NODE_LOSS.toSeconds()));
+  }
+
+  /**
+   * The documented way back after a failover with failback Manual: spec.primary set to the current
+   * primary (the acknowledgement), then to {@code to}, both before the operator reconciles.
+   */
+  String acknowledgeThenSwitchOver(String to) {
+    String pair = pairOfPod(to);
+    PairState ps = pairs.get(pair);
+    SipServerPairStatus st = status(pair);
+    if (st == null || st.primary == null || st.primary.equals(to)) {
+      return "no effect: " + to + " is primary, or there is none to acknowledge";
+    }
+    String current = st.primary;
+    String before = api.pair(pair).spec.getPrimary();
+    // the documented protocol: after a failover, at rest, spec.primary still names the failed
+    // server (FailbackPending); setting it to the current primary acknowledges. The operator knows
+    // of it only if its informer saw the two edits go by (a process that is down or whose watches
+    // deliver nothing relists later and sees only the last). Otherwise two plain edits.
+    boolean protocol = st.transition == null && !current.equals(before) && before != null
+        && before.equals(st.acceptedPrimary);
+    edit(pair, userSpec(ps, current, (int) NODE_LOSS.toSeconds()));
+    ps.lastValidPrimary = to;
+    ps.invalidField = null;
+    ps.acknowledged = protocol && operator.watching();
+    return pair + " spec.primary = " + current + " (acknowledged), then " + to + " "
+        + edit(pair, userSpec(ps, to, (int) NODE_LOSS.toSeconds()));
   }
 
   String invalidSwitchOver(String pair, boolean unknownPod) {
@@ -503,6 +543,13 @@ final class World {
     if (facts.status() != null && facts.status().transition != null && st.transition != null
         && facts.status().transition.epoch != st.transition.epoch) {
       sawAbort = true;
+    }
+    PairState ps = pairs.get(pair);
+    Condition refused = Conditions.find(st.conditions, Conditions.SWITCHOVER_REFUSED).orElse(null);
+    if (ps.acknowledged && ((st.transition == null && ps.lastValidPrimary.equals(st.primary))
+        || (refused != null && "True".equals(refused.status) && refused.message != null
+            && refused.message.contains("spec.primary asks for " + ps.lastValidPrimary + " ")))) {
+      ps.acknowledged = false; // the request after the acknowledgement is answered: what follows is judged as usual
     }
     checkOneNodeGrantedPerEpoch(pair, facts, st);
     checkNoAddressGrantedToTwoPairs(pair, st);
@@ -916,7 +963,7 @@ final class World {
       return null;
     }
     Condition pending = Conditions.find(st.conditions, Conditions.FAILBACK_PENDING).orElse(null);
-    if (wanted.equals(st.acceptedPrimary) && pending != null && "True".equals(pending.status) && pending.message != null
+    if (!pairs.get(pair).acknowledged && wanted.equals(st.acceptedPrimary) && pending != null && "True".equals(pending.status) && pending.message != null
         && List.of("spec.primary names " + wanted + ";", "failback to " + wanted + " ", "switching back to " + wanted + " ")
             .stream().anyMatch(pending.message::contains)) {
       return null;
