@@ -87,6 +87,28 @@ class SeedWorkflowsTest extends SiteTest {
     assertThat(condition(s, Conditions.FAILBACK_PENDING).reason).isEqualTo("FailbackManual");
   }
 
+  /**
+   * After a failover (failback Manual), the documented way back typed in one go: spec.primary set
+   * to the current primary (the acknowledgement) and at once back to the old one. The operator may
+   * see only the last edit; it must still switch back.
+   */
+  @Test
+  void anAcknowledgementAndTheRequestAfterItInQuickSuccessionSwitchBack() {
+    activePair();
+    site.client().pods().inNamespace(NS).withName("sip-0").delete();
+    awaitStatus("sip-1 primary", x -> "sip-1".equals(x.primary) && x.transition == null);
+    site.cluster().createServerPod(NS, "sip-0", "pair-1", "node-a", true);
+    SipServerPairStatus pending = awaitStatus("FailbackPending", x -> x.phase == Phase.Active
+        && condition(x, Conditions.FAILBACK_PENDING) != null && "True".equals(condition(x, Conditions.FAILBACK_PENDING).status));
+    switchOverTo("sip-1");
+    switchOverTo("sip-0");
+    SipServerPairStatus back = awaitStatus("sip-0 primary again", x -> "sip-0".equals(x.primary) && x.transition == null
+        && x.phase == Phase.Active);
+    assertThat(back.epoch).isGreaterThan(pending.epoch);
+    assertThat(back.history.get(back.history.size() - 1).kind).isEqualTo("Switchover");
+    assertThat(site.host("node-a").vips()).containsExactly(VIP);
+  }
+
   @Test
   void primaryContainerTerminatedFailsOverAtOnce() {
     activePair();
