@@ -106,7 +106,10 @@ sealed interface Step {
     }
   }
 
-  /** A node's clock is off (stepped) by this many seconds: what its agent writes carries it. */
+  /**
+   * A node's clock is off (stepped) by this many seconds: what its agent writes carries it, and so
+   * does what its kubelet writes (the Ready condition's lastTransitionTime of the pods there).
+   */
   record ClockSkew(String node, int seconds) implements Step {
     @Override
     public String apply(World w) {
@@ -116,7 +119,7 @@ sealed interface Step {
 
     @Override
     public String toString() {
-      return node + "'s clock steps to " + seconds + " s off the operator's";
+      return node + "'s clock (its agent's and its kubelet's) steps to " + seconds + " s off the operator's";
     }
   }
 

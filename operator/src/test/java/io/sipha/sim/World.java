@@ -429,10 +429,10 @@ final class World {
     }
     if (p.ready != ready) {
       p.ready = ready;
-      p.readySince = now;
+      p.readySince = kubeletNow(p.node);
     }
     p.version = api.nextVersion();
-    return pod + (ready ? " Ready" : " NotReady") + " since " + t(p.readySince);
+    return pod + (ready ? " Ready" : " NotReady") + " since " + t(p.readySince) + " (its kubelet's clock)";
   }
 
   String terminate(String pod) {
@@ -443,10 +443,16 @@ final class World {
     p.terminated = "container sip-server terminated (Error, exit code 137)";
     if (p.ready) {
       p.ready = false;
-      p.readySince = now;
+      p.readySince = kubeletNow(p.node);
     }
     p.version = api.nextVersion();
     return pod + " failed";
+  }
+
+  /** The time on a node's clock: its kubelet writes the Ready condition's lastTransitionTime with it. */
+  private Instant kubeletNow(String node) {
+    SimAgent a = agents.get(node);
+    return a == null ? now : now.plus(a.clockSkew);
   }
 
   String deletePod(String pod) {
@@ -455,7 +461,7 @@ final class World {
 
   String recreatePod(String pod, String node, boolean ready) {
     boolean existed = api.pods.remove(pod) != null;
-    ApiStore.Pod p = api.createPod(pod, node, ready, now);
+    ApiStore.Pod p = api.createPod(pod, node, ready, kubeletNow(node));
     lastNode.put(pod, node);
     return (existed ? "the old " + pod + " is deleted; " : "") + pod + " (" + p.uid + ") runs on " + node
         + (ready ? ", Ready" : ", not Ready yet") + ", without role annotations";
@@ -777,7 +783,7 @@ final class World {
       for (String s : ps.setup.servers()) {
         ApiStore.Pod p = api.pods.get(s);
         if (p == null) {
-          api.createPod(s, lastNode.get(s), true, now);
+          api.createPod(s, lastNode.get(s), true, kubeletNow(lastNode.get(s)));
           healed.append(s).append(" recreated on ").append(lastNode.get(s)).append("; ");
         } else if (!p.ready || p.terminated != null) {
           setReady(s, true);
