@@ -126,7 +126,8 @@ final class PairObserver {
   /** The pair the VIP belongs to when it is not this one (see {@link Facts#vipClaimedBy}). */
   private String vipClaimedBy(SipServerPair pair) {
     String byCache = Facts.vipClaimedBy(pair, allPairs.get(), this::vipHost, this::reportedHolders);
-    return byCache != null ? byCache : vipClaims.heldByOther(pair.key(), vipHost(pair));
+    return byCache != null ? byCache : vipClaims.heldByOther(pair.key(), vipHost(pair),
+        k -> allPairs.get().anyMatch(p -> p.key().equals(k)));
   }
 
   /**

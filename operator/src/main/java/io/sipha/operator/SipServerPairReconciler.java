@@ -207,7 +207,10 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
       if (plan.status().transition != null) {
         MDC.put("step", plan.status().transition.kind + "/" + plan.status().transition.step);
       }
-      String other = claims.claim(pair.key(), Facts.heldHost(plan.status()));
+      String other = claims.claim(pair.key(), Facts.heldHost(plan.status()), k -> {
+        int slash = k.indexOf('/');
+        return ctx.getPrimaryCache().get(new ResourceID(k.substring(slash + 1), k.substring(0, slash))).isPresent();
+      });
       if (other != null) {
         // another pair of this process is being given the same address: nothing is written, and
         // the next look at this pair says Invalid, naming it

@@ -2,6 +2,7 @@ package io.sipha.operator;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * Which pair this operator process lets hold each VIP address. The cross-pair rule ({@link
@@ -22,14 +23,19 @@ public final class VipClaims {
   /**
    * Claims {@code host} (canonical address text, or null for none) for the pair {@code key}.
    * Returns the other pair that holds it here, or null when the pair may hold it. What the pair
-   * held before stays its own until {@link #settle} (a VIP change releases the old one after).
+   * held before stays its own until {@link #settle} (a VIP change releases the old one after). A
+   * claim of a pair that no longer {@code exists} (deleted without its finalizer) is dropped.
    */
-  public synchronized String claim(String key, String host) {
+  public synchronized String claim(String key, String host, Predicate<String> exists) {
     if (host == null) {
       return null;
     }
-    String other = holderByHost.putIfAbsent(host, key);
-    return other == null || other.equals(key) ? null : other;
+    String other = heldByOther(key, host, exists);
+    if (other != null) {
+      return other;
+    }
+    holderByHost.put(host, key);
+    return null;
   }
 
   /** The pair's reconcile is done: it holds {@code host} (what its status holds now; null: none). */
@@ -40,9 +46,16 @@ public final class VipClaims {
     }
   }
 
-  /** The pair other than {@code key} that holds {@code host} here, or null. */
-  public synchronized String heldByOther(String key, String host) {
+  /** The pair other than {@code key} that holds {@code host} here and still {@code exists}, or null. */
+  public synchronized String heldByOther(String key, String host, Predicate<String> exists) {
     String other = host == null ? null : holderByHost.get(host);
-    return other == null || other.equals(key) ? null : other;
+    if (other == null || other.equals(key)) {
+      return null;
+    }
+    if (!exists.test(other)) {
+      holderByHost.values().removeIf(other::equals); // gone without its finalizer: nothing to wait for
+      return null;
+    }
+    return other;
   }
 }

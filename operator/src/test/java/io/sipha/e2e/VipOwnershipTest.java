@@ -51,4 +51,41 @@ class VipOwnershipTest extends SiteTest {
     assertThat(status().vip.address).isEqualTo(VIP);
     assertThat(site.timeline()).noneMatch(l -> l.startsWith("node-a enable " + VIP_20));
   }
+
+  /**
+   * A deleted pair leaves no claim behind, even when someone strips its finalizer first: once its
+   * node has removed the address, another pair may take it. (The operator puts a stripped
+   * finalizer back at its next look, so the cleanup runs here; {@code VipClaimsTest} covers a pair
+   * gone without it.)
+   */
+  @Test
+  void theVipOfADeletedPairCanBeTakenOnceItsNodeRemovedIt() {
+    activePair();
+    site.cluster().createServerPod(NS, "sip-2", "pair-2", "node-b", true);
+    site.cluster().createServerPod(NS, "sip-3", "pair-2", "node-a", true);
+    SipServerPair second = SimulatedSite.pair(NS, "pair-2", "sip-2", "sip-2", "sip-3");
+    second.getSpec().getVirtualIP().setAddress("192.0.2.20");
+    createPair(second);
+    await("pair-2 Active with 192.0.2.20 on node-b").atMost(Duration.ofSeconds(20))
+        .until(() -> statusOf("pair-2"), s -> s != null && s.phase == Phase.Active);
+
+    var pair2 = site.client().resources(SipServerPair.class).inNamespace(NS).withName("pair-2");
+    pair2.edit(p -> {
+      p.getMetadata().setFinalizers(java.util.List.of());
+      return p;
+    });
+    pair2.delete();
+    await("pair-2 gone and its VIP removed by node-b's agent").atMost(Duration.ofSeconds(20))
+        .until(() -> pair2.get() == null && site.host("node-b").vips().isEmpty());
+
+    site.client().resources(SipServerPair.class).inNamespace(NS).withName("pair-1").edit(p -> {
+      p.getSpec().getVirtualIP().setAddress("192.0.2.20");
+      return p;
+    });
+    SipServerPairStatus s = awaitStatus("pair-1 Active with 192.0.2.20", x -> x.phase == Phase.Active
+        && x.vip != null && VIP_20.equals(x.vip.address) && x.vip.state == io.sipha.api.VipStatus.State.Bound);
+    assertThat(s.vip.node).isEqualTo("node-a");
+    assertThat(site.host("node-a").vips()).containsExactly(VIP_20);
+    assertThat(site.host("node-b").vips()).isEmpty();
+  }
 }

@@ -211,6 +211,25 @@ class PairSimulationScenarioTest {
   }
 
   @Test
+  @DisplayName("a node back from a second cut, whose last fresh read is less than a second old, waits for the next one"
+      + " before it acts: it keeps its stale VIP until then, and removes it once a fresh read shows the failover")
+  void aNodeBackFromASecondCutWaitsForItsNextFreshReadAndThenRemovesItsStaleVip() {
+    World w = replay(new Partition("node-b"), ms(3000), ms(100), new Reconcile("pair-2", -1),
+        new ScriptFail("node-b", true, false), new Step.Heal("node-b"), tick("node-b"), new Step.Isolate("node-b"),
+        tick("node-b"));
+    assertThat(w.vipHosts("pair-2")).containsExactly("node-c");
+  }
+
+  @Test
+  @DisplayName("a self-fenced node back after a failover whose writes land after its first fresh read adds its VIP"
+      + " again on that read, as a stale holder, and removes it once it sees the failover (SplitBrain resolved)")
+  void aSelfFencedNodeThatReaddsOnAReadFromBeforeTheFailoverRemovesItOnceItSeesIt() {
+    World w = replay(new Partition("node-c"), ms(300), ms(100), ms(500), new Step.SelfFencing("pair-3", true), ms(11000),
+        new Reconcile("pair-3", 0));
+    assertThat(w.vipHosts("pair-3")).hasSize(1);
+  }
+
+  @Test
   @DisplayName("a deposed leader's late role write, made from older facts, is refused and never lowers a pod's epoch")
   void aDeposedLeadersLateRoleWriteIsRefused() {
     World w = replay(new Switchover("sip-1"), new Reconcile(1), new Step.LeaderChange(), reconcile(), tick("node-a"),

@@ -340,7 +340,9 @@ final class SimAgent {
       SipServerPairStatus seen = cache.statuses().get(e.getKey());
       return seen != null && seen.epoch >= e.getValue();
     });
-    inContact = !partitioned && !faulty && probed && !hanging && mustSee.isEmpty();
+    // and what it acted on is known to be from after any gap (else it bound and removed nothing:
+    // it waits, at most a second, for a fresh read)
+    inContact = !partitioned && !faulty && probed && !hanging && mustSee.isEmpty() && freshView;
     if (hanging) {
       said.append("a script hangs (until it is killed at ").append(World.t(memory.values().stream()
           .filter(m -> m.busyUntil != null).map(m -> m.busyUntil).min(Instant::compareTo).orElseThrow())).append(")");

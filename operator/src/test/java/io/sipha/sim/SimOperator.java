@@ -200,7 +200,8 @@ final class SimOperator {
     String claimedBy = Facts.vipClaimedBy(o.resource(), api.pairs.values().stream().map(ApiStore.PairObject::resource),
         Facts::vipHost, h -> holders.getOrDefault(h, java.util.Set.of()));
     if (claimedBy == null) {
-      claimedBy = claims.heldByOther(o.key, Facts.vipHost(o.resource())); // PairObserver.vipClaimedBy
+      claimedBy = claims.heldByOther(o.key, Facts.vipHost(o.resource()), // PairObserver.vipClaimedBy
+          k -> api.pairs.values().stream().anyMatch(p -> p.key.equals(k)));
     }
     return new PairFacts(ApiStore.NAMESPACE, pair, o.generation, o.spec, o.status, pods, agents,
         AllowedCidrs.any(), claimedBy, w.now).withStepObservedAt(
@@ -244,7 +245,8 @@ final class SimOperator {
 
     Plan plan = decider.apply(facts);
     sightings.stepDecided(o.key, plan.status().transition, w.now);
-    String other = claims.claim(o.key, Facts.heldHost(plan.status()));
+    String other = claims.claim(o.key, Facts.heldHost(plan.status()),
+        k -> w.api.pairs.values().stream().anyMatch(p -> p.key.equals(k)));
     if (other != null) {
       // SipServerPairReconciler: another pair of this process is being given the address; nothing written
       return said.append("decides ").append(summary(plan)).append(", but ").append(Facts.heldHost(plan.status()))

@@ -508,6 +508,11 @@ final class World {
     if (fromFrozenCache) {
       return; // a partitioned agent acting on what it saw last: the seed accepts it until it heals
     }
+    if (agent(node).mustSee.containsKey(pairKey)) {
+      // acting on a read from before a grant that declared this node lost (a write in flight
+      // landed after it): a stale holder, as one that never dropped the VIP, until it sees it
+      return;
+    }
     checkVipEnabledOnlyAfterReleaseOrLoss(pairKey.substring(pairKey.indexOf('/') + 1), node, vip, epoch, others);
   }
 
