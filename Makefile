@@ -46,10 +46,13 @@ bench:
 	  -cp target/test-classes:target/classes:$$(cat target/test.classpath) io.sipha.bench.Bench $(BENCH_ARGS)
 
 .PHONY: sandbox
-# the demo's site left running for your own kubectl (writes target/sandbox.kubeconfig); Ctrl-C stops it
+# the demo's site left running for your own kubectl (writes target/sandbox.kubeconfig); Ctrl-C stops it.
+# On the local control plane when it is built (make cluster builds it), else on the embedded API:
+# SANDBOX_API=auto (default), real (builds it if needed) or embedded
+SANDBOX_API ?= auto
 sandbox:
 	$(MVN) -q -DskipTests package
-	java -jar operator/target/sipha.jar demo --keep-running
+	e2e/sandbox.sh $(SANDBOX_API)
 
 .PHONY: install-plugin
 PREFIX ?= /usr/local

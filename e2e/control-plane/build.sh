@@ -4,6 +4,7 @@
 # k8s.io/kubernetes, etcd from go.etcd.io/etcd/server/v3, kwok from sigs.k8s.io/kwok.
 # A component whose binaries are already in the cache is not built again.
 #   usage: build.sh [kube|etcd|kwok ...]   (default: all)
+#          build.sh --check                 exit 0 if every component is built, else say what is missing
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=versions.env
@@ -26,11 +27,16 @@ tools() {
   go mod tidy
 }
 
+built_kube() {
+  local out="$cache/kube/$KUBE_VERSION"
+  [ -x "$out/kube-apiserver" ] && [ -x "$out/kube-controller-manager" ] && [ -x "$out/kube-scheduler" ] && [ -x "$out/kubectl" ]
+}
+built_etcd() { [ -x "$cache/etcd/$ETCD_VERSION/etcd" ]; }
+built_kwok() { [ -x "$cache/kwok/$KWOK_VERSION/kwok" ] && [ -d "$cache/kwok/$KWOK_VERSION/stage" ]; }
+
 build_kube() {
   local out="$cache/kube/$KUBE_VERSION"
-  if [ -x "$out/kube-apiserver" ] && [ -x "$out/kube-controller-manager" ] && [ -x "$out/kube-scheduler" ] && [ -x "$out/kubectl" ]; then
-    log "kube $KUBE_VERSION already in $out"; return
-  fi
+  if built_kube; then log "kube $KUBE_VERSION already in $out"; return; fi
   local src="$cache/src/kube-$KUBE_VERSION" minor="${KUBE_VERSION#v1.}"
   local staging="v0.${minor}"
   wrapper "$src" k8s.io/kubernetes "$KUBE_VERSION"
@@ -61,7 +67,7 @@ build_kube() {
 
 build_etcd() {
   local out="$cache/etcd/$ETCD_VERSION"
-  if [ -x "$out/etcd" ]; then log "etcd $ETCD_VERSION already in $out"; return; fi
+  if built_etcd; then log "etcd $ETCD_VERSION already in $out"; return; fi
   local src="$cache/src/etcd-$ETCD_VERSION"
   wrapper "$src" go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
   cd "$src"
@@ -80,7 +86,7 @@ build_etcd() {
 
 build_kwok() {
   local out="$cache/kwok/$KWOK_VERSION"
-  if [ -x "$out/kwok" ] && [ -d "$out/stage" ]; then log "kwok $KWOK_VERSION already in $out"; return; fi
+  if built_kwok; then log "kwok $KWOK_VERSION already in $out"; return; fi
   local src="$cache/src/kwok-$KWOK_VERSION"
   wrapper "$src" sigs.k8s.io/kwok "$KWOK_VERSION"
   cd "$src"
@@ -93,6 +99,13 @@ build_kwok() {
   cp -r "$dir/kustomize/stage" "$out.tmp/stage" && chmod -R u+w "$out.tmp/stage"
   rm -rf "$out" && mv "$out.tmp" "$out"
 }
+
+if [ "${1:-}" = --check ]; then
+  missing=()
+  for c in etcd kwok kube; do "built_$c" || missing+=("$c"); done
+  if [ ${#missing[@]} -gt 0 ]; then log "not built in $cache: ${missing[*]}"; exit 1; fi
+  exit 0
+fi
 
 what=("$@")
 [ ${#what[@]} -eq 0 ] && what=(etcd kwok kube)

@@ -3,6 +3,8 @@ package io.sipha.cli;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import io.sipha.cli.sandbox.Sandbox;
+import io.sipha.decision.MonotonicClock;
+import io.sipha.demo.ControlPlaneApi;
 import io.sipha.demo.Demo;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -29,6 +31,15 @@ final class DemoCommand implements Callable<Integer> {
       description = "With --keep-running: where to write the kubeconfig (default: ${DEFAULT-VALUE}).")
   Path kubeconfigOut;
 
+  @Option(names = "--control-plane", paramLabel = "KUBECONFIG", description = "With --keep-running: run the sandbox on"
+      + " the local control plane of this admin kubeconfig (e2e/control-plane: make sandbox passes it once that is"
+      + " built) instead of the embedded API; run from the repository's root, whose examples it applies.")
+  Path controlPlane;
+
+  @Option(names = "--kubectl", paramLabel = "PATH", description = "With --control-plane: the kubectl built with the"
+      + " control plane, named in what the sandbox prints.")
+  Path kubectl;
+
   @Override
   public Integer call() throws InterruptedException {
     if (!verbose) {
@@ -42,9 +53,22 @@ final class DemoCommand implements Callable<Integer> {
         // what kubectl sends that the mock cannot read makes its HTTP layer log stack traces
         ((Logger) LoggerFactory.getLogger("io.vertx")).setLevel(Level.OFF);
       }
-      Sandbox sandbox = Sandbox.start(kubeconfigOut, System.out);
-      sandbox.printIntro(System.out);
+      Sandbox sandbox;
+      try {
+        sandbox = Sandbox.start(controlPlane == null ? null
+            : ControlPlaneApi.fromKubeconfig(controlPlane, MonotonicClock.startingNow()), Path.of(""), kubeconfigOut,
+            System.out);
+      } catch (RuntimeException e) {
+        System.err.println("sipha demo --keep-running: " + e.getMessage());
+        return 2;
+      }
+      sandbox.printIntro(System.out, kubectl);
       return UntilStopped.serve(sandbox);
+    }
+    if (controlPlane != null) {
+      System.err.println("sipha demo: --control-plane goes with --keep-running (the sandbox); the demo runs on the"
+          + " embedded API");
+      return 2;
     }
     return new Demo(System.out).run();
   }

@@ -35,7 +35,7 @@ import java.util.logging.Logger;
  * installed, plus the kubelet's part for pods: the mock has no scheduler and no kubelet, so pod
  * placement and readiness are written here.
  */
-public final class EmbeddedCluster implements AutoCloseable {
+public final class EmbeddedCluster implements SiteApi {
   private static final Logger MOCK_LOG = Logger.getLogger("io.fabric8.mockwebserver");
   private final KubernetesMockServer server;
   private final KubernetesClient client;
@@ -142,20 +142,36 @@ public final class EmbeddedCluster implements AutoCloseable {
   }
 
   /** A new client to the embedded API, as a separate process would have. */
+  @Override
   public KubernetesClient newClient() {
     return server.createClient();
   }
 
+  @Override
   public KubernetesClient client() {
     return client;
   }
 
+  @Override
   public String url() {
     return client.getConfiguration().getMasterUrl();
   }
 
   public void createNamespace(String name) {
     client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()).create();
+  }
+
+  @Override
+  public void ensureNamespace(String name) {
+    if (client.namespaces().withName(name).get() == null) {
+      createNamespace(name);
+    }
+  }
+
+  /** None of its own: the site gives its nodes addresses ({@link #nodeAddresses}). */
+  @Override
+  public String nodeAddress(String node) {
+    return null;
   }
 
   /** A SIP Server pod as its StatefulSet would make it, scheduled on a node and Ready. */
@@ -183,6 +199,7 @@ public final class EmbeddedCluster implements AutoCloseable {
   }
 
   /** Acts as the kubelet: sets the pod's Ready condition. */
+  @Override
   public Pod setReady(String namespace, String name, boolean ready) {
     String now = clock.instant().toString();
     return writeStatus(namespace, name, new PodStatusBuilder()
@@ -197,6 +214,7 @@ public final class EmbeddedCluster implements AutoCloseable {
   }
 
   /** Acts as the kubelet: the SIP Server container has terminated with this exit code. */
+  @Override
   public Pod terminateContainer(String namespace, String name, int exitCode) {
     String now = clock.instant().toString();
     return writeStatus(namespace, name, new PodStatusBuilder()

@@ -22,9 +22,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A whole sipha installation on one machine: the embedded API, simulated hosts each with its real
- * node agent (running the hosts' real scripts), and the real operator. Agents and the operator can
- * be stopped and started again, as a lost host or a restarted pod would be.
+ * A whole sipha installation on one machine: an API (the embedded one, or a local control plane's),
+ * simulated hosts each with its real node agent (running the hosts' real scripts), and the real
+ * operator. Agents and the operator can be stopped and started again, as a lost host or a
+ * restarted pod would be.
  */
 public final class SimulatedSite implements AutoCloseable {
   public static final String LEASE_NAMESPACE = "sipha-system";
@@ -37,7 +38,7 @@ public final class SimulatedSite implements AutoCloseable {
     }
   }
 
-  private final EmbeddedCluster cluster;
+  private final SiteApi api;
   private final Path hostsDir;
   private final Map<String, SimulatedHost> hosts = new LinkedHashMap<>();
   private final Map<String, Path> scriptsDirs = new LinkedHashMap<>();
@@ -46,6 +47,7 @@ public final class SimulatedSite implements AutoCloseable {
   private final AgentTiming timing;
   private final AllowedCidrs allowed;
   private final OperatorMetrics metrics;
+  private final boolean ownsApi;
   private Operator operator;
   private KubernetesClient operatorClient;
 
@@ -57,7 +59,21 @@ public final class SimulatedSite implements AutoCloseable {
 
   public SimulatedSite(Path hostsDir, List<String> nodes, AgentTiming timing, AllowedCidrs allowed,
       OperatorMetrics metrics) {
-    this(hostsDir, timing, allowed, metrics);
+    this(null, hostsDir, nodes, timing, allowed, metrics);
+  }
+
+  /**
+   * A site of simulated hosts on this API (null: an embedded one of its own, closed with the
+   * site; otherwise the caller's, which it closes itself).
+   */
+  public static SimulatedSite on(SiteApi api, Path hostsDir, List<String> nodes, AgentTiming timing,
+      AllowedCidrs allowed, OperatorMetrics metrics) {
+    return new SimulatedSite(api, hostsDir, nodes, timing, allowed, metrics);
+  }
+
+  private SimulatedSite(SiteApi api, Path hostsDir, List<String> nodes, AgentTiming timing, AllowedCidrs allowed,
+      OperatorMetrics metrics) {
+    this(api, hostsDir, timing, allowed, metrics);
     for (String n : nodes) {
       SimulatedHost h = SimulatedHost.create(n, hostsDir);
       hosts.put(n, h);
@@ -68,27 +84,39 @@ public final class SimulatedSite implements AutoCloseable {
   /** A site whose nodes run the scripts in the given folders (real hosts, network namespaces). */
   public static SimulatedSite withScripts(Map<String, Path> scriptsByNode, AgentTiming timing, AllowedCidrs allowed,
       OperatorMetrics metrics) {
-    SimulatedSite site = new SimulatedSite(null, timing, allowed, metrics);
+    SimulatedSite site = new SimulatedSite((SiteApi) null, null, timing, allowed, metrics);
     site.scriptsDirs.putAll(scriptsByNode);
     return site;
   }
 
-  private SimulatedSite(Path hostsDir, AgentTiming timing, AllowedCidrs allowed, OperatorMetrics metrics) {
+  private SimulatedSite(SiteApi api, Path hostsDir, AgentTiming timing, AllowedCidrs allowed, OperatorMetrics metrics) {
     this.hostsDir = hostsDir;
     this.timing = timing;
     this.allowed = allowed;
     this.metrics = metrics;
-    this.cluster = new EmbeddedCluster(clock);
-    cluster.nodeAddresses(this::nodeAddress);
-    cluster.createNamespace(LEASE_NAMESPACE);
+    this.ownsApi = api == null;
+    this.api = api == null ? new EmbeddedCluster(clock) : api;
+    if (this.api instanceof EmbeddedCluster embedded) {
+      embedded.nodeAddresses(this::nodeAddress);
+    }
+    this.api.ensureNamespace(LEASE_NAMESPACE);
   }
 
+  /** The embedded API the site runs on (for what only it can do: canned answers, pods placed by hand). */
   public EmbeddedCluster cluster() {
-    return cluster;
+    if (api instanceof EmbeddedCluster embedded) {
+      return embedded;
+    }
+    throw new IllegalStateException("this site runs on " + api.url() + ", not on the embedded API");
+  }
+
+  /** The API the site runs on. */
+  public SiteApi api() {
+    return api;
   }
 
   public KubernetesClient client() {
-    return cluster.client();
+    return api.client();
   }
 
   public SimulatedHost host(String node) {
@@ -105,25 +133,37 @@ public final class SimulatedSite implements AutoCloseable {
 
   /** Starts (or restarts) the agent of a node, with a client of its own. */
   public NodeAgent startAgent(String node) {
-    return startAgent(node, cluster.newClient(), PeerProbe.none());
+    return startAgent(node, api.newClient(), PeerProbe.none());
   }
 
   /** Starts (or restarts) the agent of a node with this client and this way to reach its peers. */
   public NodeAgent startAgent(String node, KubernetesClient client, PeerProbe peers) {
     stopAgent(node);
     NodeAgent a = new NodeAgent(client, new NodeAgent.Settings(node, LEASE_NAMESPACE, null,
-        VipScripts.in(scriptsDirs.get(node), timing.scriptTimeout()), timing.renewEvery(), timing.resyncEvery(), false,
-        List.of(nodeAddress(node)), agentPodName(node)),
+        VipScripts.in(scriptsDirs.get(node), timing.scriptTimeout()), timing.renewEvery(), timing.resyncEvery(),
+        podFieldSelector(), List.of(nodeAddress(node)), agentPodName(node)),
         clock, AgentMetrics.none(node), peers).start();
     agents.put(node, a);
     return a;
   }
 
   /**
-   * A simulated node's own address, as its agent is told it (198.51.100.1 for the first node, .2
-   * for the second, ...): never a VIP.
+   * The agents read their own node's pods with a field selector, as the chart runs them, where the
+   * API has field selectors (the embedded one has none).
+   */
+  private boolean podFieldSelector() {
+    return !(api instanceof EmbeddedCluster);
+  }
+
+  /**
+   * A node's own address, as its agent is told it: the node's InternalIP on a control plane, and on
+   * the embedded API 198.51.100.1 for the first node, .2 for the second, ...: never a VIP.
    */
   public String nodeAddress(String node) {
+    String own = api.nodeAddress(node);
+    if (own != null) {
+      return own;
+    }
     int i = List.copyOf(scriptsDirs.keySet()).indexOf(node);
     return i < 0 ? null : "198.51.100." + (i + 1);
   }
@@ -151,7 +191,7 @@ public final class SimulatedSite implements AutoCloseable {
   }
 
   public void startOperator() {
-    startOperator(cluster.newClient());
+    startOperator(api.newClient());
   }
 
   /** Starts (or restarts) the operator with this client (one that goes through a proxy, say). */
@@ -193,6 +233,8 @@ public final class SimulatedSite implements AutoCloseable {
     for (String n : List.copyOf(agents.keySet())) {
       stopAgent(n);
     }
-    cluster.close();
+    if (ownsApi) {
+      api.close();
+    }
   }
 }

@@ -231,7 +231,8 @@ public final class Facts {
    * Ownership goes with holding, not with age: a pair whose status holds the address (see {@link
    * #heldHost}), or whose VIP a node agent reports bound or not yet confirmed gone, keeps it, and
    * any other claimant is refused, however old. Only when nobody holds the address does the first
-   * claimant get it (older, then by name), so that two new pairs do not both take it.
+   * claimant get it (older, then by name), so that two new pairs do not both take it; a pair being
+   * deleted that holds nothing is no claimant.
    *
    * @param reportedHolders for an address host, the pairs (namespace/name) that some node agent
    *     reports holding it (any report but a confirmed Unbound)
@@ -266,7 +267,9 @@ public final class Facts {
     if (selfHolds) {
       return null;
     }
+    // a pair being deleted never binds again: one that holds nothing claims nothing
     return others.stream()
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
         .filter(p -> host.equals(vipHost.apply(p)) && age.compare(p, pair) < 0)
         .min(age)
         .map(SipServerPair::key)

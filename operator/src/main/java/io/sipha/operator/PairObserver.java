@@ -161,6 +161,11 @@ final class PairObserver {
     return out;
   }
 
+  /** The pairs, other than {@code except}, whose spec asks for this address host. */
+  List<SipServerPair> claimants(String host, String except) {
+    return allPairs.get().filter(p -> !p.key().equals(except) && host.equals(vipHost(p))).toList();
+  }
+
   /** The canonical VIP host a pair claims, worked out once per generation of its spec. */
   private String vipHost(SipServerPair p) {
     Long generation = p.getMetadata().getGeneration();

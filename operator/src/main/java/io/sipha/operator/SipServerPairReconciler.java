@@ -10,6 +10,7 @@ import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.sipha.api.HistoryEntry;
@@ -56,6 +57,8 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
   static final java.time.Duration CLAIM_WAIT = java.time.Duration.ofMillis(200);
   private final VipClaims claims = new VipClaims();
   private final PrimaryRequests requests = new PrimaryRequests();
+  /** Wakes the pairs waiting for an address another pair has just let go (else: the 30 s resync). */
+  private final SimpleInboundEventSource<SipServerPair> released = new SimpleInboundEventSource<>("vip-released");
 
   /** The informer's update filter: records a change of spec.primary, lets every event through. */
   public boolean updated(SipServerPair after, SipServerPair before) {
@@ -108,7 +111,7 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
         node -> pairsOfNode(node, cache.list(), pods));
     observer = new PairObserver(client, allowed, leaseNamespace, pods, leases, reports, () -> cache.list(), liveness,
         claims);
-    return List.of(pods, leases, reports, liveness);
+    return List.of(pods, leases, reports, liveness, released);
   }
 
   /**
@@ -218,6 +221,7 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
         return UpdateControl.<SipServerPair>noUpdate().rescheduleAfter(CLAIM_WAIT);
       }
       recordMetrics(pair, plan.status());
+      String heldBefore = Facts.heldHost(pair.getStatus());
       SipServerPair[] stored = {pair};
       try {
         new PlanExecutor(client, events, metrics).apply(pair, facts, plan, written -> {
@@ -226,6 +230,9 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
         });
       } finally {
         claims.settle(pair.key(), Facts.heldHost(stored[0]));
+      }
+      if (heldBefore != null && !heldBefore.equals(Facts.heldHost(stored[0]))) {
+        wakeClaimants(heldBefore, pair.key());
       }
       if (facts.status() != null && facts.status().primary != null) {
         // the decision recorded any acknowledgement among them (it does while the status names a
@@ -242,6 +249,11 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
       MDC.remove("epoch");
       MDC.remove("step");
     }
+  }
+
+  /** An address this pair held (or asked for) is free: the pairs that ask for it look again now. */
+  private void wakeClaimants(String host, String releaser) {
+    observer.claimants(host, releaser).forEach(p -> released.propagateEvent(ResourceID.fromResource(p)));
   }
 
   /** Tells the informer cache about a status write, so that the next reconcile starts from it. */
@@ -266,6 +278,8 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
       new PlanExecutor(client, events, metrics).apply(pair, facts, outcome.plan(), written -> cacheWrite(ctx, pair, written));
       if (outcome.released()) {
         claims.settle(pair.key(), null);
+        java.util.stream.Stream.of(Facts.heldHost(pair.getStatus()), Facts.vipHost(pair)).filter(Objects::nonNull)
+            .distinct().forEach(h -> wakeClaimants(h, pair.key()));
         metrics.phase(pair.key(), null);
         return io.javaoperatorsdk.operator.api.reconciler.DeleteControl.defaultDelete();
       }

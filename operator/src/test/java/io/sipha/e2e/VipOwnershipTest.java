@@ -88,4 +88,31 @@ class VipOwnershipTest extends SiteTest {
     assertThat(site.host("node-a").vips()).containsExactly(VIP_20);
     assertThat(site.host("node-b").vips()).isEmpty();
   }
+
+  /**
+   * A pair refused because another holds its VIP takes it as soon as the holder is gone, not at
+   * the operator's periodic resync (30 s): the holder's release wakes it. Found on the local
+   * control plane, where a sandbox's pair waited half a minute behind a pair of a namespace being
+   * deleted.
+   */
+  @Test
+  void aPairWaitingForAVipAnotherHoldsTakesItAsSoonAsTheHolderIsDeleted() {
+    activePair(); // pair-1: 192.0.2.10 on node-a
+    site.cluster().createServerPod(NS, "sip-2", "pair-2", "node-b", true);
+    site.cluster().createServerPod(NS, "sip-3", "pair-2", "node-a", true);
+    createPair(SimulatedSite.pair(NS, "pair-2", "sip-2", "sip-2", "sip-3")); // the same 192.0.2.10
+    await("pair-2 Invalid: pair-1 holds its VIP").atMost(Duration.ofSeconds(10))
+        .until(() -> statusOf("pair-2"), s -> s != null && s.phase == Phase.Invalid);
+
+    site.client().resources(SipServerPair.class).inNamespace(NS).withName("pair-1").delete();
+    await("pair-1 gone").atMost(Duration.ofSeconds(10))
+        .until(() -> site.client().resources(SipServerPair.class).inNamespace(NS).withName("pair-1").get() == null);
+    long gone = System.nanoTime();
+    await("pair-2 Active with 192.0.2.10 on node-b, well before the periodic resync").atMost(Duration.ofSeconds(5))
+        .until(() -> statusOf("pair-2"), s -> s != null && s.phase == Phase.Active
+            && s.vip.state == io.sipha.api.VipStatus.State.Bound);
+    System.out.printf("pair-2 Active %d ms after pair-1 was gone%n", (System.nanoTime() - gone) / 1_000_000);
+    assertThat(site.host("node-b").vips()).containsExactly(VIP);
+    assertThat(site.host("node-a").vips()).isEmpty();
+  }
 }

@@ -61,4 +61,14 @@ class VipClaimTest {
     assertThat(owner(older, Map.of(), older, younger)).isNull();
     assertThat(owner(younger, Map.of(), older, younger)).isEqualTo("voice/pair-1");
   }
+
+  @Test
+  void anOlderPairBeingDeletedThatHoldsNothingClaimsNothingButOneThatHoldsItKeepsIt() {
+    SipServerPair deleted = pair("pair-1", "2030-01-01T00:00:00Z", "192.0.2.20", VipStatus.State.Unbound);
+    deleted.getMetadata().setDeletionTimestamp("2030-01-03T00:00:00Z");
+    SipServerPair waiting = pair("pair-2", "2030-01-02T00:00:00Z", "192.0.2.20", null);
+    assertThat(owner(waiting, Map.of(), deleted, waiting)).isNull();
+    deleted.getStatus().vip.state = VipStatus.State.Releasing;
+    assertThat(owner(waiting, Map.of(), deleted, waiting)).isEqualTo("voice/pair-1");
+  }
 }

@@ -106,6 +106,20 @@ class SandboxTest {
   }
 
   @Test
+  void onAnApiWithoutTheLocalControlPlanesFakeNodesItRefusesAndWritesNothing() throws Exception {
+    try (var other = new io.sipha.demo.EmbeddedCluster(java.time.Clock.systemUTC())) {
+      Path kubeconfig = io.sipha.cli.sandbox.Kubeconfig.write(dir.resolve("other.kubeconfig"), other.url(), "default");
+      var api = io.sipha.demo.ControlPlaneApi.fromKubeconfig(kubeconfig, java.time.Clock.systemUTC());
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> Sandbox.start(api, dir, dir.resolve("out.kubeconfig"),
+              new PrintStream(log, true, StandardCharsets.UTF_8)))
+          .hasMessageContaining("--control-plane: " + api.url() + " has no fake node node-a")
+          .hasMessageContaining("never on a cluster in use");
+      assertThat(other.client().namespaces().withName(Sandbox.NS).get()).isNull();
+      assertThat(dir.resolve("out.kubeconfig")).doesNotExist();
+    }
+  }
+
+  @Test
   void aRealKubectlDrivesASwitchover() throws Exception {
     Optional<Path> kubectl = onPath("kubectl");
     Assumptions.assumeTrue(kubectl.isPresent(), "kubectl is not on PATH: the sandbox is checked with the Fabric8"
