@@ -3,9 +3,9 @@ package io.sipha.agent;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sipha.api.SipServerPair;
+import io.sipha.kube.InformerHandlers;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.decision.AgentReports;
 import io.sipha.decision.AgentStep;
@@ -197,24 +197,8 @@ public final class NodeAgent implements AutoCloseable {
     }
     reports.putAll(reportWriter.readBack());
     readBack = Map.copyOf(reports);
-    ResourceEventHandler<Object> poke = new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(Object obj) {
-        requestConverge();
-      }
-
-      @Override
-      public void onUpdate(Object oldObj, Object newObj) {
-        requestConverge();
-      }
-
-      @Override
-      public void onDelete(Object obj, boolean deletedFinalStateUnknown) {
-        requestConverge();
-      }
-    };
-    pairs = pairOps().inform(cast(poke), 0);
-    pods = podOps().inform(cast(poke), 0);
+    pairs = pairOps().inform(InformerHandlers.onAnyChange(this::requestConverge), 0);
+    pods = podOps().inform(InformerHandlers.onAnyChange(this::requestConverge), 0);
     lastLoop = clock.instant();
     worker.execute(this::startupProbe);
     heartbeat.start(previous);
@@ -240,11 +224,6 @@ public final class NodeAgent implements AutoCloseable {
         ? client.pods().inAnyNamespace().withLabel(SipServerPair.PAIR_LABEL)
         : client.pods().inNamespace(settings.watchNamespace()).withLabel(SipServerPair.PAIR_LABEL);
     return settings.podFieldSelector() ? ops.withField("spec.nodeName", settings.node()) : ops;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static <T> ResourceEventHandler<T> cast(ResourceEventHandler<Object> h) {
-    return (ResourceEventHandler<T>) (ResourceEventHandler<?>) h;
   }
 
   /** How long a stopping agent asks the operator to wait for its successor (a rolling update). */

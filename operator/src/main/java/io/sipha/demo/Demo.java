@@ -3,7 +3,7 @@ package io.sipha.demo;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.sipha.agent.Seen;
+import io.sipha.kube.InformerHandlers;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sipha.api.Phase;
 import io.sipha.api.SipServerPair;
@@ -71,7 +71,7 @@ public final class Demo {
       site.cluster().createNamespace(NS);
       site.startAgents();
       site.startOperator();
-      events = site.client().v1().events().inNamespace(NS).inform(Seen.by(e -> {
+      events = site.client().v1().events().inNamespace(NS).inform(InformerHandlers.onSeen(e -> {
         line("event  " + e.getType() + " " + e.getReason() + ": " + e.getMessage());
         reasonsSeen.add(e.getReason());
       }), 0);

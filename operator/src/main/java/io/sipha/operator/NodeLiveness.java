@@ -1,6 +1,7 @@
 package io.sipha.operator;
 
-import io.sipha.agent.Seen;
+import io.sipha.kube.Facts;
+import io.sipha.kube.InformerHandlers;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -55,7 +56,7 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
     super.start();
     informer = client.leases().inNamespace(namespace)
         .withLabel(AgentReports.LEASE_LABEL, AgentReports.LEASE_LABEL_VALUE)
-        .inform(Seen.by(this::seen), 0);
+        .inform(InformerHandlers.onSeen(this::seen), 0);
     timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "node-liveness");
       t.setDaemon(true);

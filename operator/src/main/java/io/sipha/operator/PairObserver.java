@@ -1,5 +1,6 @@
 package io.sipha.operator;
 
+import io.sipha.kube.Facts;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;

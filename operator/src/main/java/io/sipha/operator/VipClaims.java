@@ -1,5 +1,6 @@
 package io.sipha.operator;
 
+import io.sipha.kube.Facts;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Predicate;

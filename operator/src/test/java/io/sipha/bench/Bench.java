@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.sipha.agent.Seen;
+import io.sipha.kube.InformerHandlers;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sipha.api.Phase;
 import io.sipha.api.SipServerPair;
@@ -280,7 +280,7 @@ public final class Bench {
     private volatile SipServerPairStatus status;
 
     PairWatch(SimulatedSite site) {
-      informer = site.client().resources(SipServerPair.class).inNamespace(NS).inform(Seen.by(p -> status = p.getStatus()), 0);
+      informer = site.client().resources(SipServerPair.class).inNamespace(NS).inform(InformerHandlers.onSeen(p -> status = p.getStatus()), 0);
     }
 
     SipServerPairStatus status() {

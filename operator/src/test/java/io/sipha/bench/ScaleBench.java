@@ -1,6 +1,6 @@
 package io.sipha.bench;
 
-import io.sipha.agent.Seen;
+import io.sipha.kube.InformerHandlers;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
@@ -177,7 +177,7 @@ final class ScaleBench {
     private final SharedIndexInformer<SipServerPair> informer;
 
     Tracker(io.fabric8.kubernetes.client.KubernetesClient client) {
-      informer = client.resources(SipServerPair.class).inNamespace(Bench.NS).inform(Seen.by(this::put), 0);
+      informer = client.resources(SipServerPair.class).inNamespace(Bench.NS).inform(InformerHandlers.onSeen(this::put), 0);
     }
 
     private void put(SipServerPair p) {

@@ -1,6 +1,6 @@
 package io.sipha.lab;
 
-import io.sipha.agent.Seen;
+import io.sipha.kube.InformerHandlers;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -62,12 +62,12 @@ final class SiphaOnLab implements AutoCloseable {
   }
 
   private void watch() {
-    informer = site.client().resources(SipServerPair.class).inNamespace(NS).inform(Seen.by(this::seen), 0);
+    informer = site.client().resources(SipServerPair.class).inNamespace(NS).inform(InformerHandlers.onSeen(this::seen), 0);
   }
 
   /** Each agent's report on pair-1 as it changes in its Lease: when the operator can know of it. */
   private void watchReports() {
-    leases = site.client().leases().inNamespace(SimulatedSite.LEASE_NAMESPACE).inform(Seen.by(this::seen), 0);
+    leases = site.client().leases().inNamespace(SimulatedSite.LEASE_NAMESPACE).inform(InformerHandlers.onSeen(this::seen), 0);
   }
 
   private void seen(Lease l) {

@@ -1,5 +1,6 @@
 package io.sipha.operator;
 
+import io.sipha.kube.Facts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

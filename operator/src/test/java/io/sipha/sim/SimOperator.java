@@ -7,7 +7,7 @@ import io.sipha.decision.AgentFact;
 import io.sipha.decision.PairFacts;
 import io.sipha.decision.Plan;
 import io.sipha.decision.PodFact;
-import io.sipha.operator.Facts;
+import io.sipha.kube.Facts;
 import io.sipha.operator.Heartbeats;
 import io.sipha.operator.Sightings;
 import io.sipha.vip.AllowedCidrs;

@@ -726,7 +726,7 @@ final class World {
     }
     String host = VipAddress.canonicalHost(st.vip.address);
     for (ApiStore.PairObject o : api.pairs.values()) {
-      if (!o.name.equals(pair) && host != null && host.equals(io.sipha.operator.Facts.heldHost(o.resource()))) {
+      if (!o.name.equals(pair) && host != null && host.equals(io.sipha.kube.Facts.heldHost(o.resource()))) {
         violations.add(new String[] {ONE_PAIR_PER_ADDRESS, pair + "'s status grants " + st.vip.address + " to "
             + st.vip.node + " while " + o.name + "'s status holds it (" + o.status.vip.state + " on " + o.status.vip.node
             + ", fenced " + o.status.fenced.stream().map(f -> f.node).toList() + ")"});

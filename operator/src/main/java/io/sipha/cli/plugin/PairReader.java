@@ -8,7 +8,7 @@ import io.sipha.api.SipServerPair;
 import io.sipha.decision.AgentFact;
 import io.sipha.decision.AgentReports;
 import io.sipha.decision.PairFacts;
-import io.sipha.operator.Facts;
+import io.sipha.kube.Facts;
 import io.sipha.vip.AllowedCidrs;
 import java.time.Instant;
 import java.util.ArrayList;

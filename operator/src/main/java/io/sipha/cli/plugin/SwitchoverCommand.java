@@ -18,7 +18,7 @@ import io.sipha.api.VipStatus;
 import io.sipha.decision.AgentReports;
 import io.sipha.decision.Conditions;
 import io.sipha.decision.VipReport;
-import io.sipha.operator.Facts;
+import io.sipha.kube.Facts;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;

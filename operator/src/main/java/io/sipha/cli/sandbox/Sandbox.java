@@ -9,6 +9,7 @@ import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.decision.AgentReports;
 import io.sipha.demo.ControlPlaneApi;
+import io.sipha.kube.InformerHandlers;
 import io.sipha.demo.SimulatedSite;
 import io.sipha.demo.SimulatedSite.AgentTiming;
 import io.fabric8.kubernetes.client.readiness.Readiness;
@@ -165,14 +166,14 @@ public final class Sandbox implements AutoCloseable {
     }
     site.startAgents();
     site.startOperator();
-    informers.add(client.v1().events().inNamespace(NS).inform(handler(
-        e -> say("event", e.getType() + " " + e.getReason() + ": " + e.getMessage()), false, null), 0));
+    informers.add(client.v1().events().inNamespace(NS).inform(InformerHandlers.of(
+        e -> say("event", e.getType() + " " + e.getReason() + ": " + e.getMessage()), null, null), 0));
     if (controlPlane == null) {
       home.putAll(EMBEDDED_HOME);
       for (String pod : SERVERS) {
         site.cluster().createServerPod(NS, pod, PAIR, home.get(pod), true);
       }
-      informers.add(client.pods().inNamespace(NS).inform(handler(null, false, this::podDeleted), 0));
+      informers.add(client.pods().inNamespace(NS).inform(InformerHandlers.of(null, null, this::podDeleted), 0));
     } else {
       apply(EXAMPLES.get(0));
       awaitServersReady();
@@ -184,9 +185,10 @@ public final class Sandbox implements AutoCloseable {
         .withData(new LinkedHashMap<>(Map.of("node-a", "up", "node-b", "up", "sip-0", "ready", "sip-1", "ready")))
         .build();
     client.configMaps().inNamespace(NS).resource(control).create();
-    informers.add(client.configMaps().inNamespace(NS).withName(CONTROL).inform(handler(
-        cm -> worker.execute(() -> control(cm.getData() == null ? Map.of() : cm.getData())), true,
-        cm -> worker.execute(() -> control(Map.of()))), 0));
+    Consumer<io.fabric8.kubernetes.api.model.ConfigMap> switchboard =
+        cm -> worker.execute(() -> control(cm.getData() == null ? Map.of() : cm.getData()));
+    informers.add(client.configMaps().inNamespace(NS).withName(CONTROL).inform(InformerHandlers.of(
+        switchboard, switchboard, cm -> worker.execute(() -> control(Map.of()))), 0));
     if (controlPlane == null) {
       SipServerPair p = SimulatedSite.pair(NS, PAIR, "sip-0", "sip-0", "sip-1");
       p.getSpec().getFailover().setUnreadyGraceSeconds(2);
@@ -484,32 +486,6 @@ public final class Sandbox implements AutoCloseable {
       log.printf("%s  %-7s  %s%n", CLOCK.format(LocalTime.now()), kind, text);
       log.flush();
     }
-  }
-
-  /** Calls {@code seen} for new objects (and changed ones if {@code updates}), {@code deleted} for deleted ones. */
-  private static <T> ResourceEventHandler<T> handler(Consumer<T> seen, boolean updates, Consumer<T> deleted) {
-    return new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(T obj) {
-        if (seen != null) {
-          seen.accept(obj);
-        }
-      }
-
-      @Override
-      public void onUpdate(T before, T obj) {
-        if (seen != null && updates) {
-          seen.accept(obj);
-        }
-      }
-
-      @Override
-      public void onDelete(T obj, boolean unknown) {
-        if (deleted != null) {
-          deleted.accept(obj);
-        }
-      }
-    };
   }
 
   private static boolean onPath(String command) {

@@ -14,7 +14,7 @@ import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.decision.AgentReports;
 import io.sipha.decision.VipReport;
-import io.sipha.operator.Facts;
+import io.sipha.kube.Facts;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

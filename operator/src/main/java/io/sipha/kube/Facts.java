@@ -1,4 +1,4 @@
-package io.sipha.operator;
+package io.sipha.kube;
 
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
