@@ -6,7 +6,7 @@ import io.fabric8.kubernetes.api.model.coordination.v1.LeaseSpec;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.sipha.decision.AgentFact;
-import io.sipha.decision.AgentReports;
+import io.sipha.kube.AgentReports;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

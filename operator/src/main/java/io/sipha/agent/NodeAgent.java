@@ -7,7 +7,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sipha.api.SipServerPair;
 import io.sipha.kube.InformerHandlers;
 import io.sipha.api.SipServerPairStatus;
-import io.sipha.decision.AgentReports;
+import io.sipha.kube.AgentReports;
 import io.sipha.decision.AgentStep;
 import io.sipha.decision.VipBindingRule;
 import io.sipha.decision.VipReport;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 /**
  * What a node agent reports for one pair: the VIP state it holds on its host, the status epoch it
  * acted on, and the last script result. Agents publish these in their Lease's annotation
- * {@value AgentReports#ANNOTATION}, keyed by namespace/name.
+ * {@code sipha.io/vips} (written and read in io.sipha.kube.AgentReports), keyed by namespace/name.
  *
  * @param state Bound (the address is on the host), Unbound (confirmed absent) or Failed (the last
  *     script failed: the host's state is not known to be what was asked)

@@ -6,7 +6,7 @@ import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.sipha.api.SipServerPair;
 import io.sipha.decision.AgentFact;
-import io.sipha.decision.AgentReports;
+import io.sipha.kube.AgentReports;
 import io.sipha.decision.PairFacts;
 import io.sipha.decision.PodFact;
 import io.sipha.decision.VipReport;

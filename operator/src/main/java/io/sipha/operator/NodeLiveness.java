@@ -9,7 +9,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.sipha.api.SipServerPair;
 import io.sipha.decision.AgentFact;
-import io.sipha.decision.AgentReports;
+import io.sipha.kube.AgentReports;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

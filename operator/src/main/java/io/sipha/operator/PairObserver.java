@@ -8,7 +8,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.sipha.api.SipServerPair;
 import io.sipha.decision.AgentFact;
-import io.sipha.decision.AgentReports;
+import io.sipha.kube.AgentReports;
 import io.sipha.decision.PairFacts;
 import io.sipha.decision.VipReport;
 import io.sipha.vip.AllowedCidrs;

@@ -17,7 +17,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import io.sipha.api.HistoryEntry;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
-import io.sipha.decision.AgentReports;
+import io.sipha.kube.AgentReports;
 import io.sipha.decision.VipBindingRule;
 import io.sipha.decision.VipReport;
 import io.sipha.decision.PairDecider;

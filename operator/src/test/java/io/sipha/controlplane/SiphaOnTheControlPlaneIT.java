@@ -370,21 +370,21 @@ class SiphaOnTheControlPlaneIT {
       var leases = asA.leases().inNamespace(SYSTEM);
       // a forged renewal, an update with no resourceVersion (node-b's agent renews every second, and
       // an update locked on a read of before could be answered 409 before admission is asked)
-      var forgedBeat = leases.withName(io.sipha.decision.AgentReports.leaseName("node-b")).get();
+      var forgedBeat = leases.withName(io.sipha.kube.AgentReports.leaseName("node-b")).get();
       forgedBeat.getSpec().setRenewTime(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC));
       forgedBeat.getMetadata().setResourceVersion(null);
       assertThat(refusal(() -> leases.resource(forgedBeat).update()))
           .contains("may write only its own Leases", "sipha-agent-node-b");
-      assertThat(refusal(() -> leases.resource(lease(io.sipha.decision.AgentReports.shardName("node-b", 0))).create()))
+      assertThat(refusal(() -> leases.resource(lease(io.sipha.kube.AgentReports.shardName("node-b", 0))).create()))
           .contains("may write only its own Leases");
       // its own names pass (a report Lease number the agent does not use, removed after)
-      leases.resource(lease(io.sipha.decision.AgentReports.shardName("node-a", 99))).create();
-      admin.leases().inNamespace(SYSTEM).withName(io.sipha.decision.AgentReports.shardName("node-a", 99)).delete();
+      leases.resource(lease(io.sipha.kube.AgentReports.shardName("node-a", 99))).create();
+      admin.leases().inNamespace(SYSTEM).withName(io.sipha.kube.AgentReports.shardName("node-a", 99)).delete();
     }
     // a token of the same ServiceAccount not bound to a pod carries no node name
     try (KubernetesClient unbound = cp.clientWithToken(cp.token(admin, SYSTEM, sa, null))) {
       assertThat(refusal(() -> unbound.leases().inNamespace(SYSTEM)
-          .resource(lease(io.sipha.decision.AgentReports.shardName("node-a", 98))).create()))
+          .resource(lease(io.sipha.kube.AgentReports.shardName("node-a", 98))).create()))
           .contains("bound to its pod");
     }
   }

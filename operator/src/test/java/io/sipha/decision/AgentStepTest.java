@@ -1,5 +1,6 @@
 package io.sipha.decision;
 
+import io.sipha.kube.AgentReports;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sipha.vip.VipAddress;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.sipha.api.Phase;
-import io.sipha.decision.AgentReports;
+import io.sipha.kube.AgentReports;
 import io.sipha.decision.Conditions;
 import io.sipha.demo.SimulatedSite;
 import io.sipha.operator.OperatorMetrics;

@@ -9,7 +9,7 @@ import io.sipha.api.Phase;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.api.VipStatus;
-import io.sipha.decision.AgentReports;
+import io.sipha.kube.AgentReports;
 import io.sipha.decision.Conditions;
 import io.sipha.demo.SimulatedSite;
 import java.time.Duration;

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.sipha.api.Phase;
 import io.sipha.api.SipServerPair;
-import io.sipha.decision.AgentReports;
+import io.sipha.kube.AgentReports;
 import io.sipha.demo.SimulatedSite;
 import java.time.Duration;
 import java.util.List;

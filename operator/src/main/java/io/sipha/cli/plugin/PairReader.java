@@ -6,7 +6,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.sipha.api.SipServerPair;
 import io.sipha.decision.AgentFact;
-import io.sipha.decision.AgentReports;
+import io.sipha.kube.AgentReports;
 import io.sipha.decision.PairFacts;
 import io.sipha.kube.Facts;
 import io.sipha.vip.AllowedCidrs;

@@ -12,7 +12,7 @@ import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
-import io.sipha.decision.AgentReports;
+import io.sipha.kube.AgentReports;
 import io.sipha.decision.VipReport;
 import io.sipha.kube.Facts;
 import java.time.Duration;

@@ -1,9 +1,10 @@
-package io.sipha.decision;
+package io.sipha.kube;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sipha.decision.VipReport;
 import java.util.Map;
 import java.util.TreeMap;
 
