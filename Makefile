@@ -20,7 +20,7 @@ clean:
 # the four workflows on an embedded API: no cluster, no root, no network
 demo:
 	$(MVN) -q -DskipTests package
-	java -jar operator/target/sipha.jar demo
+	java -jar operator/target/sipha-demo.jar demo
 
 .PHONY: image
 IMAGE ?= sipha:0.1.0

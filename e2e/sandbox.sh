@@ -2,13 +2,13 @@
 # make sandbox: the demo's site left running for your own kubectl, on the local control plane when
 # its binaries are built (make cluster or make e2e built them into ~/.cache/sipha), else on the
 # embedded API. SANDBOX_API chooses: auto (the default, as just said), real (builds the control
-# plane first if needed: about 12 minutes once) or embedded.
+# plane first if needed: about 11 minutes once) or embedded.
 #   usage: e2e/sandbox.sh [auto|real|embedded]   (from make sandbox, after the jar is built)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cp="$here/control-plane"
 cd "$here/.."
-jar=operator/target/sipha.jar
+jar=operator/target/sipha-demo.jar
 # shellcheck source=control-plane/versions.env
 . "$cp/versions.env"
 kubectl="${SIPHA_CACHE:-$HOME/.cache/sipha}/kube/$KUBE_VERSION/kubectl"
@@ -28,7 +28,7 @@ case "$choice" in
       choice=real
     else
       echo "sandbox: on the embedded API, because the local control plane is not built ($("$cp/build.sh" --check 2>&1 | tail -1));"
-      echo "         make cluster builds it once (about 12 minutes), and make sandbox then runs on it."
+      echo "         make cluster builds it once (about 11 minutes), and make sandbox then runs on it."
       choice=embedded
     fi ;;
   real | embedded) ;;
