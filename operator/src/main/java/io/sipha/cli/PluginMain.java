@@ -38,22 +38,31 @@ public final class PluginMain {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new PluginMain());
     cl.setExecutionExceptionHandler((e, line, parsed) -> {
-      line.getErr().println("error: " + describe(e));
+      line.getErr().println("error: " + describe(e, serverOf(line)));
       line.getErr().flush();
       return 1;
     });
     return cl;
   }
 
-  static String describe(Throwable e) {
+  /** The API server the failing command's client was made for (its {@link KubeOptions}), or null. */
+  static String serverOf(CommandLine line) {
+    return line.getCommandSpec().mixins().values().stream().map(CommandLine.Model.CommandSpec::userObject)
+        .filter(KubeOptions.class::isInstance).map(o -> ((KubeOptions) o).server())
+        .filter(java.util.Objects::nonNull).findFirst().orElse(null);
+  }
+
+  static String describe(Throwable e, String server) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
     }
     if (e instanceof KubernetesClientException && (root instanceof java.net.ConnectException
         || root instanceof java.nio.channels.UnresolvedAddressException || root instanceof java.net.UnknownHostException
-        || root instanceof java.net.http.HttpConnectTimeoutException)) {
-      return "cannot reach the Kubernetes API" + (KubeOptions.server == null ? "" : " at " + KubeOptions.server)
+        || root instanceof java.net.http.HttpConnectTimeoutException
+        // the JDK client's answer to a refused connection
+        || root instanceof java.nio.channels.ClosedChannelException)) {
+      return "cannot reach the Kubernetes API" + (server == null ? "" : " at " + server)
           + " (" + root + "); check --kubeconfig or $KUBECONFIG, and --context";
     }
     if (e instanceof KubernetesClientException k) {

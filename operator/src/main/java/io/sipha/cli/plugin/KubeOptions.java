@@ -24,8 +24,13 @@ public final class KubeOptions {
       description = "Where the node agents keep their Leases: the operator's namespace (default: ${DEFAULT-VALUE}).")
   String leaseNamespace;
 
-  /** The API server the last client was made for, to say which one could not be reached. */
-  public static volatile String server;
+  /** The API server this command's client was made for, to say which one could not be reached. */
+  private String server;
+
+  /** The API server of {@link #client()}, once it was made; null before. */
+  public String server() {
+    return server;
+  }
 
   /** A client as kubectl would configure it; fails fast when the API cannot be reached. */
   KubernetesClient client() {
