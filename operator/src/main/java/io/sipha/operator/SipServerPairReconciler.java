@@ -60,6 +60,12 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
   private final PrimaryRequests requests = new PrimaryRequests();
   /** Wakes the pairs waiting for an address another pair has just let go (else: the 30 s resync). */
   private final SimpleInboundEventSource<SipServerPair> released = new SimpleInboundEventSource<>("vip-released");
+  /** A pair (namespace/name) from the informer cache. */
+  private java.util.function.Function<String, java.util.Optional<SipServerPair>> cachedPair;
+  /** Whether a pair (namespace/name) is in the informer cache. */
+  private java.util.function.Predicate<String> pairExists;
+  /** How soon a pair refused for a VIP held by a pair being deleted looks again (that pair is about to go). */
+  static final Duration CLAIMANT_GOING = Duration.ofMillis(500);
 
   /** The informer's update filter: records a change of spec.primary, lets every event through. */
   public boolean updated(SipServerPair after, SipServerPair before) {
@@ -110,8 +116,13 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
         ctx);
     var liveness = new NodeLiveness(ctx.getClient(), leaseNamespace, clock,
         node -> pairsOfNode(node, cache.list(), pods));
+    cachedPair = key -> {
+      int slash = key.indexOf('/');
+      return cache.get(new ResourceID(key.substring(slash + 1), key.substring(0, slash)));
+    };
+    pairExists = key -> cachedPair.apply(key).isPresent();
     observer = new PairObserver(client, allowed, leaseNamespace, pods, leases, reports, () -> cache.list(), liveness,
-        claims);
+        claims, pairExists);
     return List.of(pods, leases, reports, liveness, released);
   }
 
@@ -211,10 +222,7 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
       if (plan.status().transition != null) {
         MDC.put("step", plan.status().transition.kind + "/" + plan.status().transition.step);
       }
-      String other = claims.claim(pair.key(), Facts.heldHost(plan.status()), k -> {
-        int slash = k.indexOf('/');
-        return ctx.getPrimaryCache().get(new ResourceID(k.substring(slash + 1), k.substring(0, slash))).isPresent();
-      });
+      String other = claims.claim(pair.key(), Facts.heldHost(plan.status()), pairExists);
       if (other != null) {
         // another pair of this process is being given the same address: nothing is written, and
         // the next look at this pair says Invalid, naming it
@@ -241,8 +249,15 @@ public class SipServerPairReconciler implements Reconciler<SipServerPair>,
         requests.done(pair.key(), seen);
       }
       UpdateControl<SipServerPair> control = UpdateControl.noUpdate();
-      if (plan.recheckAfter() != null) {
-        control.rescheduleAfter(plan.recheckAfter().plusMillis(10));
+      Duration recheck = plan.recheckAfter();
+      if (facts.vipClaimedBy() != null && cachedPair.apply(facts.vipClaimedBy())
+          .map(p -> p.getMetadata().getDeletionTimestamp() != null).orElse(false)) {
+        // the holder's cleanup may let the address go between the events that wake this pair
+        // (its release, then its removal from the cache): look again soon rather than at the resync
+        recheck = recheck == null || recheck.compareTo(CLAIMANT_GOING) > 0 ? CLAIMANT_GOING : recheck;
+      }
+      if (recheck != null) {
+        control.rescheduleAfter(recheck.plusMillis(10));
       }
       return control;
     } finally {
