@@ -24,10 +24,10 @@ choice="${1:-auto}"
 case "$choice" in
   started) on_control_plane "$SIPHA_KUBECONFIG"; exit ;;   # inside with-cluster.sh, below
   auto)
-    if "$cp/build.sh" --check > /dev/null 2>&1; then
+    if missing="$("$cp/build.sh" --check 2>&1)"; then
       choice=real
     else
-      echo "sandbox: on the embedded API, because the local control plane is not built ($("$cp/build.sh" --check 2>&1 | tail -1));"
+      echo "sandbox: on the embedded API, because the local control plane is not built ($(echo "$missing" | tail -1));"
       echo "         make cluster builds it once (about 11 minutes), and make sandbox then runs on it."
       choice=embedded
     fi ;;

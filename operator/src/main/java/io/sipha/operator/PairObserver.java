@@ -31,6 +31,7 @@ final class PairObserver {
   private final Supplier<Stream<SipServerPair>> allPairs;
   private final NodeLiveness liveness;
   private final VipClaims vipClaims;
+  private final java.util.function.Predicate<String> pairExists;
   private final Map<String, Parsed> parsed = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<String, Claim> claims = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -43,9 +44,11 @@ final class PairObserver {
       InformerEventSource<Lease, SipServerPair> reports,
       Supplier<Stream<SipServerPair>> allPairs,
       NodeLiveness liveness,
-      VipClaims claims) {
+      VipClaims claims,
+      java.util.function.Predicate<String> pairExists) {
     this.liveness = liveness;
     this.vipClaims = claims;
+    this.pairExists = pairExists;
     this.client = client;
     this.allowed = allowed;
     this.pods = pods;
@@ -127,8 +130,7 @@ final class PairObserver {
   /** The pair the VIP belongs to when it is not this one (see {@link Facts#vipClaimedBy}). */
   private String vipClaimedBy(SipServerPair pair) {
     String byCache = Facts.vipClaimedBy(pair, allPairs.get(), this::vipHost, this::reportedHolders);
-    return byCache != null ? byCache : vipClaims.heldByOther(pair.key(), vipHost(pair),
-        k -> allPairs.get().anyMatch(p -> p.key().equals(k)));
+    return byCache != null ? byCache : vipClaims.heldByOther(pair.key(), vipHost(pair), pairExists);
   }
 
   /**

@@ -20,14 +20,19 @@ class VipOwnershipTest extends SiteTest {
     return p == null ? null : p.getStatus();
   }
 
-  @Test
-  void anOlderPairThatAsksForAVipAYoungerPairHoldsIsRefusedAndNeitherHostLosesItsVip() {
-    activePair(); // pair-1, the older one: 192.0.2.10 on node-a
+  /** pair-2: sip-2 (node-b) primary, sip-3 (node-a) backup, asking for this address. */
+  private void secondPair(String address) {
     site.cluster().createServerPod(NS, "sip-2", "pair-2", "node-b", true);
     site.cluster().createServerPod(NS, "sip-3", "pair-2", "node-a", true);
     SipServerPair second = SimulatedSite.pair(NS, "pair-2", "sip-2", "sip-2", "sip-3");
-    second.getSpec().getVirtualIP().setAddress("192.0.2.20");
+    second.getSpec().getVirtualIP().setAddress(address);
     createPair(second);
+  }
+
+  @Test
+  void anOlderPairThatAsksForAVipAYoungerPairHoldsIsRefusedAndNeitherHostLosesItsVip() {
+    activePair(); // pair-1, the older one: 192.0.2.10 on node-a
+    secondPair("192.0.2.20");
     await("pair-2 Active with 192.0.2.20 on node-b").atMost(Duration.ofSeconds(20))
         .until(() -> statusOf("pair-2"), s -> s != null && s.phase == Phase.Active);
     assertThat(site.host("node-b").vips()).containsExactly(VIP_20);
@@ -61,11 +66,7 @@ class VipOwnershipTest extends SiteTest {
   @Test
   void theVipOfADeletedPairCanBeTakenOnceItsNodeRemovedIt() {
     activePair();
-    site.cluster().createServerPod(NS, "sip-2", "pair-2", "node-b", true);
-    site.cluster().createServerPod(NS, "sip-3", "pair-2", "node-a", true);
-    SipServerPair second = SimulatedSite.pair(NS, "pair-2", "sip-2", "sip-2", "sip-3");
-    second.getSpec().getVirtualIP().setAddress("192.0.2.20");
-    createPair(second);
+    secondPair("192.0.2.20");
     await("pair-2 Active with 192.0.2.20 on node-b").atMost(Duration.ofSeconds(20))
         .until(() -> statusOf("pair-2"), s -> s != null && s.phase == Phase.Active);
 
@@ -98,9 +99,7 @@ class VipOwnershipTest extends SiteTest {
   @Test
   void aPairWaitingForAVipAnotherHoldsTakesItAsSoonAsTheHolderIsDeleted() {
     activePair(); // pair-1: 192.0.2.10 on node-a
-    site.cluster().createServerPod(NS, "sip-2", "pair-2", "node-b", true);
-    site.cluster().createServerPod(NS, "sip-3", "pair-2", "node-a", true);
-    createPair(SimulatedSite.pair(NS, "pair-2", "sip-2", "sip-2", "sip-3")); // the same 192.0.2.10
+    secondPair("192.0.2.10"); // the VIP pair-1 holds
     await("pair-2 Invalid: pair-1 holds its VIP").atMost(Duration.ofSeconds(10))
         .until(() -> statusOf("pair-2"), s -> s != null && s.phase == Phase.Invalid);
 

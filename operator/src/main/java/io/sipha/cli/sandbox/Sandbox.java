@@ -135,26 +135,33 @@ public final class Sandbox implements AutoCloseable {
    * control plane's fake nodes, never on a cluster someone uses.
    */
   private static void refuseUnlessLocal(ControlPlaneApi cp, Path repo) {
+    String refusal = whyNotLocal(cp, repo);
+    if (refusal != null) {
+      cp.close();
+      throw new IllegalStateException("--control-plane: " + refusal);
+    }
+  }
+
+  /** Why the sandbox may not run on this control plane, or null when it may. */
+  private static String whyNotLocal(ControlPlaneApi cp, Path repo) {
     for (String n : NODES) {
       if (!cp.isFakeNode(n)) {
-        cp.close();
-        throw new IllegalStateException("--control-plane: " + cp.url() + " has no fake node " + n + " (annotation "
-            + ControlPlaneApi.KWOK_NODE + "=fake): the sandbox runs only on the local control plane that"
-            + " e2e/control-plane/cluster.sh starts (make sandbox starts it), never on a cluster in use");
+        return cp.url() + " has no fake node " + n + " (annotation " + ControlPlaneApi.KWOK_NODE + "=fake): the sandbox"
+            + " runs only on the local control plane that e2e/control-plane/cluster.sh starts (make sandbox starts it),"
+            + " never on a cluster in use";
       }
     }
     if (cp.client().apiextensions().v1().customResourceDefinitions().withName("sipserverpairs.sipha.io").get() == null) {
-      cp.close();
-      throw new IllegalStateException("--control-plane: " + cp.url() + " has no SipServerPair CRD: apply it first"
-          + " (kubectl apply --server-side -f crds/; make sandbox does)");
+      return cp.url() + " has no SipServerPair CRD: apply it first (kubectl apply --server-side -f crds/; make sandbox"
+          + " does)";
     }
     for (Path p : EXAMPLES) {
       if (!Files.isReadable(repo.resolve(p))) {
-        cp.close();
-        throw new IllegalStateException("--control-plane: " + repo.resolve(p).toAbsolutePath() + " is missing: the sandbox"
-            + " applies the repository's examples; run it from the repository's root (make sandbox does)");
+        return repo.resolve(p).toAbsolutePath() + " is missing: the sandbox applies the repository's examples; run it"
+            + " from the repository's root (make sandbox does)";
       }
     }
+    return null;
   }
 
   private void setUp(Path kubeconfigOut) {
@@ -197,10 +204,12 @@ public final class Sandbox implements AutoCloseable {
     } else {
       apply(EXAMPLES.get(1));
     }
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(controlPlane == null ? 30 : 90);
+    // a control plane's operator starts cold beside kube-apiserver & co. on the same cores
+    int activeWithin = controlPlane == null ? 30 : 90;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(activeWithin);
     while (!active()) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("pair-1 did not become Active within " + (controlPlane == null ? 30 : 90) + " s");
+        throw new IllegalStateException("pair-1 did not become Active within " + activeWithin + " s");
       }
       pause(20);
     }

@@ -19,7 +19,7 @@ class UnreachableApiTest {
   @Test
   void theErrorNamesTheServerOfThisCommandsKubeconfig() throws Exception {
     int port;
-    try (ServerSocket s = new ServerSocket(0)) {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort(); // closed again: nothing listens there
     }
     Path kubeconfig = Kubeconfig.write(dir.resolve("k"), "http://127.0.0.1:" + port, "voice");
