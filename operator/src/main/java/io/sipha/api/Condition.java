@@ -32,4 +32,12 @@ public class Condition {
     this.reason = reason;
     this.message = message;
   }
+
+  /** A copy that shares nothing with this one. */
+  public Condition copy() {
+    Condition c = new Condition(type, status, reason, message);
+    c.lastTransitionTime = lastTransitionTime;
+    c.observedGeneration = observedGeneration;
+    return c;
+  }
 }

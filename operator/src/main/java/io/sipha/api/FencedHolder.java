@@ -25,4 +25,11 @@ public class FencedHolder {
     this.pod = pod;
     this.epoch = epoch;
   }
+
+  /** A copy that shares nothing with this one. */
+  public FencedHolder copy() {
+    FencedHolder c = new FencedHolder(node, pod, epoch);
+    c.splitBrainSeen = splitBrainSeen;
+    return c;
+  }
 }

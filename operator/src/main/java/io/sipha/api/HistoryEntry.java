@@ -9,8 +9,8 @@ public class HistoryEntry {
   @JsonPropertyDescription("The epoch of the roles it set.")
   public long epoch;
 
-  @JsonPropertyDescription("Election, Switchover, Failover, Failback or Demotion.")
-  public String kind;
+  @JsonPropertyDescription("Election, Switchover, Failover, Relocation, Failback, Revert or Demotion.")
+  public TransitionKind kind;
 
   @JsonPropertyDescription("The pod that lost the primary role.")
   public String from;
@@ -26,4 +26,17 @@ public class HistoryEntry {
 
   @JsonPropertyDescription("From start until the new primary's node confirmed the VIP.")
   public long durationMillis;
+
+  /** A copy that shares nothing with this one. */
+  public HistoryEntry copy() {
+    HistoryEntry c = new HistoryEntry();
+    c.epoch = epoch;
+    c.kind = kind;
+    c.from = from;
+    c.to = to;
+    c.reason = reason;
+    c.startedAt = startedAt;
+    c.durationMillis = durationMillis;
+    return c;
+  }
 }

@@ -55,4 +55,33 @@ public class SipServerPairStatus {
 
   @JsonPropertyDescription("The last 10 completed transitions, oldest first.")
   public List<HistoryEntry> history = new ArrayList<>();
+
+  /**
+   * A copy that shares nothing with this one (a decision works on it and leaves the status it was
+   * given as it was); a missing list is copied as an empty one, as it is read from the API.
+   */
+  public SipServerPairStatus copy() {
+    SipServerPairStatus c = new SipServerPairStatus();
+    c.observedGeneration = observedGeneration;
+    c.phase = phase;
+    c.primary = primary;
+    c.backup = backup;
+    c.epoch = epoch;
+    c.acceptedPrimary = acceptedPrimary;
+    c.vip = vip == null ? null : vip.copy();
+    c.transition = transition == null ? null : transition.copy();
+    c.fenced = copyOf(fenced, FencedHolder::copy);
+    c.conditions = copyOf(conditions, Condition::copy);
+    c.lastValidSpec = lastValidSpec;
+    c.history = copyOf(history, HistoryEntry::copy);
+    return c;
+  }
+
+  private static <T> List<T> copyOf(List<T> list, java.util.function.UnaryOperator<T> copy) {
+    List<T> out = new ArrayList<>();
+    if (list != null) {
+      list.forEach(e -> out.add(e == null ? null : copy.apply(e)));
+    }
+    return out;
+  }
 }

@@ -15,8 +15,8 @@ public class Transition {
     Bind
   }
 
-  @JsonPropertyDescription("Election, Switchover, Failover, Failback.")
-  public String kind;
+  @JsonPropertyDescription("Election, Switchover, Failover, Relocation, Failback or Deletion.")
+  public TransitionKind kind;
 
   @JsonPropertyDescription("The pod that loses the primary role (empty for an election).")
   public String from;
@@ -44,4 +44,20 @@ public class Transition {
 
   @JsonPropertyDescription("When the current step started (RFC 3339).")
   public String stepStartedAt;
+
+  /** A copy that shares nothing with this one. */
+  public Transition copy() {
+    Transition c = new Transition();
+    c.kind = kind;
+    c.from = from;
+    c.to = to;
+    c.fromNode = fromNode;
+    c.toNode = toNode;
+    c.epoch = epoch;
+    c.step = step;
+    c.reason = reason;
+    c.startedAt = startedAt;
+    c.stepStartedAt = stepStartedAt;
+    return c;
+  }
 }

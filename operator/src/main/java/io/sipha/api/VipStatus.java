@@ -46,4 +46,9 @@ public class VipStatus {
     this.state = state;
     this.announce = announce;
   }
+
+  /** A copy that shares nothing with this one. */
+  public VipStatus copy() {
+    return new VipStatus(address, interfaceName, node, state, announce);
+  }
 }

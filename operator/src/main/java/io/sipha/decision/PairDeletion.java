@@ -4,6 +4,7 @@ import io.sipha.api.Phase;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.api.Transition;
+import io.sipha.api.TransitionKind;
 import io.sipha.api.VipStatus;
 import io.sipha.decision.Plan.Note;
 import io.sipha.decision.Plan.RoleAssignment;
@@ -18,12 +19,10 @@ import java.util.Set;
  * What deleting a pair does before its finalizer is removed: both pods are demoted and the VIP is
  * released at a new epoch, every node that may hold it confirms (or is lost), and only then are the
  * pods' role annotations cleared and the pair let go. A node that does not confirm within {@link
- * PairDecider#RELEASE_PATIENCE} does not keep the pair forever: it is let go with a Warning, and
+ * TransitionSteps#RELEASE_PATIENCE} does not keep the pair forever: it is let go with a Warning, and
  * that node's agent goes on removing the address of a pair that is gone.
  */
 public final class PairDeletion {
-  static final String KIND = "Deletion";
-
   private PairDeletion() {}
 
   /**
@@ -45,10 +44,10 @@ public final class PairDeletion {
     Duration nodeLoss = Duration.ofSeconds(f.spec() == null || f.spec().getFailover() == null ? 3
         : f.spec().getFailover().getNodeLossSeconds());
     boolean elected = st.vip != null && st.epoch > 0;
-    if (elected && (st.transition == null || !KIND.equals(st.transition.kind))) {
+    if (elected && (st.transition == null || st.transition.kind != TransitionKind.Deletion)) {
       // start: nobody primary, the VIP released at a new epoch that every holder must confirm
       Transition t = new Transition();
-      t.kind = KIND;
+      t.kind = TransitionKind.Deletion;
       t.from = st.primary;
       t.fromNode = st.vip.node;
       t.epoch = PairDecider.epochFloor(st.epoch, f, pods) + 1;
@@ -63,7 +62,7 @@ public final class PairDeletion {
       if (st.vip.state != VipStatus.State.Unbound) {
         st.vip.state = VipStatus.State.Releasing;
       }
-      events.add(new Note(false, "DeletionStarted", "the pair is being deleted: both pods are demoted and "
+      events.add(new Note(false, EventReason.Started, TransitionKind.Deletion, "the pair is being deleted: both pods are demoted and "
           + st.vip.address + " is released at epoch " + st.epoch + " before the pair goes"));
     }
     List<String> waiting = new ArrayList<>();
@@ -81,11 +80,11 @@ public final class PairDeletion {
         }
       }
     }
-    Instant deadline = elected ? PairDecider.stepSince(f, st.transition).plus(PairDecider.RELEASE_PATIENCE) : now;
+    Instant deadline = elected ? PairDecider.stepSince(f, st.transition).plus(TransitionSteps.RELEASE_PATIENCE) : now;
     boolean released = waiting.isEmpty() || !now.isBefore(deadline);
     if (!waiting.isEmpty() && released) {
-      events.add(new Note(true, "VipReleaseTimedOut", String.join(", ", waiting) + " did not confirm the release of "
-          + st.vip.address + " within " + PairDecider.RELEASE_PATIENCE.toSeconds() + " s; the pair is deleted all the"
+      events.add(new Note(true, EventReason.VipReleaseTimedOut, String.join(", ", waiting) + " did not confirm the release of "
+          + st.vip.address + " within " + TransitionSteps.RELEASE_PATIENCE.toSeconds() + " s; the pair is deleted all the"
           + " same and the agent there goes on removing the address of a pair that is gone"));
     }
     st.phase = Phase.Deleting;
@@ -94,7 +93,7 @@ public final class PairDeletion {
     Conditions.set(st.conditions, Conditions.READY, false, "Deleting", msg, now, f.generation());
     if (released && elected) {
       st.vip.state = VipStatus.State.Unbound;
-      events.add(new Note(false, "DeletionCompleted", msg));
+      events.add(new Note(false, EventReason.Completed, TransitionKind.Deletion, msg));
     }
     List<RoleAssignment> roles = new ArrayList<>();
     for (String name : pods) {

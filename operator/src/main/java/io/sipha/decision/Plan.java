@@ -34,6 +34,21 @@ public record Plan(
     return List.copyOf(out.values());
   }
 
-  /** A Kubernetes Event about the pair. */
-  public record Note(boolean warning, String reason, String message) {}
+  /**
+   * A Kubernetes Event about the pair.
+   *
+   * @param what what happened
+   * @param kind the transition it happened to, for {@link EventReason#Started}, {@code Aborted}
+   *     and {@code Completed}; else null
+   */
+  public record Note(boolean warning, EventReason what, io.sipha.api.TransitionKind kind, String message) {
+    public Note(boolean warning, EventReason what, String message) {
+      this(warning, what, null, message);
+    }
+
+    /** The Event's reason: the kind and what happened to it ({@code FailoverStarted}), else what happened. */
+    public String reason() {
+      return kind == null ? what.name() : kind.name() + what.name();
+    }
+  }
 }

@@ -1,11 +1,10 @@
 package io.sipha.decision;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-
 /**
  * What a node agent reports for one pair: the VIP state it holds on its host, the status epoch it
  * acted on, and the last script result. Agents publish these in their Lease's annotation
- * {@code sipha.io/vips} (written and read in io.sipha.kube.AgentReports), keyed by namespace/name.
+ * {@code sipha.io/vips} (written and read in io.sipha.kube.AgentReports, which owns its JSON form),
+ * keyed by namespace/name.
  *
  * @param state Bound (the address is on the host), Unbound (confirmed absent) or Failed (the last
  *     script failed: the host's state is not known to be what was asked)
@@ -22,7 +21,6 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *     of a VIP change not yet removed, or the one it holds while the report is about an add that
  *     failed): the operator counts them as held, and a restarted agent makes sure of them
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
 public record VipReport(
     State state,
     long epoch,
@@ -32,11 +30,11 @@ public record VipReport(
     String message,
     String at,
     Long removedStaleEpoch,
-    @com.fasterxml.jackson.annotation.JsonProperty("interface") String interfaceName,
+    String interfaceName,
     java.util.List<OnHost> alsoOnHost) {
 
   /** An address on a host, with its interface. */
-  public record OnHost(String address, @com.fasterxml.jackson.annotation.JsonProperty("interface") String interfaceName) {}
+  public record OnHost(String address, String interfaceName) {}
 
   /** A report about one address only. */
   public VipReport(State state, long epoch, String address, String script, Integer exitCode, String message, String at,

@@ -204,8 +204,10 @@ public final class SimulatedSite implements AutoCloseable {
 
   public void stopOperator() {
     if (operator != null) {
-      operator.stop();
+      // as a process that dies: its client goes first, so that a reconciliation still running
+      // (stop waits for it 2 s at most) cannot write after this returns
       operatorClient.close();
+      operator.stop();
       operator = null;
     }
   }

@@ -1,10 +1,13 @@
 package io.sipha.kube;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sipha.decision.VipReport;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -108,7 +111,14 @@ public final class AgentReports {
       return Map.of();
     }
     try {
-      return JSON.readValue(json, new TypeReference<TreeMap<String, VipReport>>() {});
+      Map<String, Json> wire = JSON.readValue(json, new TypeReference<TreeMap<String, Json>>() {});
+      Map<String, VipReport> out = new TreeMap<>();
+      wire.forEach((k, v) -> {
+        if (v != null) {
+          out.put(k, v.toReport());
+        }
+      });
+      return out;
     } catch (JsonProcessingException e) {
       return Map.of();
     }
@@ -116,9 +126,44 @@ public final class AgentReports {
 
   public static String render(Map<String, VipReport> reports) {
     try {
-      return JSON.writeValueAsString(new TreeMap<>(reports));
+      Map<String, Json> wire = new TreeMap<>();
+      reports.forEach((k, r) -> wire.put(k, Json.of(r)));
+      return JSON.writeValueAsString(wire);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }
+
+  /**
+   * A report as JSON, in the annotation and in {@code kubectl sipha status -o json}: absent fields
+   * left out, the interface under {@code interface}.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Json(
+      VipReport.State state,
+      long epoch,
+      String address,
+      String script,
+      Integer exitCode,
+      String message,
+      String at,
+      Long removedStaleEpoch,
+      @JsonProperty("interface") String interfaceName,
+      List<OnHostJson> alsoOnHost) {
+
+    public static Json of(VipReport r) {
+      return r == null ? null : new Json(r.state(), r.epoch(), r.address(), r.script(), r.exitCode(), r.message(), r.at(),
+          r.removedStaleEpoch(), r.interfaceName(), r.alsoOnHost() == null ? null
+          : r.alsoOnHost().stream().map(o -> new OnHostJson(o.address(), o.interfaceName())).toList());
+    }
+
+    public VipReport toReport() {
+      return new VipReport(state, epoch, address, script, exitCode, message, at, removedStaleEpoch, interfaceName,
+          alsoOnHost == null ? null
+          : alsoOnHost.stream().map(o -> o == null ? null : new VipReport.OnHost(o.address(), o.interfaceName())).toList());
+    }
+  }
+
+  /** An other address on the host, as JSON. */
+  public record OnHostJson(String address, @JsonProperty("interface") String interfaceName) {}
 }

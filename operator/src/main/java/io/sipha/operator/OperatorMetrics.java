@@ -33,18 +33,17 @@ public final class OperatorMetrics {
     return registry;
   }
 
-  void event(String reason) {
-    if (reason.endsWith("Completed")) {
-      registry.counter("sipha_transitions_total", "kind", reason.substring(0, reason.length() - "Completed".length())).increment();
-    } else if (reason.equals("SplitBrainDetected")) {
-      registry.counter("sipha_split_brains_total").increment();
-    } else if (reason.equals("VipScriptFailed")) {
-      registry.counter("sipha_vip_script_failures_total").increment();
+  void event(io.sipha.decision.Plan.Note note) {
+    switch (note.what()) {
+      case Completed -> registry.counter("sipha_transitions_total", "kind", note.kind().name()).increment();
+      case SplitBrainDetected -> registry.counter("sipha_split_brains_total").increment();
+      case VipScriptFailed -> registry.counter("sipha_vip_script_failures_total").increment();
+      default -> { }
     }
   }
 
-  void transitionDuration(String kind, long millis) {
-    Timer.builder("sipha_transition_duration").tag("kind", kind).publishPercentileHistogram()
+  void transitionDuration(io.sipha.api.TransitionKind kind, long millis) {
+    Timer.builder("sipha_transition_duration").tag("kind", kind.name()).publishPercentileHistogram()
         .register(registry).record(Duration.ofMillis(millis));
   }
 

@@ -43,7 +43,7 @@ final class PlanExecutor {
     for (Plan.Note n : plan.events()) {
       LOG.info("step=event reason={} {}", n.reason(), n.message());
       events.record(pair, n.warning(), n.reason(), n.message());
-      metrics.event(n.reason());
+      metrics.event(n);
     }
   }
 

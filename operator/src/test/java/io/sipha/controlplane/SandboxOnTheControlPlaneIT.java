@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.sipha.api.Phase;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
+import io.sipha.api.TransitionKind;
 import io.sipha.api.VipStatus;
 import io.sipha.cli.sandbox.Sandbox;
 import io.sipha.decision.MonotonicClock;
@@ -161,7 +162,7 @@ class SandboxOnTheControlPlaneIT {
         && s.vip.state == VipStatus.State.Bound && s.history.get(s.history.size() - 1).reason.equals("NodeLost"));
     control.patch(PatchContext.of(PatchType.JSON_MERGE), "{\"data\":{\"" + primaryNode + "\":\"up\"}}");
     awaitStatus("the stale primary demoted", s -> s.phase == Phase.Active
-        && s.history.get(s.history.size() - 1).kind.equals("Demotion"));
+        && s.history.get(s.history.size() - 1).kind == TransitionKind.Demotion);
     await().atMost(Duration.ofSeconds(10)).until(() -> sandbox.site().host(primaryNode).vips().isEmpty());
     assertThat(sandbox.site().host(nodeOf("sip-1")).vips()).containsExactly(Sandbox.VIP);
   }

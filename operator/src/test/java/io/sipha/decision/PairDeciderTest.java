@@ -12,6 +12,7 @@ import io.sipha.api.Phase;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairSpec;
 import io.sipha.api.SipServerPairStatus;
+import io.sipha.api.TransitionKind;
 import io.sipha.api.VipStatus;
 import io.sipha.api.VirtualIp;
 import io.sipha.decision.Plan.Note;
@@ -445,7 +446,7 @@ class PairDeciderTest {
       assertThat(requireCondition(p, Conditions.READY).status).isEqualTo("True");
       assertThat(requireCondition(p, Conditions.VIP_BOUND).status).isEqualTo("True");
       HistoryEntry h = lastHistory(p);
-      assertThat(h.kind).isEqualTo("Election");
+      assertThat(h.kind).isEqualTo(TransitionKind.Election);
       assertThat(h.to).isEqualTo("sip-0");
       assertThat(h.epoch).isEqualTo(1);
       assertThat(eventReasons(p)).contains("ElectionCompleted");
@@ -553,7 +554,7 @@ class PairDeciderTest {
       assertThat(start.status().vip.node).isEqualTo("node-a");
       assertThat(start.status().vip.state).isEqualTo(VipStatus.State.Releasing);
       assertThat(start.status().phase).isEqualTo(Phase.SwitchingOver);
-      assertThat(start.status().transition.kind).isEqualTo("Switchover");
+      assertThat(start.status().transition.kind).isEqualTo(TransitionKind.Switchover);
       assertThat(start.roles()).first().isEqualTo(new RoleAssignment("sip-0", BACKUP, 2));
       assertThat(promotes(start)).as("no promotion before the release is confirmed").isFalse();
       assertThat(event(start, "SwitchoverStarted").warning()).isFalse();
@@ -582,7 +583,7 @@ class PairDeciderTest {
       assertThat(done.status().vip.state).isEqualTo(VipStatus.State.Bound);
       assertThat(done.status().transition).isNull();
       HistoryEntry h = lastHistory(done);
-      assertThat(h.kind).isEqualTo("Switchover");
+      assertThat(h.kind).isEqualTo(TransitionKind.Switchover);
       assertThat(h.from).isEqualTo("sip-0");
       assertThat(h.to).isEqualTo("sip-1");
       assertThat(h.epoch).isEqualTo(2);
@@ -686,14 +687,14 @@ class PairDeciderTest {
       w.pod("sip-1").readySince = w.now;
       Plan p = w.step();
       assertThat(p.status().epoch).isEqualTo(2);
-      assertThat(p.status().transition.kind).isEqualTo("Switchover");
+      assertThat(p.status().transition.kind).isEqualTo(TransitionKind.Switchover);
       assertThat(p.status().transition.to).isEqualTo("sip-1");
       assertThat(condition(p, Conditions.SWITCHOVER_REFUSED)).isEmpty();
 
       Plan done = w.settle();
       assertThat(done.status().primary).isEqualTo("sip-1");
       assertThat(done.status().phase).isEqualTo(Phase.Active);
-      assertThat(lastHistory(done).kind).isEqualTo("Switchover");
+      assertThat(lastHistory(done).kind).isEqualTo(TransitionKind.Switchover);
     }
 
     @Test
@@ -724,7 +725,7 @@ class PairDeciderTest {
 
       Plan p = w.step();
       assertThat(p.status().transition).isNotNull();
-      assertThat(p.status().transition.kind).isEqualTo("Failover");
+      assertThat(p.status().transition.kind).isEqualTo(TransitionKind.Failover);
       assertThat(p.status().transition.reason).isEqualTo("PrimaryPodDeleted");
       assertThat(p.status().epoch).isEqualTo(2);
       assertThat(p.status().phase).isEqualTo(Phase.FailingOver);
@@ -736,7 +737,7 @@ class PairDeciderTest {
       assertThat(done.status().vip.node).isEqualTo("node-b");
       assertThat(done.status().vip.state).isEqualTo(VipStatus.State.Bound);
       HistoryEntry h = lastHistory(done);
-      assertThat(h.kind).isEqualTo("Failover");
+      assertThat(h.kind).isEqualTo(TransitionKind.Failover);
       assertThat(h.reason).isEqualTo("PrimaryPodDeleted");
       assertThat(h.from).isEqualTo("sip-0");
       assertThat(h.to).isEqualTo("sip-1");
@@ -751,7 +752,7 @@ class PairDeciderTest {
       w.pod("sip-0").failure = "container sip terminated (Error, exit code 137)";
 
       Plan p = w.step();
-      assertThat(p.status().transition.kind).isEqualTo("Failover");
+      assertThat(p.status().transition.kind).isEqualTo(TransitionKind.Failover);
       assertThat(p.status().transition.reason).isEqualTo("PrimaryFailed");
       assertThat(p.status().vip.node).as("node-a's agent is alive: it must disable the VIP first").isEqualTo("node-a");
       assertThat(p.status().vip.state).isEqualTo(VipStatus.State.Releasing);
@@ -786,7 +787,7 @@ class PairDeciderTest {
       assertThat(justBefore.recheckAfter()).isEqualTo(Duration.ofMillis(1));
 
       Plan atDeadline = w.stepAt(since.plusSeconds(2));
-      assertThat(atDeadline.status().transition.kind).isEqualTo("Failover");
+      assertThat(atDeadline.status().transition.kind).isEqualTo(TransitionKind.Failover);
       assertThat(atDeadline.status().transition.reason).isEqualTo("PrimaryNotReady");
       assertThat(atDeadline.status().epoch).isEqualTo(2);
 
@@ -887,7 +888,7 @@ class PairDeciderTest {
 
       Plan p = w.stepAt(lastSeen.plusSeconds(3));
       assertThat(p.status().epoch).isEqualTo(2);
-      assertThat(p.status().transition.kind).isEqualTo("Failover");
+      assertThat(p.status().transition.kind).isEqualTo(TransitionKind.Failover);
       assertThat(p.status().transition.reason).isEqualTo("NodeLost");
       assertThat(p.status().primary).isEqualTo("sip-1");
       assertThat(p.status().vip.node).isEqualTo("node-b");
@@ -904,7 +905,7 @@ class PairDeciderTest {
       Plan done = w.step();
       assertThat(done.status().vip.state).isEqualTo(VipStatus.State.Bound);
       HistoryEntry h = lastHistory(done);
-      assertThat(h.kind).isEqualTo("Failover");
+      assertThat(h.kind).isEqualTo(TransitionKind.Failover);
       assertThat(h.reason).isEqualTo("NodeLost");
       assertThat(h.durationMillis).isEqualTo(100);
       assertThat(done.status().fenced).extracting(x -> x.node).containsExactly("node-a");
@@ -962,7 +963,7 @@ class PairDeciderTest {
       assertThat(after.status).isEqualTo("False");
       assertThat(resolved.status().vip.announce).isEqualTo(announce + 1);
       HistoryEntry h = lastHistory(resolved);
-      assertThat(h.kind).isEqualTo("Demotion");
+      assertThat(h.kind).isEqualTo(TransitionKind.Demotion);
       assertThat(h.from).isEqualTo("sip-0");
       assertThat(h.to).isEqualTo("sip-1");
       assertThat(h.epoch).isEqualTo(2);
@@ -1091,7 +1092,7 @@ class PairDeciderTest {
 
       w.editSpec(s -> s.setPrimary("sip-0"));
       Plan sw = w.step();
-      assertThat(sw.status().transition.kind).isEqualTo("Switchover");
+      assertThat(sw.status().transition.kind).isEqualTo(TransitionKind.Switchover);
       assertThat(sw.status().transition.to).isEqualTo("sip-0");
       assertThat(sw.status().epoch).isEqualTo(3);
 
@@ -1099,7 +1100,7 @@ class PairDeciderTest {
       assertThat(done.status().primary).isEqualTo("sip-0");
       assertThat(done.status().vip.node).isEqualTo("node-a");
       assertThat(done.status().phase).isEqualTo(Phase.Active);
-      assertThat(lastHistory(done).kind).isEqualTo("Switchover");
+      assertThat(lastHistory(done).kind).isEqualTo(TransitionKind.Switchover);
     }
 
     @Test
@@ -1113,7 +1114,7 @@ class PairDeciderTest {
       w.primariesSeen = Set.of("sip-1", "sip-0"); // the informer saw both edits go by: set to sip-1, then to sip-0
       Plan sw = w.step();
       assertThat(sw.status().transition).as("a request, not FailbackPending").isNotNull();
-      assertThat(sw.status().transition.kind).isEqualTo("Switchover");
+      assertThat(sw.status().transition.kind).isEqualTo(TransitionKind.Switchover);
       assertThat(sw.status().transition.to).isEqualTo("sip-0");
     }
 
@@ -1159,7 +1160,7 @@ class PairDeciderTest {
       assertThat(almost.recheckAfter()).isEqualTo(Duration.ofMillis(100));
 
       Plan start = w.stepAt(back.plusSeconds(10));
-      assertThat(start.status().transition.kind).isEqualTo("Failback");
+      assertThat(start.status().transition.kind).isEqualTo(TransitionKind.Failback);
       assertThat(start.status().transition.reason).isEqualTo("FailbackAutomatic");
       assertThat(start.status().transition.to).isEqualTo("sip-0");
       assertThat(start.status().epoch).isEqualTo(3);
@@ -1167,7 +1168,7 @@ class PairDeciderTest {
       Plan done = w.settle();
       assertThat(done.status().primary).isEqualTo("sip-0");
       assertThat(done.status().vip.node).isEqualTo("node-a");
-      assertThat(lastHistory(done).kind).isEqualTo("Failback");
+      assertThat(lastHistory(done).kind).isEqualTo(TransitionKind.Failback);
       assertThat(condition(done, Conditions.FAILBACK_PENDING)).isEmpty();
       assertThat(done.status().phase).isEqualTo(Phase.Active);
     }
@@ -1191,7 +1192,7 @@ class PairDeciderTest {
       assertThat(notYet.status().transition).isNull();
       assertThat(notYet.status().primary).isEqualTo("sip-1");
       Plan due = w.stepAt(back.plusSeconds(18));
-      assertThat(due.status().transition.kind).isEqualTo("Failback");
+      assertThat(due.status().transition.kind).isEqualTo(TransitionKind.Failback);
     }
 
     @Test
@@ -1257,7 +1258,7 @@ class PairDeciderTest {
       assertThat(refused.reason).isEqualTo("VipReleaseFailed");
       assertThat(refused.message).contains("vip-disable").contains("Operation not permitted").contains("node-a");
       assertThat(event(reverted, "SwitchoverAborted").warning()).isTrue();
-      assertThat(lastHistory(reverted).kind).isEqualTo("Revert");
+      assertThat(lastHistory(reverted).kind).isEqualTo(TransitionKind.Revert);
 
       w.follow("node-a");
       Plan back = w.settle();
@@ -1318,7 +1319,7 @@ class PairDeciderTest {
       w.hold("node-a");
       w.pod("sip-0").failure = "container sip-server terminated (Error, exit code 1)";
       Plan start = w.step();
-      assertThat(start.status().transition.kind).isEqualTo("Failover");
+      assertThat(start.status().transition.kind).isEqualTo(TransitionKind.Failover);
       w.agent("node-a").report = failing("vip-disable", start.status().epoch, "Cannot find device \"eth0\"");
       Instant began = w.now;
 
@@ -1424,7 +1425,7 @@ class PairDeciderTest {
       assertThat(done.status().vip.node).isEqualTo("node-b");
       assertThat(done.status().vip.state).isEqualTo(VipStatus.State.Bound);
       assertThat(done.status().phase).isEqualTo(Phase.Paused);
-      assertThat(lastHistory(done).kind).isEqualTo("Switchover");
+      assertThat(lastHistory(done).kind).isEqualTo(TransitionKind.Switchover);
 
       w.pod("sip-1").exists = false; // and now it changes nothing
       Plan after = w.stepAt(w.now.plusSeconds(10));
@@ -1455,7 +1456,7 @@ class PairDeciderTest {
       w.step();
       w.editSpec(s -> s.setPaused(false));
       Plan p = w.step();
-      assertThat(p.status().transition.kind).isEqualTo("Failover");
+      assertThat(p.status().transition.kind).isEqualTo(TransitionKind.Failover);
       assertThat(w.settle().status().primary).isEqualTo("sip-1");
     }
   }

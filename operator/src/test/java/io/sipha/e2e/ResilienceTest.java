@@ -9,6 +9,7 @@ import io.sipha.api.Condition;
 import io.sipha.api.Phase;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.api.Transition;
+import io.sipha.api.TransitionKind;
 import io.sipha.api.VipStatus;
 import io.sipha.decision.Conditions;
 import java.time.Duration;
@@ -71,7 +72,7 @@ class ResilienceTest extends SiteTest {
 
     SipServerPairStatus s = awaitStatus("switched", x -> x.phase == Phase.Active && "sip-1".equals(x.primary));
     assertThat(s.epoch).isEqualTo(2);
-    assertThat(s.history).extracting(h -> h.kind).containsExactly("Election", "Switchover");
+    assertThat(s.history).extracting(h -> h.kind).containsExactly(TransitionKind.Election, TransitionKind.Switchover);
     assertThat(site.host("node-b").vips()).containsExactly(VIP);
   }
 

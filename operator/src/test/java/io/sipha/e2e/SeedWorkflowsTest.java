@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.sipha.api.HistoryEntry;
 import io.sipha.api.Phase;
 import io.sipha.api.SipServerPairStatus;
+import io.sipha.api.TransitionKind;
 import io.sipha.decision.Conditions;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,7 @@ class SeedWorkflowsTest extends SiteTest {
     assertThat(role("sip-0")).isEqualTo("primary@1");
     assertThat(role("sip-1")).isEqualTo("backup@1");
     assertThat(site.timeline()).containsExactly("node-a enable " + VIP + " eth0");
-    assertThat(s.history).extracting(h -> h.kind).containsExactly("Election");
+    assertThat(s.history).extracting(h -> h.kind).containsExactly(TransitionKind.Election);
     for (String type : List.of(Conditions.READY, Conditions.PRIMARY_READY, Conditions.BACKUP_READY, Conditions.VIP_BOUND)) {
       assertThat(conditionIs(s, type, "True")).as(type).isTrue();
     }
@@ -48,7 +49,7 @@ class SeedWorkflowsTest extends SiteTest {
     assertThat(site.host("node-a").vips()).isEmpty();
     assertThat(site.host("node-b").vips()).containsExactly(VIP);
     HistoryEntry h = s.history.get(s.history.size() - 1);
-    assertThat(h.kind).isEqualTo("Switchover");
+    assertThat(h.kind).isEqualTo(TransitionKind.Switchover);
     assertThat(h.from).isEqualTo("sip-0");
     assertThat(h.to).isEqualTo("sip-1");
     assertThat(h.reason).isEqualTo("SwitchoverRequested");
@@ -67,7 +68,7 @@ class SeedWorkflowsTest extends SiteTest {
         && x.vip.state == io.sipha.api.VipStatus.State.Bound);
     assertThat(s.epoch).isEqualTo(2);
     HistoryEntry h = s.history.get(s.history.size() - 1);
-    assertThat(h.kind).isEqualTo("Failover");
+    assertThat(h.kind).isEqualTo(TransitionKind.Failover);
     assertThat(h.reason).isEqualTo("PrimaryPodDeleted");
     // node-a's agent is alive: it removed the VIP before node-b added it
     assertThat(site.timeline()).containsExactly(
@@ -105,7 +106,7 @@ class SeedWorkflowsTest extends SiteTest {
     SipServerPairStatus back = awaitStatus("sip-0 primary again", x -> "sip-0".equals(x.primary) && x.transition == null
         && x.phase == Phase.Active);
     assertThat(back.epoch).isGreaterThan(pending.epoch);
-    assertThat(back.history.get(back.history.size() - 1).kind).isEqualTo("Switchover");
+    assertThat(back.history.get(back.history.size() - 1).kind).isEqualTo(TransitionKind.Switchover);
     assertThat(site.host("node-a").vips()).containsExactly(VIP);
   }
 
@@ -147,7 +148,7 @@ class SeedWorkflowsTest extends SiteTest {
         && x.vip.state == io.sipha.api.VipStatus.State.Bound);
     assertThat(s.epoch).isEqualTo(2);
     HistoryEntry h = s.history.get(s.history.size() - 1);
-    assertThat(h.kind).isEqualTo("Failover");
+    assertThat(h.kind).isEqualTo(TransitionKind.Failover);
     assertThat(h.reason).isEqualTo("NodeLost");
     assertThat(s.fenced).extracting(f -> f.node).containsExactly("node-a");
     assertThat(site.host("node-a").vips()).as("the lost host still holds it").containsExactly(VIP);
@@ -168,7 +169,7 @@ class SeedWorkflowsTest extends SiteTest {
     assertThat(s.epoch).isEqualTo(2);
     assertThat(condition(s, Conditions.SPLIT_BRAIN).status).isEqualTo("False");
     assertThat(condition(s, Conditions.SPLIT_BRAIN).reason).isEqualTo("Resolved");
-    assertThat(s.history).extracting(x -> x.kind).endsWith("Failover", "Demotion");
+    assertThat(s.history).extracting(x -> x.kind).endsWith(TransitionKind.Failover, TransitionKind.Demotion);
     assertThat(eventReasons()).contains("SplitBrainResolved");
   }
 }

@@ -67,9 +67,9 @@ public final class HistoryCommand implements Callable<Integer> {
       rows.add(new String[] {"EPOCH", "KIND", "FROM", "TO", "REASON", "STARTED", "AGO", "DURATION"});
       for (HistoryEntry h : s.history) {
         Instant at = Text.instant(h.startedAt);
-        rows.add(new String[] {String.valueOf(h.epoch), h.kind, Text.or(h.from, "-"), Text.or(h.to, "-"),
+        rows.add(new String[] {String.valueOf(h.epoch), String.valueOf(h.kind), Text.or(h.from, "-"), Text.or(h.to, "-"),
             Text.or(h.reason, "-"), at == null ? Text.or(h.startedAt, "-") : at.truncatedTo(ChronoUnit.MILLIS).toString(),
-            Text.age(at, now), "Demotion".equals(h.kind) ? "-" : Text.millis(h.durationMillis)});
+            Text.age(at, now), h.kind == io.sipha.api.TransitionKind.Demotion ? "-" : Text.millis(h.durationMillis)});
       }
       out.addAll(Text.table(rows));
     }
@@ -83,7 +83,7 @@ public final class HistoryCommand implements Callable<Integer> {
   /** "Switchover sip-0 -> sip-1 at epoch 2 (SwitchoverRequested), 171 ms, 2m ago". */
   static String line(HistoryEntry h, Instant now) {
     return h.kind + (h.from == null ? " of " + h.to : " " + h.from + " -> " + h.to) + " at epoch " + h.epoch + " (" + h.reason + ")"
-        + ("Demotion".equals(h.kind) ? "" : ", " + Text.millis(h.durationMillis))
+        + (h.kind == io.sipha.api.TransitionKind.Demotion ? "" : ", " + Text.millis(h.durationMillis))
         + ", " + Text.age(Text.instant(h.startedAt), now) + " ago";
   }
 }

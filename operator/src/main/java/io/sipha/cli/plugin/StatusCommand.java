@@ -167,7 +167,7 @@ public final class StatusCommand implements Callable<Integer> {
       rows.add(new String[] {"NODE", "HEARTBEAT", "STATE", "VIP REPORT FOR THIS PAIR"});
       for (StatusView.AgentView a : v.agents()) {
         rows.add(new String[] {a.node(), a.heartbeatAgeMillis() == null ? "never" : Text.millis(a.heartbeatAgeMillis()) + " ago",
-            a.state(), Text.report(a.report(), now)});
+            a.state(), Text.report(a.report() == null ? null : a.report().toReport(), now)});
       }
       Text.table(rows).forEach(l -> out.add("  " + l));
     }

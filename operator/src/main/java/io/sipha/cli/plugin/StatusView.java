@@ -46,7 +46,7 @@ record StatusView(
    * @param heartbeatAgeMillis how long ago the agent last renewed its Lease (by its renewTime)
    * @param state alive, late (missed a renewal), restarting (announced), lost (past nodeLossSeconds) or unknown
    */
-  record AgentView(String node, String renewTime, Long heartbeatAgeMillis, String state, VipReport report) {}
+  record AgentView(String node, String renewTime, Long heartbeatAgeMillis, String state, io.sipha.kube.AgentReports.Json report) {}
 
   static StatusView of(PairReader.Snapshot snap, PairFacts facts) {
     SipServerPairStatus s = snap.pair().getStatus() == null ? new SipServerPairStatus() : snap.pair().getStatus();
@@ -65,7 +65,7 @@ record StatusView(
         .sorted(java.util.Comparator.comparing(AgentFact::node))
         .map(a -> new AgentView(a.node(), a.renewedAt() == null ? null : a.renewedAt().toString(),
             a.renewedAt() == null ? null : Math.max(0, Duration.between(a.renewedAt(), now).toMillis()),
-            agentState(a, now, nodeLoss), a.report()))
+            agentState(a, now, nodeLoss), io.sipha.kube.AgentReports.Json.of(a.report())))
         .toList();
     HistoryEntry last = s.history.isEmpty() ? null : s.history.get(s.history.size() - 1);
     return new StatusView(facts.namespace(), facts.name(), facts.generation(), s.observedGeneration,

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.sipha.api.Phase;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
+import io.sipha.api.TransitionKind;
 import io.sipha.api.VipStatus;
 import io.sipha.cli.PluginMain;
 import io.sipha.cli.sandbox.Sandbox;
@@ -93,7 +94,7 @@ class SandboxTest {
     client.configMaps().inNamespace(Sandbox.NS).withName(Sandbox.CONTROL)
         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"data\":{\"node-b\":\"up\"}}");
     awaitStatus("the stale primary is demoted", s -> s.phase == Phase.Active
-        && s.history.get(s.history.size() - 1).kind.equals("Demotion"));
+        && s.history.get(s.history.size() - 1).kind == TransitionKind.Demotion);
     await().atMost(Duration.ofSeconds(5)).until(() -> sandbox.site().host("node-b").vips().isEmpty());
 
     assertThat(log.toString(StandardCharsets.UTF_8))
