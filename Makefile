@@ -57,7 +57,8 @@ sandbox:
 .PHONY: install-plugin
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
-# `kubectl sipha`: writes the launcher $(BINDIR)/kubectl-sipha, which runs the plugin from this clone's jar
+# `kubectl sipha`: writes the launcher $(BINDIR)/kubectl-sipha, which runs the plugin from this clone's jar,
+# and $(BINDIR)/kubectl_complete-sipha, which kubectl runs to complete `kubectl sipha <TAB>`
 install-plugin:
 	$(MVN) -q -DskipTests package
 	mkdir -p "$(BINDIR)"
@@ -68,7 +69,12 @@ install-plugin:
 	  echo 'exec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$$jar" io.sipha.cli.PluginMain "$$@"'; \
 	} > "$(BINDIR)/kubectl-sipha"
 	chmod 755 "$(BINDIR)/kubectl-sipha"
-	@echo "installed $(BINDIR)/kubectl-sipha: try kubectl sipha --help"
+	{ echo '#!/bin/sh'; \
+	  echo '# kubectl sipha <TAB>: kubectl (1.26+) asks this for the completions, written by make install-plugin'; \
+	  echo 'exec "$$(dirname "$$0")/kubectl-sipha" __complete "$$@"'; \
+	} > "$(BINDIR)/kubectl_complete-sipha"
+	chmod 755 "$(BINDIR)/kubectl_complete-sipha"
+	@echo "installed $(BINDIR)/kubectl-sipha and kubectl_complete-sipha: try kubectl sipha --help"
 
 .PHONY: lab
 # the network lab (root, Linux): sipha, then keepalived, moving a VIP between network namespaces,

@@ -3,6 +3,7 @@ package io.sipha.cli;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.sipha.cli.plugin.CompletionCommand;
 import io.sipha.cli.plugin.HistoryCommand;
 import io.sipha.cli.plugin.KubeOptions;
 import io.sipha.cli.plugin.PlanCommand;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Command;
             + " the operator would do next.",
         "Each command takes the usual --kubeconfig, --context and -n/--namespace."},
     subcommands = {SwitchoverCommand.class, StatusCommand.class, HistoryCommand.class, PlanCommand.class,
-        CommandLine.HelpCommand.class})
+        CompletionCommand.class, CompletionCommand.Candidates.class, CommandLine.HelpCommand.class})
 public final class PluginMain {
   public static void main(String[] args) {
     // the client libraries' own logs are not for the user of a command-line tool
@@ -37,6 +38,8 @@ public final class PluginMain {
   /** The command tree with kubectl-like error reporting: "error: ..." and exit code 1. */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new PluginMain());
+    // the words to complete are taken as they are, options and all
+    cl.getSubcommands().get("__complete").setUnmatchedOptionsArePositionalParams(true).setStopAtPositional(true);
     cl.setExecutionExceptionHandler((e, line, parsed) -> {
       line.getErr().println("error: " + describe(e, serverOf(line)));
       line.getErr().flush();
