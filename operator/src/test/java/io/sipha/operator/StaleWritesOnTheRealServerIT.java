@@ -43,8 +43,23 @@ class StaleWritesOnTheRealServerIT {
     admin.close();
   }
 
+  /**
+   * A server pod as the operator would see it once the node's (fake) kubelet has made it Running:
+   * the kubelet's own status writes come right after the create, and a view taken before them is
+   * already stale (a write from it is refused with 409, as it should be).
+   */
   Pod pod(String name) {
-    return admin.pods().inNamespace(NS).resource(EmbeddedCluster.serverPod(NS, name, "pair-1", "node-a", true)).create();
+    admin.pods().inNamespace(NS).resource(EmbeddedCluster.serverPod(NS, name, "pair-1", "node-a", true)).create();
+    String[] last = {null};
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+        .pollInterval(java.time.Duration.ofMillis(500)).until(() -> {
+          Pod p = admin.pods().inNamespace(NS).withName(name).get();
+          String rv = p.getMetadata().getResourceVersion();
+          boolean settled = p.getStatus() != null && "Running".equals(p.getStatus().getPhase()) && rv.equals(last[0]);
+          last[0] = rv;
+          return settled;
+        });
+    return admin.pods().inNamespace(NS).withName(name).get();
   }
 
   @Test
