@@ -27,16 +27,21 @@ public class HistoryEntry {
   @JsonPropertyDescription("From start until the new primary's node confirmed the VIP.")
   public long durationMillis;
 
+  public HistoryEntry() {}
+
+  public HistoryEntry(long epoch, TransitionKind kind, String from, String to, String reason, String startedAt,
+      long durationMillis) {
+    this.epoch = epoch;
+    this.kind = kind;
+    this.from = from;
+    this.to = to;
+    this.reason = reason;
+    this.startedAt = startedAt;
+    this.durationMillis = durationMillis;
+  }
+
   /** A copy that shares nothing with this one. */
   public HistoryEntry copy() {
-    HistoryEntry c = new HistoryEntry();
-    c.epoch = epoch;
-    c.kind = kind;
-    c.from = from;
-    c.to = to;
-    c.reason = reason;
-    c.startedAt = startedAt;
-    c.durationMillis = durationMillis;
-    return c;
+    return new HistoryEntry(epoch, kind, from, to, reason, startedAt, durationMillis);
   }
 }

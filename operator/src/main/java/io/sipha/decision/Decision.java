@@ -45,7 +45,7 @@ final class Decision {
   Decision(PairFacts facts) {
     this.facts = facts;
     this.now = facts.now();
-    this.st = facts.status() == null ? new SipServerPairStatus() : facts.status().copy();
+    this.st = PairDecider.copy(facts.status());
   }
 
   PodFact pod(String name) {
@@ -168,20 +168,6 @@ final class Decision {
     while (st.history.size() > HISTORY_LIMIT) {
       st.history.remove(0);
     }
-  }
-
-  /** A history entry of this kind at this epoch. */
-  static HistoryEntry history(long epoch, TransitionKind kind, String from, String to, String reason, String startedAt,
-      long durationMillis) {
-    HistoryEntry h = new HistoryEntry();
-    h.epoch = epoch;
-    h.kind = kind;
-    h.from = from;
-    h.to = to;
-    h.reason = reason;
-    h.startedAt = startedAt;
-    h.durationMillis = durationMillis;
-    return h;
   }
 
   /** " (node lost: nothing run there)", with the reason when it is not a plain missed renewal. */

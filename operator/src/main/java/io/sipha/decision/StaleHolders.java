@@ -1,6 +1,7 @@
 package io.sipha.decision;
 
 import io.sipha.api.FencedHolder;
+import io.sipha.api.HistoryEntry;
 import io.sipha.api.TransitionKind;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,7 +53,7 @@ final class StaleHolders {
       if (e.splitBrainSeen || (r.removedStaleEpoch() != null && r.removedStaleEpoch() >= e.epoch)) {
         resolved = true;
         st.vip.announce++;
-        d.addHistory(Decision.history(st.epoch, TransitionKind.Demotion, e.pod, st.primary, "StalePrimary",
+        d.addHistory(new HistoryEntry(st.epoch, TransitionKind.Demotion, e.pod, st.primary, "StalePrimary",
             d.now.toString(), 0));
         d.note(false, EventReason.SplitBrainResolved, "stale primary " + (e.pod == null ? "" : e.pod + " ")
             + "on " + e.node + " (epoch " + e.epoch + ") is demoted and its node removed " + st.vip.address

@@ -1,5 +1,6 @@
 package io.sipha.decision;
 
+import io.sipha.api.HistoryEntry;
 import io.sipha.api.Transition;
 import io.sipha.api.TransitionKind;
 import io.sipha.api.VipStatus;
@@ -191,7 +192,7 @@ final class TransitionSteps {
     st.backup = d.other(t.from);
     st.vip.node = t.fromNode;
     st.vip.state = VipStatus.State.Binding;
-    d.addHistory(Decision.history(st.epoch, TransitionKind.Revert, t.to, t.from, RELEASE_FAILED, t.startedAt,
+    d.addHistory(new HistoryEntry(st.epoch, TransitionKind.Revert, t.to, t.from, RELEASE_FAILED, t.startedAt,
         millisSince(t.startedAt)));
   }
 
@@ -221,7 +222,7 @@ final class TransitionSteps {
     st.vip.state = VipStatus.State.Bound;
     st.transition = null;
     long millis = millisSince(t.startedAt);
-    d.addHistory(Decision.history(t.epoch, t.kind, t.from, t.to, t.reason, t.startedAt, millis));
+    d.addHistory(new HistoryEntry(t.epoch, t.kind, t.from, t.to, t.reason, t.startedAt, millis));
     d.note(false, EventReason.Completed, t.kind, t.to + " is primary and " + st.vip.address + " is bound on "
         + t.toNode + " at epoch " + t.epoch + ", " + millis + " ms after the start");
   }

@@ -9,7 +9,6 @@ import io.sipha.api.Transition;
 import io.sipha.api.VipStatus;
 import io.sipha.decision.AgentFact;
 import io.sipha.decision.PairFacts;
-import io.sipha.decision.VipReport;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -45,7 +45,7 @@ final class SwitchoverFollower implements AutoCloseable {
   record PairChanged(SipServerPair pair) implements Observed {
     @Override
     public boolean shownBy(SwitchoverFollower f) {
-      f.pairChanged(pair.getStatus(), pair);
+      f.pairChanged(pair);
       return false;
     }
   }
@@ -204,10 +204,11 @@ final class SwitchoverFollower implements AutoCloseable {
     return outcome != null && (e.getReason().endsWith("Completed") || e.getReason().equals("SwitchoverRefused"));
   }
 
-  private void pairChanged(SipServerPairStatus s, SipServerPair p) {
+  private void pairChanged(SipServerPair p) {
     if (outcome != null) {
       return;
     }
+    SipServerPairStatus s = p.getStatus();
     last = s;
     String l = SwitchoverCommand.statusLine(s);
     if (!Objects.equals(l, lastLine)) {
