@@ -128,7 +128,7 @@ class BadInputCatalogueTest extends SiteTest {
     assertThat(ready.reason).isEqualTo("InvalidSpec");
     assertThat(ready.message).as("the message names the field").contains(c.field() + ":");
     assertThat(ready.message).doesNotContain("\n");
-    assertThat(events()).anyMatch(e -> e.startsWith("Warning InvalidSpec") && e.contains(c.field()));
+    awaitEvent("a Warning InvalidSpec Event", e -> e.startsWith("Warning InvalidSpec") && e.contains(c.field()));
     assertThat(site.timeline()).as("nothing ran on any host").isEmpty();
     for (String name : List.of("sip-0", "sip-1")) {
       Pod p = pod(name);

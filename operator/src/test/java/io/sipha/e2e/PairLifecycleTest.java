@@ -27,7 +27,7 @@ class PairLifecycleTest extends SiteTest {
           .as("%s carries no role any more", pod)
           .doesNotContainKeys(SipServerPair.ROLE_ANNOTATION, SipServerPair.EPOCH_ANNOTATION);
     }
-    assertThat(eventReasons()).contains("DeletionStarted", "DeletionCompleted");
+    awaitEventReasons("DeletionStarted", "DeletionCompleted");
   }
 
   @Test

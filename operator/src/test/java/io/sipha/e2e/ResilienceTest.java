@@ -32,7 +32,7 @@ class ResilienceTest extends SiteTest {
     assertThat(s.primary).isEqualTo("sip-0");
     assertThat(role("sip-0")).isEqualTo("primary@1");
     assertThat(site.timeline()).containsExactly("node-a enable " + VIP + " eth0");
-    assertThat(events()).anyMatch(e -> e.startsWith("Warning SwitchoverRefused") && e.contains("sip-1"));
+    awaitEvent("a Warning SwitchoverRefused Event", e -> e.startsWith("Warning SwitchoverRefused") && e.contains("sip-1"));
 
     // the request is kept: once the target is Ready the switchover happens
     site.cluster().setReady(NS, "sip-1", true);
@@ -107,7 +107,7 @@ class ResilienceTest extends SiteTest {
     assertThat(role("sip-0")).isEqualTo("primary@" + s.epoch);
     assertThat(site.host("node-b").calls()).isEmpty();
     assertThat(site.host("node-a").vips()).containsExactly(VIP);
-    assertThat(events()).anyMatch(e -> e.startsWith("Warning EpochRaised"));
+    awaitEvent("a Warning EpochRaised Event", e -> e.startsWith("Warning EpochRaised"));
   }
 
   @Test
@@ -122,7 +122,7 @@ class ResilienceTest extends SiteTest {
     assertThat(msg).contains("node-b").contains("vip-enable").contains("exit code 3").contains("simulated enable failure");
     assertThat(s.phase).as("nothing half-done is reported as done").isEqualTo(Phase.SwitchingOver);
     assertThat(s.vip.state).isEqualTo(VipStatus.State.Binding);
-    assertThat(events()).anyMatch(e -> e.startsWith("Warning VipScriptFailed") && e.contains("node-b"));
+    awaitEvent("a Warning VipScriptFailed Event", e -> e.startsWith("Warning VipScriptFailed") && e.contains("node-b"));
 
     site.host("node-b").failScript("enable", 0);
     s = awaitStatus("switched once the script works", x -> x.phase == Phase.Active && "sip-1".equals(x.primary));
@@ -144,7 +144,7 @@ class ResilienceTest extends SiteTest {
     Condition refused = condition(s, Conditions.SWITCHOVER_REFUSED);
     assertThat(refused.reason).isEqualTo("VipBindFailed");
     assertThat(refused.message).contains("vip-enable keeps failing on node node-b").contains("exit code 2");
-    assertThat(events()).anyMatch(e -> e.startsWith("Warning SwitchoverAborted") && e.contains("sip-0 takes the role back"));
+    awaitEvent("a Warning SwitchoverAborted Event", e -> e.startsWith("Warning SwitchoverAborted") && e.contains("sip-0 takes the role back"));
     // not retried by itself, even once the script works again: spec.primary must change
     site.host("node-b").failScript("enable", 0);
     await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> "sip-0".equals(status().primary));
@@ -197,6 +197,6 @@ class ResilienceTest extends SiteTest {
     awaitStatus("Active", s -> s.phase == Phase.Active);
     assertThat(pod("sip-0").getMetadata().getLabels()).containsEntry("sipha.io/pair", "pair-1");
     assertThat(pod("sip-1").getMetadata().getLabels()).containsEntry("sipha.io/pair", "pair-1");
-    assertThat(events()).anyMatch(e -> e.startsWith("Normal PodLabelled") && e.contains("sip-0"));
+    awaitEvent("a Normal PodLabelled Event", e -> e.startsWith("Normal PodLabelled") && e.contains("sip-0"));
   }
 }

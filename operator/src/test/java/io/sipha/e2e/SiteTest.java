@@ -167,6 +167,21 @@ public abstract class SiteTest {
         .toList();
   }
 
+  /**
+   * Waits for an Event about the pair: the operator writes the status first and its Events after,
+   * so an Event may land a moment after the status that a test has just seen.
+   */
+  protected void awaitEvent(String what, Predicate<String> p) {
+    await(what).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+        .untilAsserted(() -> assertThat(events()).anyMatch(p));
+  }
+
+  /** Waits until the pair's Events carry all these reasons (see {@link #awaitEvent}). */
+  protected void awaitEventReasons(String... reasons) {
+    await("events " + String.join(", ", reasons)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+        .untilAsserted(() -> assertThat(eventReasons()).contains(reasons));
+  }
+
   protected List<String> eventReasons() {
     return events().stream().map(e -> e.substring(e.indexOf(' ') + 1, e.indexOf(':'))).filter(Objects::nonNull).toList();
   }
