@@ -5,10 +5,11 @@ FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
 COPY pom.xml ./
 COPY operator/pom.xml operator/
+COPY operator/demo/pom.xml operator/demo/
 RUN mvn -B -ntp -q -pl operator dependency:go-offline
-COPY operator/ operator/
+COPY operator/src/ operator/src/
 COPY crds/ crds/
-RUN mvn -B -ntp -q -Dmaven.test.skip=true package
+RUN mvn -B -ntp -q -pl operator -Dmaven.test.skip=true package
 
 FROM eclipse-temurin:17-jre
 # the agent's default VIP scripts use ip(8) and arping(8)

@@ -20,7 +20,7 @@ clean:
 # the four workflows on an embedded API: no cluster, no root, no network
 demo:
 	$(MVN) -q -DskipTests package
-	java -jar operator/target/sipha-demo.jar demo
+	java -jar operator/demo/target/sipha-demo.jar demo
 
 .PHONY: image
 IMAGE ?= sipha:0.1.0
@@ -36,14 +36,16 @@ soak:
 	  -Dsurefire.failIfNoSpecifiedTests=false -DtrimStackTrace=false
 	@grep -h -A3 'tries' operator/target/surefire-reports/*PairSimulationPropertyTest*.txt 2>/dev/null || true
 
-.PHONY: bench
-# the control path on the embedded API: switchovers, failovers, 1,000 pairs; writes operator/target/bench/results.json.
+.PHONY: bench demo-classpath
+# the control path on the embedded API: switchovers, failovers, 1,000 pairs; writes operator/demo/target/bench/results.json.
 # BENCH_ARGS=real also runs the 1,000 pairs on the local control plane (built and started for the run; needs Go).
-bench:
-	$(MVN) -q -DskipTests test-compile
-	$(MVN) -q -pl operator dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test.classpath
-	cd operator && $(if $(filter real real-only,$(BENCH_ARGS)),../e2e/with-cluster.sh) java -Xmx2g -Dsipha.repo=.. $(BENCH_JVM) \
+bench: demo-classpath
+	cd operator/demo && $(if $(filter real real-only,$(BENCH_ARGS)),../../e2e/with-cluster.sh) java -Xmx2g $(BENCH_JVM) \
 	  -cp target/test-classes:target/classes:$$(cat target/test.classpath) io.sipha.bench.Bench $(BENCH_ARGS)
+
+# operator/demo's test classes and their classpath (the product's classes and every dependency), for bench and lab
+demo-classpath:
+	$(MVN) -q -DskipTests test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test.classpath
 
 .PHONY: sandbox
 # the demo's site left running for your own kubectl (writes target/sandbox.kubeconfig); Ctrl-C stops it.
@@ -78,7 +80,7 @@ install-plugin:
 
 .PHONY: lab
 # the network lab (root, Linux): sipha, then keepalived, moving a VIP between network namespaces,
-# measured by sipp; writes operator/target/lab/ and updates docs/BENCHMARKS.md and docs/lab/.
+# measured by sipp; writes operator/demo/target/lab/ and updates docs/BENCHMARKS.md and docs/lab/.
 # Needs sip-tester, iputils-arping, keepalived, iproute2. More rounds: make lab LAB_ARGS="--rounds 10".
 # It runs at nice -10 so that other work on the machine disturbs the figures less (LAB_NICE=0: not).
 LAB_ARGS ?=
@@ -86,9 +88,9 @@ LAB_NICE ?= -10
 lab:
 	@if [ "$$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1; then \
 	  echo "make lab: skipped: needs root and ip netns (Linux network namespaces)"; exit 0; fi; \
-	$(MVN) -q -DskipTests test-compile && \
-	$(MVN) -q -pl operator exec:exec -Dexec.executable=nice -Dexec.classpathScope=test \
-	  -Dexec.args="-n $(LAB_NICE) java -cp %classpath io.sipha.lab.LabMain $(LAB_ARGS)"
+	$(MAKE) --no-print-directory demo-classpath MVN="$(MVN)" && \
+	cd operator/demo && nice -n $(LAB_NICE) java -cp target/test-classes:target/classes:$$(cat target/test.classpath) \
+	  io.sipha.lab.LabMain $(LAB_ARGS)
 
 .PHONY: control-plane cluster cluster-down e2e
 # the local control plane (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd,

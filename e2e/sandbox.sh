@@ -8,7 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cp="$here/control-plane"
 cd "$here/.."
-jar=operator/target/sipha-demo.jar
+jar=operator/demo/target/sipha-demo.jar
 # shellcheck source=control-plane/versions.env
 . "$cp/versions.env"
 kubectl="${SIPHA_CACHE:-$HOME/.cache/sipha}/kube/$KUBE_VERSION/kubectl"

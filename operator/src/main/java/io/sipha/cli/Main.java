@@ -42,7 +42,7 @@ public final class Main {
     @Override
     public Integer call() {
       System.err.println("sipha demo: this is the product jar (the operator and the node agent), which carries no"
-          + " embedded API; the demo and the sandbox are in operator/target/sipha-demo.jar: make demo, make sandbox");
+          + " embedded API; the demo and the sandbox are in operator/demo/target/sipha-demo.jar: make demo, make sandbox");
       return 2;
     }
   }

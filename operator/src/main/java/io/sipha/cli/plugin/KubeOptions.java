@@ -11,21 +11,26 @@ import picocli.CommandLine.Option;
 public final class KubeOptions {
   @Option(names = "--kubeconfig", paramLabel = "FILE",
       description = "Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).")
-  Path kubeconfig;
+  private Path kubeconfig;
 
   @Option(names = "--context", paramLabel = "NAME", description = "The kubeconfig context to use (default: its current context).")
-  String context;
+  private String context;
 
   @Option(names = {"-n", "--namespace"}, paramLabel = "NS",
       description = "The pairs' namespace (default: the context's namespace, then default).")
-  String namespace;
+  private String namespace;
 
   @Option(names = "--lease-namespace", paramLabel = "NS", defaultValue = "sipha-system",
       description = "Where the node agents keep their Leases: the operator's namespace (default: ${DEFAULT-VALUE}).")
-  String leaseNamespace;
+  private String leaseNamespace;
 
   /** The API server this command's client was made for, to say which one could not be reached. */
   private String server;
+
+  /** The operator's namespace, where the agents keep their Leases. */
+  public String leaseNamespace() {
+    return leaseNamespace;
+  }
 
   /** The API server of {@link #client()}, once it was made; null before. */
   public String server() {
@@ -33,7 +38,7 @@ public final class KubeOptions {
   }
 
   /** A client as kubectl would configure it; fails fast when the API cannot be reached. */
-  KubernetesClient client() {
+  public KubernetesClient client() {
     Config config;
     if (kubeconfig != null) {
       if (!Files.isReadable(kubeconfig)) {
@@ -50,7 +55,7 @@ public final class KubeOptions {
   }
 
   /** -n, else the context's namespace, else default. */
-  String namespace(KubernetesClient client) {
+  public String namespace(KubernetesClient client) {
     if (namespace != null) {
       return namespace;
     }

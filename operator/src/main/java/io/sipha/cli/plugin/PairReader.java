@@ -22,15 +22,15 @@ import java.util.Map;
  * pair, its two pods and the node agents' Leases. The conversion to facts is the operator's own
  * ({@link Facts}).
  */
-final class PairReader {
+public final class PairReader {
   private PairReader() {}
 
   /** One fresh read of a pair and what surrounds it. */
-  record Snapshot(SipServerPair pair, Map<String, Pod> pods, List<Lease> leases, List<Lease> reportLeases,
+  public record Snapshot(SipServerPair pair, Map<String, Pod> pods, List<Lease> leases, List<Lease> reportLeases,
       String leaseProblem, List<SipServerPair> otherPairs, Instant now) {
 
     /** The facts the decider gets, converted as the operator converts them. */
-    PairFacts facts(AllowedCidrs allowed) {
+    public PairFacts facts(AllowedCidrs allowed) {
       List<AgentFact> agents = leases.stream()
           .map(l -> Facts.agentFact(l, Facts.reportOf(Facts.nodeOf(l), pair.key(), reportLeases, l)))
           .toList();
@@ -41,7 +41,7 @@ final class PairReader {
     }
   }
 
-  static SipServerPair pair(KubernetesClient client, String namespace, String name) {
+  public static SipServerPair pair(KubernetesClient client, String namespace, String name) {
     SipServerPair p = client.resources(SipServerPair.class).inNamespace(namespace).withName(name).get();
     if (p == null) {
       throw new IllegalArgumentException("sipserverpair \"" + name + "\" not found in namespace " + namespace);
@@ -49,7 +49,7 @@ final class PairReader {
     return p;
   }
 
-  static Snapshot read(KubernetesClient client, String namespace, String name, String leaseNamespace) {
+  public static Snapshot read(KubernetesClient client, String namespace, String name, String leaseNamespace) {
     Instant now = Instant.now();
     return read(client, pair(client, namespace, name), leaseNamespace, now);
   }
@@ -58,7 +58,7 @@ final class PairReader {
    * Reads what surrounds a pair. {@code now} is when the pair was read: the facts are as of then,
    * as the operator's are as of the moment it reads its caches.
    */
-  static Snapshot read(KubernetesClient client, SipServerPair pair, String leaseNamespace, Instant now) {
+  public static Snapshot read(KubernetesClient client, SipServerPair pair, String leaseNamespace, Instant now) {
     String namespace = pair.getMetadata().getNamespace();
     Map<String, Pod> pods = new LinkedHashMap<>();
     for (String server : Facts.servers(pair)) {
@@ -91,12 +91,12 @@ final class PairReader {
   }
 
   /** The Leases that hold the agents' reports (apart from their heartbeats). */
-  static List<Lease> reportLeases(KubernetesClient client, String leaseNamespace) {
+  public static List<Lease> reportLeases(KubernetesClient client, String leaseNamespace) {
     return client.leases().inNamespace(leaseNamespace)
         .withLabel(AgentReports.LEASE_LABEL, AgentReports.REPORTS_LABEL_VALUE).list().getItems();
   }
 
-  static List<Lease> agentLeases(KubernetesClient client, String leaseNamespace) {
+  public static List<Lease> agentLeases(KubernetesClient client, String leaseNamespace) {
     return client.leases().inNamespace(leaseNamespace)
         .withLabel(AgentReports.LEASE_LABEL, AgentReports.LEASE_LABEL_VALUE).list().getItems().stream()
         .sorted(Comparator.comparing(l -> l.getMetadata().getName()))
