@@ -56,8 +56,13 @@ final class OperatorCommand implements Callable<Integer> {
   /** How the command gets its client: kubeconfig or in-cluster configuration, as kubectl does. */
   java.util.function.Supplier<KubernetesClient> clients = () -> new KubernetesClientBuilder().build();
 
+  /** How soon a fresh start that failed is tried again, doubling up to {@link #RESTART_MAX}. */
+  static final java.time.Duration RESTART_FIRST = java.time.Duration.ofSeconds(1);
+  static final java.time.Duration RESTART_MAX = java.time.Duration.ofSeconds(30);
+
   /** The running operator and its endpoints. */
-  record Running(Candidate candidate, HttpEndpoints http, KubernetesClient client) implements AutoCloseable {
+  record Running(LeaderCandidate<io.javaoperatorsdk.operator.Operator> candidate, HttpEndpoints http, KubernetesClient client)
+      implements AutoCloseable {
     @Override
     public void close() {
       if (http != null) {
@@ -76,57 +81,10 @@ final class OperatorCommand implements Callable<Integer> {
     int restarts() {
       return candidate.restarts();
     }
-  }
 
-  /**
-   * The operator of this process. When it loses leadership while it runs (another replica leads now,
-   * or a blip of the API let its Lease expire) it stops at once, so that it never goes on writing,
-   * and a fresh operator starts in the same process as a candidate: no exit, so repeated API blips
-   * do not put the pod in CrashLoopBackOff.
-   */
-  static final class Candidate {
-    private final java.util.function.Function<Runnable, io.javaoperatorsdk.operator.Operator> start;
-    private final java.util.concurrent.ExecutorService restarter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "operator-candidate");
-      t.setDaemon(true);
-      return t;
-    });
-    private volatile io.javaoperatorsdk.operator.Operator current;
-    private volatile boolean stopping;
-    private final java.util.concurrent.atomic.AtomicInteger restarts = new java.util.concurrent.atomic.AtomicInteger();
-
-    Candidate(java.util.function.Function<Runnable, io.javaoperatorsdk.operator.Operator> start) {
-      this.start = start;
-      this.current = start.apply(this::lostLeadership);
-    }
-
-    io.javaoperatorsdk.operator.Operator current() {
-      return current;
-    }
-
-    int restarts() {
-      return restarts.get();
-    }
-
-    private void lostLeadership() {
-      if (stopping) {
-        return;
-      }
-      System.err.println("sipha operator: lost leadership; stopping and standing again as a candidate");
-      restarter.execute(() -> {
-        io.javaoperatorsdk.operator.Operator old = current;
-        old.stop();
-        if (!stopping) {
-          restarts.incrementAndGet();
-          current = start.apply(this::lostLeadership);
-        }
-      });
-    }
-
-    void stop() {
-      stopping = true;
-      restarter.shutdown();
-      current.stop();
+    /** How many of those fresh starts failed and were tried again. */
+    int failedStarts() {
+      return candidate.failedStarts();
     }
   }
 
@@ -151,8 +109,9 @@ final class OperatorCommand implements Callable<Integer> {
         : System.getenv().getOrDefault("POD_NAME", InetAddress.getLocalHost().getHostName());
     var metrics = new OperatorMetrics(registry);
     var clock = io.sipha.decision.MonotonicClock.startingNow();
-    var candidate = new Candidate(lost -> new SiphaOperator(client, new HashSet<>(namespaces), leaseNamespace, allowed,
-        leaderElection, identity, metrics, clock, lost).start());
+    var candidate = new LeaderCandidate<io.javaoperatorsdk.operator.Operator>(lost -> new SiphaOperator(client,
+        new HashSet<>(namespaces), leaseNamespace, allowed, leaderElection, identity, metrics, clock, lost).start(),
+        io.javaoperatorsdk.operator.Operator::stop, RESTART_FIRST, RESTART_MAX);
     HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpAddress, httpPort, registry,
         () -> new HttpEndpoints.Check(true, "operator process running"),
         () -> {

@@ -71,7 +71,17 @@ public record SiphaOperator(
       c.withRetry(new GenericRetry().setInitialInterval(200).setIntervalMultiplier(2).setMaxInterval(5_000)
           .withoutMaxAttempts());
     });
-    operator.start();
+    try {
+      operator.start();
+    } catch (RuntimeException e) {
+      // a start that failed half way (an informer's first list refused) leaves the others running
+      try {
+        operator.stop();
+      } catch (RuntimeException stopFailed) {
+        e.addSuppressed(stopFailed);
+      }
+      throw e;
+    }
     return operator;
   }
 }

@@ -89,6 +89,13 @@ class CliRuntimeTest {
     return l == null || l.getSpec() == null ? null : l.getSpec().getHolderIdentity();
   }
 
+  /**
+   * A leader that loses its Lease stops acting and stands again as a candidate in the same process;
+   * the fresh start's first lists are refused (403, as a kube-apiserver that has just restarted
+   * answers while its authorizer catches up): it tries again until it starts, leads again and
+   * carries out the next switchover. (On the real control plane a refused fresh start left the
+   * process up with no operator in it, and no switchover was ever carried out again.)
+   */
   @Test
   void aLeaderThatLosesItsLeaseStaysUpStopsActingAndStandsAgainAsACandidate() throws Exception {
     cluster.createNamespace(LEASES);
@@ -102,6 +109,13 @@ class CliRuntimeTest {
     cluster.client().resources(SipServerPair.class).inNamespace("voice")
         .resource(SimulatedSite.pair("voice", "pair-1", "sip-0", "sip-0", "sip-1")).create();
     await().atMost(Duration.ofSeconds(20)).until(() -> phase() == Phase.Active && "op-a".equals(leader()));
+    // the fresh operator's first two lists of the pairs are refused
+    cluster.expect().get().withPath("/apis/sipha.io/v1alpha1/sipserverpairs?resourceVersion=0")
+        .andReturn(403, new io.fabric8.kubernetes.api.model.StatusBuilder().withCode(403).withReason("Forbidden")
+            .withMessage("sipserverpairs.sipha.io is forbidden: User \"system:serviceaccount:sipha-system:sipha-operator\""
+                + " cannot list resource \"sipserverpairs\" in API group \"sipha.io\" at the cluster scope")
+            .build())
+        .times(2);
 
     // another holder takes the leader Lease (as a standby does after an API blip) and keeps it for a while
     java.util.concurrent.atomic.AtomicBoolean intruding = new java.util.concurrent.atomic.AtomicBoolean(true);
@@ -124,6 +138,7 @@ class CliRuntimeTest {
     intruder.start();
     try {
       await("op-a stands again as a candidate").atMost(Duration.ofSeconds(20)).until(() -> op.restarts() >= 1);
+      assertThat(op.failedStarts()).as("fresh starts refused and tried again").isEqualTo(2);
       assertThat(get(port, "/healthz").statusCode()).as("the process is still up").isEqualTo(200);
     } finally {
       intruding.set(false);
