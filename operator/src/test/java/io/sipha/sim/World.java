@@ -10,6 +10,7 @@ import io.sipha.decision.Conditions;
 import io.sipha.decision.PairDecider;
 import io.sipha.decision.PairFacts;
 import io.sipha.decision.Plan;
+import io.sipha.decision.SafetyRules;
 import io.sipha.decision.SpecValidator;
 import io.sipha.decision.VipReport;
 import io.sipha.vip.AllowedCidrs;
@@ -114,7 +115,7 @@ final class World {
   }
 
   /** What the operator decided when it first granted a pair's VIP to a node at an epoch. */
-  record Grant(String node, Set<String> lost, Set<String> confirmed, Set<String> fenced, int step) {}
+  record Grant(String node, SafetyRules.GrantWitness saw, Set<String> fenced, int step) {}
 
   /** What the user asked of one pair, and the invariants' memory of it. */
   static final class PairState {
@@ -583,26 +584,17 @@ final class World {
     checkNoAddressOnTwoHostsInContact();
   }
 
-  /** At most one pod of the pair carries role primary at the status's epoch, and no two share a primary epoch. */
+  /** No two pods of the pair carry role primary at one epoch (the status's, or any other). */
   void checkAtMostOnePrimaryAtTheCurrentEpoch(String pair) {
-    SipServerPairStatus st = status(pair);
-    long current = st == null ? 0 : st.epoch;
-    Map<Long, List<String>> primaries = new TreeMap<>();
+    Map<String, Long> primaries = new LinkedHashMap<>();
     for (String name : pairs.get(pair).setup.servers()) {
       ApiStore.Pod p = api.pods.get(name);
       if (p != null && SipServerPair.ROLE_PRIMARY.equals(p.annotations.get(SipServerPair.ROLE_ANNOTATION))) {
-        primaries.computeIfAbsent(epochOf(p), e -> new ArrayList<>()).add(p.name);
+        primaries.put(p.name, epochOf(p));
       }
     }
-    List<String> atCurrent = primaries.getOrDefault(current, List.of());
-    if (atCurrent.size() > 1) {
-      fail(ONE_PRIMARY, pair + ": " + atCurrent + " are all primary at epoch " + current);
-    }
-    primaries.forEach((e, pods) -> {
-      if (pods.size() > 1) {
-        fail(ONE_PRIMARY, pair + ": " + pods + " are all primary at epoch " + e);
-      }
-    });
+    SafetyRules.sharedPrimaryEpochs(primaries).forEach((e, pods) ->
+        fail(ONE_PRIMARY, pair + ": " + pods + " are all primary at epoch " + e));
   }
 
   /** Each pair's status epoch never decreases, nor does the epoch annotation of a pod (same uid). */
@@ -671,10 +663,10 @@ final class World {
       // to decide: a node fenced (declared lost) earlier in this transition that is alive again at the
       // grant, with a report older than its own last grant, is not waited for (docs/reliability.md)
       boolean toDecide = tolerates("fenced-returned") && g.fenced().contains(o);
-      if (!g.lost().contains(o) && !g.confirmed().contains(o) && !toDecide) {
+      if (!g.saw().clears(o) && !toDecide) {
         violations.add(new String[] {VIP_AFTER_RELEASE, pair + ": " + node + " enabled " + vip.cidr() + " at epoch "
             + epoch + " while " + o + " holds it; the decision at step " + g.step() + " that granted it saw " + o
-            + " alive and not confirmed (lost: " + g.lost() + ", confirmed: " + g.confirmed() + ", fenced: "
+            + " alive and not confirmed (lost: " + g.saw().lost() + ", confirmed: " + g.saw().confirmed() + ", fenced: "
             + g.fenced() + ")"});
       }
     }
@@ -682,30 +674,19 @@ final class World {
 
   /** Each epoch grants a pair's VIP (Binding or Bound) to one node only; records what the grant saw. */
   private void checkOneNodeGrantedPerEpoch(String pair, PairFacts facts, SipServerPairStatus st) {
-    if (st.primary == null || st.vip == null || st.vip.node == null
-        || !(st.vip.state == VipStatus.State.Binding || st.vip.state == VipStatus.State.Bound)) {
+    if (st.primary == null || !SafetyRules.grantsVip(st)) {
       return;
     }
     Map<Long, Grant> grants = pairs.get(pair).grants;
     Grant g = grants.get(st.epoch);
     if (g == null) {
-      Duration nodeLoss = Duration.ofSeconds(facts.spec().getFailover().getNodeLossSeconds());
-      Set<String> lost = new TreeSet<>();
-      Set<String> confirmed = new TreeSet<>();
-      for (String n : NODES) {
-        var a = facts.agent(n);
-        if (!a.alive(facts.now(), nodeLoss)) {
-          lost.add(n);
-        } else if (a.report() != null && a.report().is(VipReport.State.Unbound) && a.report().epoch() >= st.epoch) {
-          confirmed.add(n);
-        }
-      }
+      var saw = SafetyRules.GrantWitness.of(facts, st.epoch, NODES);
       Set<String> fenced = st.fenced.stream().map(f -> f.node).collect(Collectors.toCollection(TreeSet::new));
-      grants.put(st.epoch, new Grant(st.vip.node, lost, confirmed, fenced, stepIndex));
+      grants.put(st.epoch, new Grant(st.vip.node, saw, fenced, stepIndex));
       // a host the grant declared lost may still hold the VIP (it came back while the plan was in
       // flight, or it is still cut off): it is out of contact until its agent has seen this grant
       // (acted on a read that shows it: a fresh read from before it does not count)
-      lost.forEach(n -> {
+      saw.lost().forEach(n -> {
         agent(n).inContact = false;
         agent(n).mustSee.merge(ApiStore.key(pair), st.epoch, Math::max);
       });
