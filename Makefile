@@ -16,6 +16,14 @@ crds:
 clean:
 	$(MVN) -q clean
 
+.PHONY: format format-check
+# google-java-format (Spotless) over every module's Java sources; CI runs format-check
+format:
+	$(MVN) -q spotless:apply
+
+format-check:
+	$(MVN) -q spotless:check
+
 .PHONY: demo
 # the four workflows on an embedded API: no cluster, no root, no network
 demo:
