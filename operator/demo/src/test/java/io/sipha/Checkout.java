@@ -7,7 +7,10 @@ import java.nio.file.Path;
 public final class Checkout {
   private Checkout() {}
 
-  /** The folder holding helm/sipha/files: Maven's sipha.repo when it is set, else the nearest one above. */
+  /**
+   * The folder holding helm/sipha/files: Maven's sipha.repo when it is set, else the nearest one
+   * above.
+   */
   public static Path root() {
     String set = System.getProperty("sipha.repo");
     if (set != null) {
@@ -20,6 +23,7 @@ public final class Checkout {
       }
       p = p.getParent();
     }
-    throw new IllegalStateException("cannot find helm/sipha/files/vip-enable above " + Path.of("").toAbsolutePath());
+    throw new IllegalStateException(
+        "cannot find helm/sipha/files/vip-enable above " + Path.of("").toAbsolutePath());
   }
 }

@@ -22,10 +22,17 @@ public final class AgentMetrics {
 
   void scriptRun(ScriptResult r) {
     String outcome = r.succeeded() ? "ok" : r.timedOut() ? "timeout" : "failed";
-    Timer.builder("sipha_agent_script_duration").tag("script", r.script().fileName()).tag("node", node)
-        .tag("outcome", outcome).register(registry).record(Duration.ofMillis(r.durationMillis()));
+    Timer.builder("sipha_agent_script_duration")
+        .tag("script", r.script().fileName())
+        .tag("node", node)
+        .tag("outcome", outcome)
+        .register(registry)
+        .record(Duration.ofMillis(r.durationMillis()));
     if (!r.succeeded()) {
-      registry.counter("sipha_agent_script_failures_total", "script", r.script().fileName(), "node", node).increment();
+      registry
+          .counter(
+              "sipha_agent_script_failures_total", "script", r.script().fileName(), "node", node)
+          .increment();
     }
   }
 
@@ -34,6 +41,8 @@ public final class AgentMetrics {
   }
 
   void heartbeat(boolean ok) {
-    registry.counter("sipha_agent_heartbeats_total", "node", node, "outcome", ok ? "ok" : "failed").increment();
+    registry
+        .counter("sipha_agent_heartbeats_total", "node", node, "outcome", ok ? "ok" : "failed")
+        .increment();
   }
 }

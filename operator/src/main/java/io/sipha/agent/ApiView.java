@@ -39,20 +39,32 @@ final class ApiView {
   private final KubernetesClient client;
   private final NodeAgent.Settings settings;
   private final Clock clock;
+
   /** Reads the API on a thread of its own: a read that hangs must not hold up the work loop. */
   private final ScheduledExecutorService reader;
+
   private final Runnable afterRead;
   private SharedIndexInformer<SipServerPair> pairs;
   private SharedIndexInformer<Pod> pods;
   private volatile Snapshot current = new Snapshot(null, null);
-  /** Set when contact may have been lost: the caches may be stale until a fresh read says otherwise. */
+
+  /**
+   * Set when contact may have been lost: the caches may be stale until a fresh read says otherwise.
+   */
   private volatile boolean refreshNeeded;
+
   private final AtomicBoolean refreshing = new AtomicBoolean();
   private volatile Instant lastRefresh = Instant.EPOCH;
   private volatile boolean closed;
 
-  /** @param afterRead run after each fresh read, successful or not (the work loop looks again) */
-  ApiView(KubernetesClient client, NodeAgent.Settings settings, Clock clock, ScheduledExecutorService reader,
+  /**
+   * @param afterRead run after each fresh read, successful or not (the work loop looks again)
+   */
+  ApiView(
+      KubernetesClient client,
+      NodeAgent.Settings settings,
+      Clock clock,
+      ScheduledExecutorService reader,
       Runnable afterRead) {
     this.client = client;
     this.settings = settings;
@@ -127,17 +139,21 @@ final class ApiView {
     if (closed || !refreshing.compareAndSet(false, true)) {
       return;
     }
-    long wait = Math.max(0, Duration.between(clock.instant(), lastRefresh.plusSeconds(1)).toMillis());
+    long wait =
+        Math.max(0, Duration.between(clock.instant(), lastRefresh.plusSeconds(1)).toMillis());
     try {
-      reader.schedule(() -> {
-        try {
-          lastRefresh = clock.instant();
-          refresh();
-        } finally {
-          refreshing.set(false);
-          afterRead.run();
-        }
-      }, wait, TimeUnit.MILLISECONDS);
+      reader.schedule(
+          () -> {
+            try {
+              lastRefresh = clock.instant();
+              refresh();
+            } finally {
+              refreshing.set(false);
+              afterRead.run();
+            }
+          },
+          wait,
+          TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
       refreshing.set(false);
     }
@@ -154,7 +170,8 @@ final class ApiView {
       pairOps().list().getItems().forEach(p -> freshPairs.put(p.key(), p));
       Map<String, Pod> freshPods = new HashMap<>();
       podOps().list().getItems().forEach(p -> freshPods.put(podKey(p), p));
-      if (pairs.isWatching() && pods.isWatching()
+      if (pairs.isWatching()
+          && pods.isWatching()
           && sameVersions(freshPairs, pairs.getStore().list(), SipServerPair::key)
           && sameVersions(freshPods, pods.getStore().list(), ApiView::podKey)) {
         current = new Snapshot(null, null);
@@ -162,13 +179,16 @@ final class ApiView {
         LOG.info("the watches have caught up after the gap in contact with the API");
       } else {
         if (!current.fresh()) {
-          LOG.info("contact with the API is back: acting on what was read from it until the watches catch up");
+          LOG.info(
+              "contact with the API is back: acting on what was read from it until the watches catch up");
         }
         current = new Snapshot(freshPairs, freshPods);
       }
     } catch (RuntimeException e) {
       current = new Snapshot(null, null);
-      LOG.warn("could not read the API after a gap in contact: binding nothing until it answers ({})", e.toString());
+      LOG.warn(
+          "could not read the API after a gap in contact: binding nothing until it answers ({})",
+          e.toString());
     }
   }
 
@@ -176,21 +196,25 @@ final class ApiView {
     return p.getMetadata().getNamespace() + "/" + p.getMetadata().getName();
   }
 
-  private static <T extends HasMetadata> boolean sameVersions(Map<String, T> fresh, List<T> cached,
-      Function<T, String> key) {
+  private static <T extends HasMetadata> boolean sameVersions(
+      Map<String, T> fresh, List<T> cached, Function<T, String> key) {
     if (fresh.size() != cached.size()) {
       return false;
     }
     for (T c : cached) {
       T f = fresh.get(key.apply(c));
-      if (f == null || !Objects.equals(f.getMetadata().getResourceVersion(), c.getMetadata().getResourceVersion())) {
+      if (f == null
+          || !Objects.equals(
+              f.getMetadata().getResourceVersion(), c.getMetadata().getResourceVersion())) {
         return false;
       }
     }
     return true;
   }
 
-  private FilterWatchListDeletable<SipServerPair, KubernetesResourceList<SipServerPair>, Resource<SipServerPair>> pairOps() {
+  private FilterWatchListDeletable<
+          SipServerPair, KubernetesResourceList<SipServerPair>, Resource<SipServerPair>>
+      pairOps() {
     return settings.watchNamespace() == null
         ? client.resources(SipServerPair.class).inAnyNamespace()
         : client.resources(SipServerPair.class).inNamespace(settings.watchNamespace());
@@ -198,13 +222,19 @@ final class ApiView {
 
   /** This node's pods of pairs (with the shipped settings the API itself filters by node). */
   private FilterWatchListDeletable<Pod, PodList, PodResource> podOps() {
-    var ops = settings.watchNamespace() == null
-        ? client.pods().inAnyNamespace().withLabel(SipServerPair.PAIR_LABEL)
-        : client.pods().inNamespace(settings.watchNamespace()).withLabel(SipServerPair.PAIR_LABEL);
+    var ops =
+        settings.watchNamespace() == null
+            ? client.pods().inAnyNamespace().withLabel(SipServerPair.PAIR_LABEL)
+            : client
+                .pods()
+                .inNamespace(settings.watchNamespace())
+                .withLabel(SipServerPair.PAIR_LABEL);
     return settings.podFieldSelector() ? ops.withField("spec.nodeName", settings.node()) : ops;
   }
 
-  /** The pairs and pods one pass acts on: the caches (no fresh maps) or what a fresh read returned. */
+  /**
+   * The pairs and pods one pass acts on: the caches (no fresh maps) or what a fresh read returned.
+   */
   final class Snapshot {
     private final Map<String, SipServerPair> freshPairs;
     private final Map<String, Pod> freshPods;
@@ -219,19 +249,27 @@ final class ApiView {
     }
 
     List<SipServerPair> pairs() {
-      return freshPairs == null ? (pairs == null ? List.of() : pairs.getStore().list()) : List.copyOf(freshPairs.values());
+      return freshPairs == null
+          ? (pairs == null ? List.of() : pairs.getStore().list())
+          : List.copyOf(freshPairs.values());
     }
 
     SipServerPair pair(String key) {
-      return freshPairs == null ? (pairs == null ? null : pairs.getStore().getByKey(key)) : freshPairs.get(key);
+      return freshPairs == null
+          ? (pairs == null ? null : pairs.getStore().getByKey(key))
+          : freshPairs.get(key);
     }
 
     List<Pod> pods() {
-      return freshPods == null ? (pods == null ? List.of() : pods.getStore().list()) : List.copyOf(freshPods.values());
+      return freshPods == null
+          ? (pods == null ? List.of() : pods.getStore().list())
+          : List.copyOf(freshPods.values());
     }
 
     Pod pod(String key) {
-      return freshPods == null ? (pods == null ? null : pods.getStore().getByKey(key)) : freshPods.get(key);
+      return freshPods == null
+          ? (pods == null ? null : pods.getStore().getByKey(key))
+          : freshPods.get(key);
     }
   }
 }

@@ -45,7 +45,12 @@ final class Fencing implements AutoCloseable {
    * @param rereadEvery how often a pair's peer is read again while the API answers
    * @param lastApiContact when this agent last reached the API (its Lease renewed), on its clock
    */
-  Fencing(KubernetesClient client, String node, Duration rereadEvery, Clock clock, PeerProbe peers,
+  Fencing(
+      KubernetesClient client,
+      String node,
+      Duration rereadEvery,
+      Clock clock,
+      PeerProbe peers,
       Supplier<Instant> lastApiContact) {
     this.client = client;
     this.node = node;
@@ -53,7 +58,8 @@ final class Fencing implements AutoCloseable {
     this.clock = clock;
     this.peers = peers;
     this.lastApiContact = lastApiContact;
-    this.reader = Executors.newSingleThreadExecutor(r -> NodeAgent.thread(r, "agent-peers-" + node));
+    this.reader =
+        Executors.newSingleThreadExecutor(r -> NodeAgent.thread(r, "agent-peers-" + node));
   }
 
   /**
@@ -62,8 +68,10 @@ final class Fencing implements AutoCloseable {
    * (it is about to take over).
    */
   boolean due(SipServerPair pair) {
-    Integer after = pair.getSpec() == null || pair.getSpec().getFailover() == null ? null
-        : pair.getSpec().getFailover().getFenceAfterSeconds();
+    Integer after =
+        pair.getSpec() == null || pair.getSpec().getFailover() == null
+            ? null
+            : pair.getSpec().getFailover().getFenceAfterSeconds();
     Instant renewed = lastApiContact.get();
     Instant now = clock.instant();
     Duration age = renewed == null ? null : Duration.between(renewed, now);
@@ -90,8 +98,10 @@ final class Fencing implements AutoCloseable {
    * not hold up the pair's scripts, least of all its self-fencing).
    */
   void learnPeer(SipServerPair pair) {
-    if (pair.getSpec() == null || pair.getSpec().getFailover() == null
-        || pair.getSpec().getFailover().getFenceAfterSeconds() == null || pair.getSpec().getServers() == null) {
+    if (pair.getSpec() == null
+        || pair.getSpec().getFailover() == null
+        || pair.getSpec().getFailover().getFenceAfterSeconds() == null
+        || pair.getSpec().getServers() == null) {
       return;
     }
     Peer known = knownPeers.get(pair.key());
@@ -100,13 +110,14 @@ final class Fencing implements AutoCloseable {
     }
     if (learning.add(pair.key())) {
       try {
-        reader.execute(() -> {
-          try {
-            readPeer(pair);
-          } finally {
-            learning.remove(pair.key());
-          }
-        });
+        reader.execute(
+            () -> {
+              try {
+                readPeer(pair);
+              } finally {
+                learning.remove(pair.key());
+              }
+            });
       } catch (java.util.concurrent.RejectedExecutionException e) {
         learning.remove(pair.key());
       }
@@ -117,10 +128,16 @@ final class Fencing implements AutoCloseable {
     try {
       for (String server : pair.getSpec().getServers()) {
         Pod p = client.pods().inNamespace(pair.getMetadata().getNamespace()).withName(server).get();
-        if (p != null && p.getSpec() != null && p.getSpec().getNodeName() != null
+        if (p != null
+            && p.getSpec() != null
+            && p.getSpec().getNodeName() != null
             && !node.equals(p.getSpec().getNodeName())) {
-          knownPeers.put(pair.key(), new Peer(p.getSpec().getNodeName(),
-              p.getStatus() == null ? null : p.getStatus().getHostIP(), clock.instant()));
+          knownPeers.put(
+              pair.key(),
+              new Peer(
+                  p.getSpec().getNodeName(),
+                  p.getStatus() == null ? null : p.getStatus().getHostIP(),
+                  clock.instant()));
           return;
         }
       }

@@ -22,11 +22,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node agent's heartbeat: its Lease {@code sipha-agent-<node>}, renewed every {@code
- * renewEvery} on a thread of its own, whatever the scripts and the work loop are doing. Besides
- * the renewal it carries what the operator must know of the agent as a whole: that it does not
- * work (and why), the node's own addresses, how far its report Leases go, and an announced
- * restart. It knows no pair; it asks the agent for those and tells it when contact with the API
- * comes back after a gap, or is lost.
+ * renewEvery} on a thread of its own, whatever the scripts and the work loop are doing. Besides the
+ * renewal it carries what the operator must know of the agent as a whole: that it does not work
+ * (and why), the node's own addresses, how far its report Leases go, and an announced restart. It
+ * knows no pair; it asks the agent for those and tells it when contact with the API comes back
+ * after a gap, or is lost.
  */
 final class Heartbeat implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Heartbeat.class);
@@ -45,7 +45,10 @@ final class Heartbeat implements AutoCloseable {
     /** How far the report Leases written go (0: none yet). */
     long reportsWrittenSeq();
 
-    /** Contact is back after a gap: called before the renewal counts (read the API before acting on caches). */
+    /**
+     * Contact is back after a gap: called before the renewal counts (read the API before acting on
+     * caches).
+     */
     void contactBack();
 
     /** A renewal succeeded (after {@link #contactBack}, if it was one). */
@@ -70,8 +73,14 @@ final class Heartbeat implements AutoCloseable {
   private volatile boolean closing;
   private volatile boolean closed;
 
-  Heartbeat(KubernetesClient client, String node, String namespace, Duration renewEvery, Clock clock,
-      AgentMetrics metrics, Agent agent) {
+  Heartbeat(
+      KubernetesClient client,
+      String node,
+      String namespace,
+      Duration renewEvery,
+      Clock clock,
+      AgentMetrics metrics,
+      Agent agent) {
     this.client = client;
     this.node = node;
     this.namespace = namespace;
@@ -79,7 +88,9 @@ final class Heartbeat implements AutoCloseable {
     this.clock = clock;
     this.metrics = metrics;
     this.agent = agent;
-    this.thread = Executors.newSingleThreadScheduledExecutor(r -> NodeAgent.thread(r, "agent-heartbeat-" + node));
+    this.thread =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> NodeAgent.thread(r, "agent-heartbeat-" + node));
   }
 
   /** Starts renewing, from the Lease as read at start (null: none yet). */
@@ -93,13 +104,20 @@ final class Heartbeat implements AutoCloseable {
    * is announced in the Lease (a successor is coming), written at once.
    */
   void stopping(Duration restartFor) throws Exception {
-    thread.submit(() -> {
-      closing = true;
-      if (lease != null && restartFor != null) {
-        lease.getMetadata().getAnnotations().put(AgentReports.RESTARTING_ANNOTATION, String.valueOf(restartFor.toSeconds()));
-        renew();
-      }
-    }).get(5, TimeUnit.SECONDS);
+    thread
+        .submit(
+            () -> {
+              closing = true;
+              if (lease != null && restartFor != null) {
+                lease
+                    .getMetadata()
+                    .getAnnotations()
+                    .put(
+                        AgentReports.RESTARTING_ANNOTATION, String.valueOf(restartFor.toSeconds()));
+                renew();
+              }
+            })
+        .get(5, TimeUnit.SECONDS);
   }
 
   /**
@@ -134,7 +152,8 @@ final class Heartbeat implements AutoCloseable {
     lastAttempt = clock.instant();
     boolean gap = outOfContact();
     if (gap) {
-      // back after a gap: what changed on the host meanwhile is reported before the node counts as back
+      // back after a gap: what changed on the host meanwhile is reported before the node counts as
+      // back
       try {
         agent.writeReportsNow();
       } catch (RuntimeException e) {
@@ -148,8 +167,12 @@ final class Heartbeat implements AutoCloseable {
       }
       if (lease == null) {
         Lease fresh = new Lease();
-        fresh.setMetadata(new ObjectMetaBuilder().withName(AgentReports.leaseName(node)).withNamespace(namespace)
-            .addToLabels(AgentReports.LEASE_LABEL, AgentReports.LEASE_LABEL_VALUE).build());
+        fresh.setMetadata(
+            new ObjectMetaBuilder()
+                .withName(AgentReports.leaseName(node))
+                .withNamespace(namespace)
+                .addToLabels(AgentReports.LEASE_LABEL, AgentReports.LEASE_LABEL_VALUE)
+                .build());
         LeaseSpec spec = new LeaseSpec();
         spec.setHolderIdentity(node);
         spec.setLeaseDurationSeconds((int) Math.max(1, renewEvery.toSeconds() * 3));
@@ -199,7 +222,11 @@ final class Heartbeat implements AutoCloseable {
       agent.renewed();
     } catch (KubernetesClientException e) {
       failedRenewal();
-      LOG.warn("could not renew Lease {} ({}): {}", AgentReports.leaseName(node), e.getCode(), e.getMessage());
+      LOG.warn(
+          "could not renew Lease {} ({}): {}",
+          AgentReports.leaseName(node),
+          e.getCode(),
+          e.getMessage());
     } catch (RuntimeException e) {
       failedRenewal();
       LOG.warn("could not renew Lease {}: {}", AgentReports.leaseName(node), e.toString());

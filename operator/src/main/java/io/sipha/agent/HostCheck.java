@@ -34,7 +34,9 @@ final class HostCheck {
   private final Clock clock;
   private final BiFunction<VipScript, VipAddress, ScriptResult> scripts;
 
-  /** @param scripts runs one script once (no backoff: these are checks) */
+  /**
+   * @param scripts runs one script once (no backoff: these are checks)
+   */
   HostCheck(String node, Clock clock, BiFunction<VipScript, VipAddress, ScriptResult> scripts) {
     this.node = node;
     this.clock = clock;
@@ -50,7 +52,8 @@ final class HostCheck {
    * @param unsure what could not be made sure of (null when everything is known): the check is
    *     tried again and nothing is acted on before
    */
-  record Startup(Map<String, HostVip> held, Map<String, VipReport> reports, Set<String> gone, String unsure) {}
+  record Startup(
+      Map<String, HostVip> held, Map<String, VipReport> reports, Set<String> gone, String unsure) {}
 
   /**
    * The start-up check: for each pair whose status names a VIP and that concerns this node or was
@@ -61,7 +64,10 @@ final class HostCheck {
    * @param concerns whether a pair concerns this node (a pod of it here, or its status names it)
    * @param previous the reports read back from the Lease at start
    */
-  Startup startup(List<SipServerPair> pairs, Predicate<SipServerPair> concerns, Map<String, VipReport> previous) {
+  Startup startup(
+      List<SipServerPair> pairs,
+      Predicate<SipServerPair> concerns,
+      Map<String, VipReport> previous) {
     Map<String, HostVip> held = new LinkedHashMap<>();
     Map<String, VipReport> reports = new LinkedHashMap<>();
     for (SipServerPair pair : pairs) {
@@ -76,52 +82,101 @@ final class HostCheck {
         VipReport before = previous.get(pair.key());
         long heldAt = before != null && before.is(VipReport.State.Bound) ? before.epoch() : 0;
         held.put(pair.key(), new HostVip(vip.get(), heldAt));
-        reports.put(pair.key(), new VipReport(VipReport.State.Bound, heldAt, vip.get().cidr(), r.script().fileName(),
-            0, "found on the host at start", now, null, vip.get().interfaceName()));
+        reports.put(
+            pair.key(),
+            new VipReport(
+                VipReport.State.Bound,
+                heldAt,
+                vip.get().cidr(),
+                r.script().fileName(),
+                0,
+                "found on the host at start",
+                now,
+                null,
+                vip.get().interfaceName()));
         LOG.info("pair {}: {} is on this host at start (epoch {})", pair.key(), vip.get(), heldAt);
       } else if (r.exitCode() == 1 && !r.timedOut()) {
-        reports.put(pair.key(), new VipReport(VipReport.State.Unbound, epoch, vip.get().cidr(), r.script().fileName(),
-            1, "not on the host at start", now, null, vip.get().interfaceName()));
+        reports.put(
+            pair.key(),
+            new VipReport(
+                VipReport.State.Unbound,
+                epoch,
+                vip.get().cidr(),
+                r.script().fileName(),
+                1,
+                "not on the host at start",
+                now,
+                null,
+                vip.get().interfaceName()));
       } else {
-        // could not tell: an earlier Unbound must not stand as a confirmation; converging makes sure
-        reports.put(pair.key(), new VipReport(VipReport.State.Failed, epoch, vip.get().cidr(), r.script().fileName(),
-            r.exitCode(), r.describe(), now, null, vip.get().interfaceName()));
+        // could not tell: an earlier Unbound must not stand as a confirmation; converging makes
+        // sure
+        reports.put(
+            pair.key(),
+            new VipReport(
+                VipReport.State.Failed,
+                epoch,
+                vip.get().cidr(),
+                r.script().fileName(),
+                r.exitCode(),
+                r.describe(),
+                now,
+                null,
+                vip.get().interfaceName()));
       }
     }
     Map<String, SipServerPair> byKey = new LinkedHashMap<>();
     pairs.forEach(p -> byKey.put(p.key(), p));
     Set<String> gone = new HashSet<>();
     List<String> unsure = new ArrayList<>();
-    previous.forEach((key, r) -> {
-      SipServerPair pair = byKey.get(key);
-      for (VipAddress o : AgentStep.leftoversAtStart(r, pair == null ? null : statusVip(pair.getStatus()).orElse(null),
-          grantedHereExcept(pairs, key))) {
-        ScriptResult check = scripts.apply(VipScript.STATUS, o);
-        if (check.exitCode() == 0 && !check.timedOut()) {
-          LOG.warn("pair {}: {} is left on this host from before and no longer granted: removing it", key, o);
-        }
-        if (check.exitCode() != 1 || check.timedOut()) {
-          ScriptResult removal = scripts.apply(VipScript.DISABLE, o);
-          if (!removal.succeeded()) {
-            unsure.add("pair " + key + ": " + o + " may be left on this host from before and could not be removed ("
-                + removal.describe() + ")");
-            return;
+    previous.forEach(
+        (key, r) -> {
+          SipServerPair pair = byKey.get(key);
+          for (VipAddress o :
+              AgentStep.leftoversAtStart(
+                  r,
+                  pair == null ? null : statusVip(pair.getStatus()).orElse(null),
+                  grantedHereExcept(pairs, key))) {
+            ScriptResult check = scripts.apply(VipScript.STATUS, o);
+            if (check.exitCode() == 0 && !check.timedOut()) {
+              LOG.warn(
+                  "pair {}: {} is left on this host from before and no longer granted: removing it",
+                  key,
+                  o);
+            }
+            if (check.exitCode() != 1 || check.timedOut()) {
+              ScriptResult removal = scripts.apply(VipScript.DISABLE, o);
+              if (!removal.succeeded()) {
+                unsure.add(
+                    "pair "
+                        + key
+                        + ": "
+                        + o
+                        + " may be left on this host from before and could not be removed ("
+                        + removal.describe()
+                        + ")");
+                return;
+              }
+            }
           }
-        }
-      }
-      if (pair == null) {
-        gone.add(key);
-      }
-    });
+          if (pair == null) {
+            gone.add(key);
+          }
+        });
     return new Startup(held, reports, gone, unsure.isEmpty() ? null : String.join("; ", unsure));
   }
 
-  /** The addresses the statuses of the pairs other than this one grant this node (Binding or Bound). */
+  /**
+   * The addresses the statuses of the pairs other than this one grant this node (Binding or Bound).
+   */
   private Set<String> grantedHereExcept(List<SipServerPair> pairs, String key) {
     Set<String> out = new HashSet<>();
     for (SipServerPair p : pairs) {
       SipServerPairStatus st = p.getStatus();
-      if (!p.key().equals(key) && st != null && st.vip != null && node.equals(st.vip.node)
+      if (!p.key().equals(key)
+          && st != null
+          && st.vip != null
+          && node.equals(st.vip.node)
           && (st.vip.state == VipStatus.State.Binding || st.vip.state == VipStatus.State.Bound)) {
         statusVip(st).ifPresent(v -> out.add(v.host()));
       }
@@ -135,8 +190,10 @@ final class HostCheck {
    * or cannot tell, null when the address is gone, or the address found at epoch 0 when it is on
    * the host without being held.
    */
-  HostVip drift(String key, SipServerPairStatus st, Optional<VipBindingRule.Binding> want, HostVip h) {
-    Optional<VipAddress> vip = h != null ? Optional.of(h.vip()) : want.map(VipBindingRule.Binding::vip);
+  HostVip drift(
+      String key, SipServerPairStatus st, Optional<VipBindingRule.Binding> want, HostVip h) {
+    Optional<VipAddress> vip =
+        h != null ? Optional.of(h.vip()) : want.map(VipBindingRule.Binding::vip);
     if (vip.isEmpty()) {
       vip = statusVip(st);
     }
@@ -150,18 +207,25 @@ final class HostCheck {
     }
     boolean present = r.exitCode() == 0;
     if (h != null && !present) {
-      LOG.warn("pair {}: drift: {} is no longer on the host; it will be added again if still granted", key, h.vip());
+      LOG.warn(
+          "pair {}: drift: {} is no longer on the host; it will be added again if still granted",
+          key,
+          h.vip());
       return null;
     }
     if (h == null && present) {
-      LOG.warn("pair {}: drift: {} is on the host without being held; it will be removed unless granted", key, vip.get());
+      LOG.warn(
+          "pair {}: drift: {} is on the host without being held; it will be removed unless granted",
+          key,
+          vip.get());
       return new HostVip(vip.get(), 0);
     }
     return h;
   }
 
   static Optional<VipAddress> statusVip(SipServerPairStatus st) {
-    return st == null || st.vip == null ? Optional.empty()
+    return st == null || st.vip == null
+        ? Optional.empty()
         : VipAddress.parseCidr(st.vip.address, st.vip.interfaceName).value();
   }
 }

@@ -4,9 +4,9 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.sipha.api.SipServerPair;
-import io.sipha.kube.AgentReports;
 import io.sipha.decision.VipBindingRule;
 import io.sipha.decision.VipReport;
+import io.sipha.kube.AgentReports;
 import io.sipha.vip.ScriptResult;
 import io.sipha.vip.VipAddress;
 import io.sipha.vip.VipScript;
@@ -16,8 +16,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.List;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,14 +30,14 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * The node agent: one per node. It heartbeats by renewing Lease {@code sipha-agent-<node>}, and
- * for every pair binds or unbinds the VIP on its host as {@link VipBindingRule} says, by running
- * the admin's scripts. It reports per pair the state it holds, the epoch it acted on and the last
+ * The node agent: one per node. It heartbeats by renewing Lease {@code sipha-agent-<node>}, and for
+ * every pair binds or unbinds the VIP on its host as {@link VipBindingRule} says, by running the
+ * admin's scripts. It reports per pair the state it holds, the epoch it acted on and the last
  * script result in the Lease's annotation. A periodic resync runs vip-status to repair drift.
  *
  * <p>The heartbeat thread never waits for a script, so a hanging script cannot make the node look
- * lost. The worker thread decides which pairs need attention and hands each to a pool that runs
- * the scripts of different pairs side by side, one task per pair at a time.
+ * lost. The worker thread decides which pairs need attention and hands each to a pool that runs the
+ * scripts of different pairs side by side, one task per pair at a time.
  *
  * <p>Its rooms: {@link Heartbeat} (the Lease), {@link ApiView} (what it reads pairs and pods from,
  * and when it must read afresh), {@link PairConvergence} (one pair's pass: what the host must do,
@@ -47,8 +47,13 @@ import org.slf4j.MDC;
  */
 public final class NodeAgent implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NodeAgent.class);
-  /** Scripts of different pairs run side by side (a node may hold hundreds of VIPs); one pair's run in order. */
+
+  /**
+   * Scripts of different pairs run side by side (a node may hold hundreds of VIPs); one pair's run
+   * in order.
+   */
   static final int SCRIPT_WORKERS = 8;
+
   /** At least this many vip-status drift checks per resync period (round robin over the pairs). */
   static final int RESYNC_BATCH = 64;
 
@@ -81,9 +86,24 @@ public final class NodeAgent implements AutoCloseable {
       boolean podFieldSelector,
       List<String> nodeAddresses,
       String podName) {
-    public Settings(String node, String leaseNamespace, String watchNamespace, VipScripts scripts,
-        Duration renewEvery, Duration resyncEvery, boolean podFieldSelector) {
-      this(node, leaseNamespace, watchNamespace, scripts, renewEvery, resyncEvery, podFieldSelector, List.of(), null);
+    public Settings(
+        String node,
+        String leaseNamespace,
+        String watchNamespace,
+        VipScripts scripts,
+        Duration renewEvery,
+        Duration resyncEvery,
+        boolean podFieldSelector) {
+      this(
+          node,
+          leaseNamespace,
+          watchNamespace,
+          scripts,
+          renewEvery,
+          resyncEvery,
+          podFieldSelector,
+          List.of(),
+          null);
     }
   }
 
@@ -95,8 +115,13 @@ public final class NodeAgent implements AutoCloseable {
   private final ScheduledExecutorService worker;
   private final AtomicBoolean convergeQueued = new AtomicBoolean();
   private final PairLedger ledger = new PairLedger();
-  /** The pairs with a task in the script pool (one at a time each), and those to look at again after it. */
+
+  /**
+   * The pairs with a task in the script pool (one at a time each), and those to look at again after
+   * it.
+   */
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+
   private final Set<String> again = ConcurrentHashMap.newKeySet();
   private final java.util.concurrent.ExecutorService scriptPool;
   private final Fencing fencing;
@@ -114,61 +139,92 @@ public final class NodeAgent implements AutoCloseable {
     this(client, settings, clock, AgentMetrics.none(settings.node()), PeerProbe.none());
   }
 
-  public NodeAgent(KubernetesClient client, Settings settings, Clock clock, AgentMetrics metrics, PeerProbe peers) {
+  public NodeAgent(
+      KubernetesClient client,
+      Settings settings,
+      Clock clock,
+      AgentMetrics metrics,
+      PeerProbe peers) {
     this.metrics = metrics;
     this.client = client;
     this.settings = settings;
     this.clock = clock;
-    this.worker = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "agent-worker-" + settings.node()));
-    this.scriptPool = Executors.newFixedThreadPool(SCRIPT_WORKERS, r -> thread(r, "agent-scripts-" + settings.node()));
-    this.scripts = new ScriptRunner(settings.scripts(), metrics, clock, settings.node(), this::ownAddresses);
-    this.heartbeat = new Heartbeat(client, settings.node(), settings.leaseNamespace(), settings.renewEvery(), clock,
-        metrics, new Heartbeat.Agent() {
-          @Override
-          public String notWorking() {
-            return NodeAgent.this.notWorking();
-          }
+    this.worker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> thread(r, "agent-worker-" + settings.node()));
+    this.scriptPool =
+        Executors.newFixedThreadPool(
+            SCRIPT_WORKERS, r -> thread(r, "agent-scripts-" + settings.node()));
+    this.scripts =
+        new ScriptRunner(settings.scripts(), metrics, clock, settings.node(), this::ownAddresses);
+    this.heartbeat =
+        new Heartbeat(
+            client,
+            settings.node(),
+            settings.leaseNamespace(),
+            settings.renewEvery(),
+            clock,
+            metrics,
+            new Heartbeat.Agent() {
+              @Override
+              public String notWorking() {
+                return NodeAgent.this.notWorking();
+              }
 
-          @Override
-          public Set<String> ownAddresses() {
-            return NodeAgent.this.ownAddresses();
-          }
+              @Override
+              public Set<String> ownAddresses() {
+                return NodeAgent.this.ownAddresses();
+              }
 
-          @Override
-          public void writeReportsNow() {
-            reportWriter.writeNow(NodeAgent.this::reportsToWrite);
-          }
+              @Override
+              public void writeReportsNow() {
+                reportWriter.writeNow(NodeAgent.this::reportsToWrite);
+              }
 
-          @Override
-          public long reportsWrittenSeq() {
-            return reportWriter.writtenSeq();
-          }
+              @Override
+              public long reportsWrittenSeq() {
+                return reportWriter.writtenSeq();
+              }
 
-          @Override
-          public void contactBack() {
-            view.contactBack();
-          }
+              @Override
+              public void contactBack() {
+                view.contactBack();
+              }
 
-          @Override
-          public void renewed() {
-            if (view.refreshNeeded()) {
-              requestConverge();
-            }
-            publish(); // report writes that failed are tried again with each renewal
-          }
+              @Override
+              public void renewed() {
+                if (view.refreshNeeded()) {
+                  requestConverge();
+                }
+                publish(); // report writes that failed are tried again with each renewal
+              }
 
-          @Override
-          public void renewalFailed() {
-            view.contactLost();
-          }
-        });
-    this.fencing = new Fencing(client, settings.node(), settings.resyncEvery(), clock, peers, heartbeat::lastRenewal);
+              @Override
+              public void renewalFailed() {
+                view.contactLost();
+              }
+            });
+    this.fencing =
+        new Fencing(
+            client, settings.node(), settings.resyncEvery(), clock, peers, heartbeat::lastRenewal);
     this.reportWriter = new ReportWriter(client, settings.leaseNamespace(), settings.node());
     this.hostCheck = new HostCheck(settings.node(), clock, this::runScript);
-    this.apiReader = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "agent-reader-" + settings.node()));
+    this.apiReader =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> thread(r, "agent-reader-" + settings.node()));
     this.view = new ApiView(client, settings, clock, apiReader, this::requestConverge);
-    this.pairs = new PairConvergence(settings.node(), clock, ledger, view, scripts, hostCheck, fencing, reportWriter,
-        metrics, this::reportsToWrite);
+    this.pairs =
+        new PairConvergence(
+            settings.node(),
+            clock,
+            ledger,
+            view,
+            scripts,
+            hostCheck,
+            fencing,
+            reportWriter,
+            metrics,
+            this::reportsToWrite);
   }
 
   /** A daemon thread of the agent, named for its job. */
@@ -184,21 +240,33 @@ public final class NodeAgent implements AutoCloseable {
 
   /** Loads the previous reports, starts watching, and begins heartbeats and convergence. */
   public NodeAgent start() {
-    Lease previous = client.leases().inNamespace(settings.leaseNamespace())
-        .withName(AgentReports.leaseName(settings.node())).get();
+    Lease previous =
+        client
+            .leases()
+            .inNamespace(settings.leaseNamespace())
+            .withName(AgentReports.leaseName(settings.node()))
+            .get();
     if (previous != null && previous.getMetadata().getAnnotations() != null) {
       // an agent of before kept its reports in its heartbeat Lease
-      ledger.readBack(AgentReports.parse(previous.getMetadata().getAnnotations().get(AgentReports.ANNOTATION)));
+      ledger.readBack(
+          AgentReports.parse(previous.getMetadata().getAnnotations().get(AgentReports.ANNOTATION)));
     }
     ledger.readBack(reportWriter.readBack());
     view.start(this::requestConverge);
     lastLoop = clock.instant();
     worker.execute(this::startupProbe);
     heartbeat.start(previous);
-    worker.scheduleWithFixedDelay(this::requestConverge, settings.renewEvery().toMillis(),
-        Math.min(500, settings.renewEvery().toMillis()), TimeUnit.MILLISECONDS);
-    LOG.info("node agent on {} started: scripts in {}, timeout {} ms, leases in {}", settings.node(),
-        settings.scripts().dir(), settings.scripts().timeout().toMillis(), settings.leaseNamespace());
+    worker.scheduleWithFixedDelay(
+        this::requestConverge,
+        settings.renewEvery().toMillis(),
+        Math.min(500, settings.renewEvery().toMillis()),
+        TimeUnit.MILLISECONDS);
+    LOG.info(
+        "node agent on {} started: scripts in {}, timeout {} ms, leases in {}",
+        settings.node(),
+        settings.scripts().dir(),
+        settings.scripts().timeout().toMillis(),
+        settings.leaseNamespace());
     return this;
   }
 
@@ -226,23 +294,33 @@ public final class NodeAgent implements AutoCloseable {
   /** This agent's own pod is being deleted: a successor will start on this node. */
   private boolean beingReplaced() {
     if (settings.podName() == null || settings.podName().isBlank()) {
-      LOG.info("stopping without announcing a restart: the agent's pod name is not known (--pod-name)");
+      LOG.info(
+          "stopping without announcing a restart: the agent's pod name is not known (--pod-name)");
       return false;
     }
     try {
-      Pod self = client.pods().inNamespace(settings.leaseNamespace()).withName(settings.podName()).get();
+      Pod self =
+          client.pods().inNamespace(settings.leaseNamespace()).withName(settings.podName()).get();
       boolean deleting = self != null && self.getMetadata().getDeletionTimestamp() != null;
-      LOG.info("stopping: pod {} is {}", settings.podName(), deleting
-          ? "being deleted (a restart): announcing it for " + RESTART_GRACE.toSeconds() + " s"
-          : "not being deleted (the node is going down): announcing nothing");
+      LOG.info(
+          "stopping: pod {} is {}",
+          settings.podName(),
+          deleting
+              ? "being deleted (a restart): announcing it for " + RESTART_GRACE.toSeconds() + " s"
+              : "not being deleted (the node is going down): announcing nothing");
       return deleting;
     } catch (RuntimeException e) {
-      LOG.warn("stopping without announcing a restart: could not read pod {}: {}", settings.podName(), e.toString());
+      LOG.warn(
+          "stopping without announcing a restart: could not read pod {}: {}",
+          settings.podName(),
+          e.toString());
       return false;
     }
   }
 
-  /** Stops watching and heartbeating; the host keeps whatever VIPs it holds (as a lost host would). */
+  /**
+   * Stops watching and heartbeating; the host keeps whatever VIPs it holds (as a lost host would).
+   */
   @Override
   public void close() {
     closed = true;
@@ -265,10 +343,11 @@ public final class NodeAgent implements AutoCloseable {
   private void requestConverge() {
     if (!closed && convergeQueued.compareAndSet(false, true)) {
       try {
-        worker.execute(() -> {
-          convergeQueued.set(false);
-          converge();
-        });
+        worker.execute(
+            () -> {
+              convergeQueued.set(false);
+              converge();
+            });
       } catch (java.util.concurrent.RejectedExecutionException e) {
         convergeQueued.set(false);
       }
@@ -286,12 +365,16 @@ public final class NodeAgent implements AutoCloseable {
     try {
       Set<String> podsHere = pairsWithPodsHere();
       // the first pass overwrites the reports: a retry looks at the ones read back again
-      HostCheck.Startup found = hostCheck.startup(view.current().pairs(), p -> concernsThisNode(p, podsHere),
-          ledger.readBack());
-      found.held().forEach((key, h) -> {
-        ledger.held.put(key, h);
-        ledger.announced.put(key, -1L); // announce it again once it is confirmed ours
-      });
+      HostCheck.Startup found =
+          hostCheck.startup(
+              view.current().pairs(), p -> concernsThisNode(p, podsHere), ledger.readBack());
+      found
+          .held()
+          .forEach(
+              (key, h) -> {
+                ledger.held.put(key, h);
+                ledger.announced.put(key, -1L); // announce it again once it is confirmed ours
+              });
       found.reports().forEach(ledger::report);
       found.gone().forEach(ledger.reports::remove);
       if (found.unsure() != null) {
@@ -317,6 +400,7 @@ public final class NodeAgent implements AutoCloseable {
    * finishing) before the agent says, in its Lease, that it does not work.
    */
   public static final Duration STALL = Duration.ofSeconds(3);
+
   private volatile Instant lastLoop;
 
   /** Why this agent does not work although it may renew its Lease, or null when it works. */
@@ -327,7 +411,8 @@ public final class NodeAgent implements AutoCloseable {
       return null;
     }
     long s = Duration.between(last, now).toSeconds();
-    return probed ? "its work loop has completed no pass for " + s + " s"
+    return probed
+        ? "its work loop has completed no pass for " + s + " s"
         : "its start-up check of the host has not finished for " + s + " s";
   }
 
@@ -350,11 +435,14 @@ public final class NodeAgent implements AutoCloseable {
         }
         relevant.add(pair.key());
       }
-      // drift checks (one vip-status each) for a bounded batch per pass, least recently checked first
+      // drift checks (one vip-status each) for a bounded batch per pass, least recently checked
+      // first
       Set<String> check = new HashSet<>();
       if (resync) {
         relevant.stream()
-            .sorted(Comparator.comparing((String k) -> ledger.lastChecked.getOrDefault(k, Instant.EPOCH)))
+            .sorted(
+                Comparator.comparing(
+                    (String k) -> ledger.lastChecked.getOrDefault(k, Instant.EPOCH)))
             .limit(driftBatch(relevant.size()))
             .forEach(check::add);
       }
@@ -396,25 +484,26 @@ public final class NodeAgent implements AutoCloseable {
       return;
     }
     try {
-      scriptPool.execute(() -> {
-        MDC.put("pair", key);
-        try {
-          ApiView.Snapshot v = view.current();
-          SipServerPair pair = v.pair(key);
-          if (pair != null) {
-            pairs.converge(v, pair, resync);
-          }
-        } catch (RuntimeException e) {
-          LOG.error("pair {}: converge failed", key, e);
-        } finally {
-          MDC.remove("pair");
-          inFlight.remove(key);
-          publish();
-          if (again.remove(key)) {
-            requestConverge();
-          }
-        }
-      });
+      scriptPool.execute(
+          () -> {
+            MDC.put("pair", key);
+            try {
+              ApiView.Snapshot v = view.current();
+              SipServerPair pair = v.pair(key);
+              if (pair != null) {
+                pairs.converge(v, pair, resync);
+              }
+            } catch (RuntimeException e) {
+              LOG.error("pair {}: converge failed", key, e);
+            } finally {
+              MDC.remove("pair");
+              inFlight.remove(key);
+              publish();
+              if (again.remove(key)) {
+                requestConverge();
+              }
+            }
+          });
     } catch (java.util.concurrent.RejectedExecutionException e) {
       inFlight.remove(key);
     }
@@ -426,21 +515,22 @@ public final class NodeAgent implements AutoCloseable {
       return;
     }
     try {
-      scriptPool.execute(() -> {
-        try {
-          HostVip h = ledger.held.get(key);
-          if (h != null && view.current().pair(key) == null) {
-            LOG.info("pair {} is gone: removing {}", key, h.vip());
-            if (runScript(VipScript.DISABLE, h.vip()).succeeded()) {
-              ledger.held.remove(key);
-              ledger.reports.remove(key);
+      scriptPool.execute(
+          () -> {
+            try {
+              HostVip h = ledger.held.get(key);
+              if (h != null && view.current().pair(key) == null) {
+                LOG.info("pair {} is gone: removing {}", key, h.vip());
+                if (runScript(VipScript.DISABLE, h.vip()).succeeded()) {
+                  ledger.held.remove(key);
+                  ledger.reports.remove(key);
+                }
+              }
+            } finally {
+              inFlight.remove(key);
+              publish();
             }
-          }
-        } finally {
-          inFlight.remove(key);
-          publish();
-        }
-      });
+          });
     } catch (java.util.concurrent.RejectedExecutionException e) {
       inFlight.remove(key);
     }
@@ -450,8 +540,13 @@ public final class NodeAgent implements AutoCloseable {
   private Set<String> pairsWithPodsHere() {
     Set<String> keys = new HashSet<>();
     for (Pod p : view.current().pods()) {
-      if (p.getSpec() != null && settings.node().equals(p.getSpec().getNodeName()) && p.getMetadata().getLabels() != null) {
-        keys.add(p.getMetadata().getNamespace() + "/" + p.getMetadata().getLabels().get(SipServerPair.PAIR_LABEL));
+      if (p.getSpec() != null
+          && settings.node().equals(p.getSpec().getNodeName())
+          && p.getMetadata().getLabels() != null) {
+        keys.add(
+            p.getMetadata().getNamespace()
+                + "/"
+                + p.getMetadata().getLabels().get(SipServerPair.PAIR_LABEL));
       }
     }
     return keys;
@@ -463,7 +558,8 @@ public final class NodeAgent implements AutoCloseable {
    * waits for confirmations from exactly these nodes.
    */
   private boolean concernsThisNode(SipServerPair pair, Set<String> podsHere) {
-    return podsHere.contains(pair.key()) || VipBindingRule.statusNames(pair.getStatus(), settings.node());
+    return podsHere.contains(pair.key())
+        || VipBindingRule.statusNames(pair.getStatus(), settings.node());
   }
 
   private ScriptResult runScript(VipScript script, VipAddress vip) {
@@ -485,7 +581,9 @@ public final class NodeAgent implements AutoCloseable {
     Set<String> out = new java.util.TreeSet<>();
     settings.nodeAddresses().forEach(a -> addCanonical(out, a));
     for (Pod p : view.current().pods()) {
-      if (p.getStatus() != null && p.getSpec() != null && settings.node().equals(p.getSpec().getNodeName())) {
+      if (p.getStatus() != null
+          && p.getSpec() != null
+          && settings.node().equals(p.getSpec().getNodeName())) {
         addCanonical(out, p.getStatus().getHostIP());
         if (p.getStatus().getHostIPs() != null) {
           p.getStatus().getHostIPs().forEach(h -> addCanonical(out, h.getIp()));

@@ -17,9 +17,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One pair's pass on this node: what {@link AgentStep#next} says the host must do for it (self-fence,
- * enable, disable, adopt what is there, or only report), done with the admin's scripts, and the
- * outcome put in the {@link PairLedger}. Runs in the script pool, one task per pair at a time.
+ * One pair's pass on this node: what {@link AgentStep#next} says the host must do for it
+ * (self-fence, enable, disable, adopt what is there, or only report), done with the admin's
+ * scripts, and the outcome put in the {@link PairLedger}. Runs in the script pool, one task per
+ * pair at a time.
  */
 final class PairConvergence {
   private static final Logger LOG = LoggerFactory.getLogger(PairConvergence.class);
@@ -32,11 +33,21 @@ final class PairConvergence {
   private final Fencing fencing;
   private final ReportWriter reportWriter;
   private final AgentMetrics metrics;
+
   /** The reports as they are to be written (see {@link PairLedger#toWrite}). */
   private final Supplier<Map<String, VipReport>> toWrite;
 
-  PairConvergence(String node, Clock clock, PairLedger ledger, ApiView view, ScriptRunner scripts, HostCheck hostCheck,
-      Fencing fencing, ReportWriter reportWriter, AgentMetrics metrics, Supplier<Map<String, VipReport>> toWrite) {
+  PairConvergence(
+      String node,
+      Clock clock,
+      PairLedger ledger,
+      ApiView view,
+      ScriptRunner scripts,
+      HostCheck hostCheck,
+      Fencing fencing,
+      ReportWriter reportWriter,
+      AgentMetrics metrics,
+      Supplier<Map<String, VipReport>> toWrite) {
     this.node = node;
     this.clock = clock;
     this.ledger = ledger;
@@ -57,11 +68,21 @@ final class PairConvergence {
     }
     Optional<VipBindingRule.Binding> want = wanted(pair);
     // an announce this agent has not recorded yet counts as not done here: one pass records it
-    return AgentStep.next(situation(pair, want, ledger.held.get(key), want.isPresent() && fencing.due(pair), true,
-        ledger.announced.getOrDefault(key, -1L))) instanceof AgentStep.Nothing;
+    return AgentStep.next(
+            situation(
+                pair,
+                want,
+                ledger.held.get(key),
+                want.isPresent() && fencing.due(pair),
+                true,
+                ledger.announced.getOrDefault(key, -1L)))
+        instanceof AgentStep.Nothing;
   }
 
-  /** One pass over {@code pair} as {@code source} shows it; {@code resync}: check the host with vip-status first. */
+  /**
+   * One pass over {@code pair} as {@code source} shows it; {@code resync}: check the host with
+   * vip-status first.
+   */
   void converge(ApiView.Snapshot source, SipServerPair pair, boolean resync) {
     String key = pair.key();
     SipServerPairStatus st = pair.getStatus();
@@ -69,10 +90,14 @@ final class PairConvergence {
     Optional<VipBindingRule.Binding> want = wanted(pair);
     HostVip h = ledger.held.get(key);
     if (want.isPresent() && fencing.due(pair)) {
-      if (AgentStep.next(situation(pair, want, h, true, true, null)) instanceof AgentStep.Disable d) {
-        LOG.warn("pair {}: no Lease renewal for {} s and the peer agent is unreachable, unknown or still reaches"
-            + " the API (it may take over): self-fencing, removing {}",
-            key, pair.getSpec().getFailover().getFenceAfterSeconds(), d.vip());
+      if (AgentStep.next(situation(pair, want, h, true, true, null))
+          instanceof AgentStep.Disable d) {
+        LOG.warn(
+            "pair {}: no Lease renewal for {} s and the peer agent is unreachable, unknown or still reaches"
+                + " the API (it may take over): self-fencing, removing {}",
+            key,
+            pair.getSpec().getFailover().getFenceAfterSeconds(),
+            d.vip());
         if (run(key, VipScript.DISABLE, d.vip(), d.epoch(), null)) {
           ledger.held.remove(key);
           metrics.selfFenced();
@@ -89,17 +114,29 @@ final class PairConvergence {
     }
     retryLeftover(key);
     long announce = st == null || st.vip == null ? 0 : st.vip.announce;
-    AgentStep.Action action = AgentStep.next(situation(pair, want, h, false, view.mayBindFrom(source),
-        ledger.announced.get(key)));
-    LOG.debug("pair {}: {} (status epoch {}, {} view)", key, action, epoch, source.fresh() ? "fresh" : "cached");
+    AgentStep.Action action =
+        AgentStep.next(
+            situation(pair, want, h, false, view.mayBindFrom(source), ledger.announced.get(key)));
+    LOG.debug(
+        "pair {}: {} (status epoch {}, {} view)",
+        key,
+        action,
+        epoch,
+        source.fresh() ? "fresh" : "cached");
     if (action instanceof AgentStep.Enable e) {
       enable(key, e, h, announce);
     } else if (action instanceof AgentStep.Disable d) {
       if (d.staleEpoch() != null) {
-        LOG.warn("pair {}: {} is held here at epoch {} but the current epoch is {} elsewhere: removing it",
-            key, d.vip(), d.staleEpoch(), epoch);
+        LOG.warn(
+            "pair {}: {} is held here at epoch {} but the current epoch is {} elsewhere: removing it",
+            key,
+            d.vip(),
+            d.staleEpoch(),
+            epoch);
       }
-      if (run(key, VipScript.DISABLE, d.vip(), d.epoch(), d.staleEpoch()) && h != null && h.vip().equals(d.vip())) {
+      if (run(key, VipScript.DISABLE, d.vip(), d.epoch(), d.staleEpoch())
+          && h != null
+          && h.vip().equals(d.vip())) {
         ledger.held.remove(key);
         ledger.announced.remove(key);
       }
@@ -138,21 +175,40 @@ final class PairConvergence {
   }
 
   /** What this agent knows of a pair, for {@link AgentStep#next}. */
-  private AgentStep.Situation situation(SipServerPair pair, Optional<VipBindingRule.Binding> want, HostVip h,
-      boolean fenceDue, boolean fresh, Long announcedValue) {
+  private AgentStep.Situation situation(
+      SipServerPair pair,
+      Optional<VipBindingRule.Binding> want,
+      HostVip h,
+      boolean fenceDue,
+      boolean fresh,
+      Long announcedValue) {
     SipServerPairStatus st = pair.getStatus();
-    return new AgentStep.Situation(want, h == null ? null : new AgentStep.Held(h.vip(), h.epoch()),
-        ledger.reports.get(pair.key()), st == null ? 0 : st.epoch,
-        st != null && st.vip != null && node.equals(st.vip.node), HostCheck.statusVip(st).orElse(null),
-        fenceDue, fresh, st == null || st.vip == null ? 0 : st.vip.announce, announcedValue, now());
+    return new AgentStep.Situation(
+        want,
+        h == null ? null : new AgentStep.Held(h.vip(), h.epoch()),
+        ledger.reports.get(pair.key()),
+        st == null ? 0 : st.epoch,
+        st != null && st.vip != null && node.equals(st.vip.node),
+        HostCheck.statusVip(st).orElse(null),
+        fenceDue,
+        fresh,
+        st == null || st.vip == null ? 0 : st.vip.announce,
+        announcedValue,
+        now());
   }
 
   private Optional<VipBindingRule.Binding> wanted(SipServerPair pair) {
     SipServerPairStatus st = pair.getStatus();
-    Pod primaryPod = st == null || st.primary == null ? null
-        : view.current().pod(pair.getMetadata().getNamespace() + "/" + st.primary);
-    return VipBindingRule.binding(st, node,
-        primaryPod == null || primaryPod.getSpec() == null ? null : primaryPod.getSpec().getNodeName(),
+    Pod primaryPod =
+        st == null || st.primary == null
+            ? null
+            : view.current().pod(pair.getMetadata().getNamespace() + "/" + st.primary);
+    return VipBindingRule.binding(
+        st,
+        node,
+        primaryPod == null || primaryPod.getSpec() == null
+            ? null
+            : primaryPod.getSpec().getNodeName(),
         primaryPod == null ? null : primaryPod.getMetadata().getAnnotations());
   }
 
@@ -166,13 +222,25 @@ final class PairConvergence {
    */
   private boolean intendToAdd(String key, VipAddress vip) {
     VipReport w = reportWriter.written(key);
-    if (w != null && ((w.address() != null && VipReport.isAbout(w, vip)) || w.alsoHolds(vip.host()))) {
+    if (w != null
+        && ((w.address() != null && VipReport.isAbout(w, vip)) || w.alsoHolds(vip.host()))) {
       return true;
     }
     ledger.intents.put(key, vip);
-    // a first grant has no report yet to carry it: the state of the address is not known until the script has run
-    ledger.reports.putIfAbsent(key, new VipReport(VipReport.State.Failed, 0, vip.cidr(), VipScript.ENABLE.fileName(),
-        -1, "about to run", now(), null, vip.interfaceName()));
+    // a first grant has no report yet to carry it: the state of the address is not known until the
+    // script has run
+    ledger.reports.putIfAbsent(
+        key,
+        new VipReport(
+            VipReport.State.Failed,
+            0,
+            vip.cidr(),
+            VipScript.ENABLE.fileName(),
+            -1,
+            "about to run",
+            now(),
+            null,
+            vip.interfaceName()));
     if (reportWriter.writeNow(toWrite)) {
       return true;
     }
@@ -192,13 +260,18 @@ final class PairConvergence {
       ledger.leftovers.remove(key);
       LOG.info("pair {}: the old address {} is removed", key, old);
     } else if (run.result() != null) {
-      LOG.warn("pair {}: could not remove the old address {} (attempt {}): {}", key, old, run.backoff().attempts(),
+      LOG.warn(
+          "pair {}: could not remove the old address {} (attempt {}): {}",
+          key,
+          old,
+          run.backoff().attempts(),
           run.result().describe());
     }
   }
 
   /** Runs vip-status for a pair that concerns this host and corrects the agent's belief. */
-  private HostVip resync(String key, SipServerPairStatus st, Optional<VipBindingRule.Binding> want, HostVip h) {
+  private HostVip resync(
+      String key, SipServerPairStatus st, Optional<VipBindingRule.Binding> want, HostVip h) {
     HostVip truth = hostCheck.drift(key, st, want, h);
     if (truth == null) {
       ledger.held.remove(key);
@@ -216,22 +289,55 @@ final class PairConvergence {
       return false; // backing off
     }
     if (r.succeeded()) {
-      LOG.info("pair {} epoch {}: {} {} ok in {} ms", key, epoch, script.fileName(), vip, r.durationMillis());
-      VipReport.State state = script == VipScript.ENABLE ? VipReport.State.Bound : VipReport.State.Unbound;
+      LOG.info(
+          "pair {} epoch {}: {} {} ok in {} ms",
+          key,
+          epoch,
+          script.fileName(),
+          vip,
+          r.durationMillis());
+      VipReport.State state =
+          script == VipScript.ENABLE ? VipReport.State.Bound : VipReport.State.Unbound;
       // success is said in few bytes: a node's reports on hundreds of pairs share its report Leases
-      ledger.report(key, new VipReport(state, epoch, vip.cidr(), null, null, null, now(), staleEpoch, vip.interfaceName()));
+      ledger.report(
+          key,
+          new VipReport(
+              state, epoch, vip.cidr(), null, null, null, now(), staleEpoch, vip.interfaceName()));
       return true;
     }
-    LOG.warn("pair {} epoch {}: {} (attempt {}, next try at {})", key, epoch, r.describe(), run.backoff().attempts(),
+    LOG.warn(
+        "pair {} epoch {}: {} (attempt {}, next try at {})",
+        key,
+        epoch,
+        r.describe(),
+        run.backoff().attempts(),
         run.backoff().nextTry());
-    ledger.report(key, new VipReport(VipReport.State.Failed, epoch, vip.cidr(), script.fileName(), r.exitCode(),
-        r.describe(), now(), null, vip.interfaceName()));
+    ledger.report(
+        key,
+        new VipReport(
+            VipReport.State.Failed,
+            epoch,
+            vip.cidr(),
+            script.fileName(),
+            r.exitCode(),
+            r.describe(),
+            now(),
+            null,
+            vip.interfaceName()));
     return false;
   }
 
   private VipReport bound(VipBindingRule.Binding b) {
-    return new VipReport(VipReport.State.Bound, b.epoch(), b.vip().cidr(), null, null, null,
-        now(), null, b.vip().interfaceName());
+    return new VipReport(
+        VipReport.State.Bound,
+        b.epoch(),
+        b.vip().cidr(),
+        null,
+        null,
+        null,
+        now(),
+        null,
+        b.vip().interfaceName());
   }
 
   private String now() {

@@ -26,8 +26,13 @@ public interface PeerProbe {
       }
       String host = ip.indexOf(':') >= 0 ? "[" + ip + "]" : ip;
       try {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + port + "/peer"))
-            .timeout(timeout).GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r =
+            client.send(
+                HttpRequest.newBuilder(URI.create("http://" + host + ":" + port + "/peer"))
+                    .timeout(timeout)
+                    .GET()
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         return r.statusCode() == 200 ? SelfFencing.parse(r.body()) : PeerView.unreachable();
       } catch (java.io.IOException | IllegalArgumentException e) {
         return PeerView.unreachable();

@@ -4,8 +4,8 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseSpec;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.sipha.kube.AgentReports;
 import io.sipha.decision.VipReport;
+import io.sipha.kube.AgentReports;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -31,26 +31,34 @@ final class ReportWriter implements AutoCloseable {
   private final Map<Integer, String> written = new HashMap<>();
   private final Map<Integer, Lease> leases = new HashMap<>();
   private volatile boolean failing;
-  /** The number of the last report Lease write (see {@link AgentReports#REPORTS_SEQ_ANNOTATION}). */
+
+  /**
+   * The number of the last report Lease write (see {@link AgentReports#REPORTS_SEQ_ANNOTATION}).
+   */
   private long seq;
+
   private volatile long writtenSeq;
 
   ReportWriter(KubernetesClient client, String namespace, String node) {
     this.client = client;
     this.namespace = namespace;
     this.node = node;
-    this.thread = Executors.newSingleThreadExecutor(r -> NodeAgent.thread(r, "agent-reports-" + node));
+    this.thread =
+        Executors.newSingleThreadExecutor(r -> NodeAgent.thread(r, "agent-reports-" + node));
   }
 
   /** The reports this node wrote before (its report Leases), read at start. */
   Map<String, VipReport> readBack() {
     Map<String, VipReport> out = new TreeMap<>();
     for (int i = 0; i < AgentReports.SHARDS; i++) {
-      Lease l = client.leases().inNamespace(namespace).withName(AgentReports.shardName(node, i)).get();
+      Lease l =
+          client.leases().inNamespace(namespace).withName(AgentReports.shardName(node, i)).get();
       if (l != null) {
         leases.put(i, l);
-        String body = l.getMetadata().getAnnotations() == null ? null
-            : l.getMetadata().getAnnotations().get(AgentReports.ANNOTATION);
+        String body =
+            l.getMetadata().getAnnotations() == null
+                ? null
+                : l.getMetadata().getAnnotations().get(AgentReports.ANNOTATION);
         written.put(i, body);
         out.putAll(AgentReports.parse(body));
         seq = Math.max(seq, AgentReports.reportsSeq(l.getMetadata().getAnnotations()));
@@ -68,14 +76,18 @@ final class ReportWriter implements AutoCloseable {
     return writtenSeq;
   }
 
-  /** Writes, soon and on the writer's thread, the report Leases whose reports differ from what was written. */
+  /**
+   * Writes, soon and on the writer's thread, the report Leases whose reports differ from what was
+   * written.
+   */
   void flush(java.util.function.Supplier<Map<String, VipReport>> reports) {
     if (queued.compareAndSet(false, true)) {
       try {
-        thread.execute(() -> {
-          queued.set(false);
-          write(reports);
-        });
+        thread.execute(
+            () -> {
+              queued.set(false);
+              write(reports);
+            });
       } catch (java.util.concurrent.RejectedExecutionException e) {
         queued.set(false);
       }
@@ -96,7 +108,8 @@ final class ReportWriter implements AutoCloseable {
   /**
    * Writes now, on the caller's thread: after a gap in contact the reports go out before the
    * heartbeat says the node is back, so that the operator never sees the node alive with a report
-   * from before the gap (a VIP it has since removed would look held). Returns false if a write failed.
+   * from before the gap (a VIP it has since removed would look held). Returns false if a write
+   * failed.
    */
   boolean writeNow(java.util.function.Supplier<Map<String, VipReport>> reports) {
     write(reports);
@@ -104,15 +117,19 @@ final class ReportWriter implements AutoCloseable {
   }
 
   /**
-   * The reports are taken once the lock is held, never before: a write that waited for another
-   * (one that hung while the API was cut off) must not put back what the reports were when it was
-   * asked for, over what the other wrote since (and then count it as written).
+   * The reports are taken once the lock is held, never before: a write that waited for another (one
+   * that hung while the API was cut off) must not put back what the reports were when it was asked
+   * for, over what the other wrote since (and then count it as written).
    */
   private synchronized void write(java.util.function.Supplier<Map<String, VipReport>> current) {
     Map<String, VipReport> reports = current.get();
     Map<Integer, Map<String, VipReport>> byShard = new HashMap<>();
-    reports.forEach((k, r) -> byShard.computeIfAbsent(Math.floorMod(k.hashCode(), AgentReports.SHARDS),
-        i -> new TreeMap<>()).put(k, r));
+    reports.forEach(
+        (k, r) ->
+            byShard
+                .computeIfAbsent(
+                    Math.floorMod(k.hashCode(), AgentReports.SHARDS), i -> new TreeMap<>())
+                .put(k, r));
     boolean failed = false;
     for (int i = 0; i < AgentReports.SHARDS; i++) {
       Map<String, VipReport> mine = byShard.getOrDefault(i, Map.of());
@@ -130,7 +147,10 @@ final class ReportWriter implements AutoCloseable {
       } catch (RuntimeException e) {
         failed = true;
         leases.remove(i); // read it again before the next try
-        LOG.warn("could not write report Lease {} ({} reports): {}", AgentReports.shardName(node, i), mine.size(),
+        LOG.warn(
+            "could not write report Lease {} ({} reports): {}",
+            AgentReports.shardName(node, i),
+            mine.size(),
             e.toString());
       }
     }
@@ -145,10 +165,14 @@ final class ReportWriter implements AutoCloseable {
     }
     if (l == null) {
       Lease fresh = new Lease();
-      fresh.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace)
-          .addToLabels(AgentReports.LEASE_LABEL, AgentReports.REPORTS_LABEL_VALUE)
-          .addToAnnotations(AgentReports.ANNOTATION, body)
-          .addToAnnotations(AgentReports.REPORTS_SEQ_ANNOTATION, Long.toString(n)).build());
+      fresh.setMetadata(
+          new ObjectMetaBuilder()
+              .withName(name)
+              .withNamespace(namespace)
+              .addToLabels(AgentReports.LEASE_LABEL, AgentReports.REPORTS_LABEL_VALUE)
+              .addToAnnotations(AgentReports.ANNOTATION, body)
+              .addToAnnotations(AgentReports.REPORTS_SEQ_ANNOTATION, Long.toString(n))
+              .build());
       LeaseSpec spec = new LeaseSpec();
       spec.setHolderIdentity(node);
       fresh.setSpec(spec);

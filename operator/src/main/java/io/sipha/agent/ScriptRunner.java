@@ -25,7 +25,9 @@ final class ScriptRunner {
     /** The backoff after one more failure at {@code now}. */
     static Backoff after(Backoff before, Instant now) {
       int attempts = before == null ? 1 : before.attempts() + 1;
-      return new Backoff(attempts, now.plusMillis(Math.min(MAX_MILLIS, FIRST_MILLIS << Math.min(attempts - 1, 6))));
+      return new Backoff(
+          attempts,
+          now.plusMillis(Math.min(MAX_MILLIS, FIRST_MILLIS << Math.min(attempts - 1, 6))));
     }
   }
 
@@ -46,7 +48,12 @@ final class ScriptRunner {
   private final Supplier<Set<String>> ownAddresses;
   private final Map<String, Backoff> backoff = new ConcurrentHashMap<>();
 
-  ScriptRunner(VipScripts scripts, AgentMetrics metrics, Clock clock, String node, Supplier<Set<String>> ownAddresses) {
+  ScriptRunner(
+      VipScripts scripts,
+      AgentMetrics metrics,
+      Clock clock,
+      String node,
+      Supplier<Set<String>> ownAddresses) {
     this.scripts = scripts;
     this.metrics = metrics;
     this.clock = clock;
@@ -75,8 +82,16 @@ final class ScriptRunner {
   ScriptResult once(VipScript script, VipAddress vip) {
     if (script != VipScript.STATUS && ownAddresses.get().contains(vip.host())) {
       // releasing it would take the node off the network; adding it would say nothing: never run
-      return new ScriptResult(script, -1, false, "refused: " + vip.host() + " is node " + node
-          + "'s own address; sipha never adds or removes a node's own address (choose another VIP)", 0);
+      return new ScriptResult(
+          script,
+          -1,
+          false,
+          "refused: "
+              + vip.host()
+              + " is node "
+              + node
+              + "'s own address; sipha never adds or removes a node's own address (choose another VIP)",
+          0);
     }
     ScriptResult r = scripts.run(script, vip);
     metrics.scriptRun(r);

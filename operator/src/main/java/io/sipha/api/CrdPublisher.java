@@ -13,10 +13,12 @@ import java.util.List;
 /**
  * Build step: takes the CRD the Fabric8 generator wrote, puts the printer columns in the order
  * {@code kubectl get ssp} shows them (the generator sorts them by path), and writes it to the
- * repository's crds/ folder and to the Helm chart's crds/ folder. Run by Maven at process-classes; CI fails if the committed copy differs.
+ * repository's crds/ folder and to the Helm chart's crds/ folder. Run by Maven at process-classes;
+ * CI fails if the committed copy differs.
  */
 public final class CrdPublisher {
-  static final List<String> COLUMN_ORDER = List.of("PRIMARY", "BACKUP", "VIP", "NODE", "PHASE", "EPOCH", "AGE");
+  static final List<String> COLUMN_ORDER =
+      List.of("PRIMARY", "BACKUP", "VIP", "NODE", "PHASE", "EPOCH", "AGE");
 
   private CrdPublisher() {}
 
@@ -30,8 +32,9 @@ public final class CrdPublisher {
       List<CustomResourceColumnDefinition> cols = v.getAdditionalPrinterColumns();
       cols.sort(Comparator.comparingInt(c -> COLUMN_ORDER.indexOf(c.getName())));
     }
-    String yaml = "# Generated from operator/src/main/java/io/sipha/api by the build (make crds). Do not edit.\n"
-        + Serialization.asYaml(crd);
+    String yaml =
+        "# Generated from operator/src/main/java/io/sipha/api by the build (make crds). Do not edit.\n"
+            + Serialization.asYaml(crd);
     for (int i = 1; i < args.length; i++) {
       Path out = Path.of(args[i]).normalize();
       Files.createDirectories(out.getParent());

@@ -9,7 +9,8 @@ import io.fabric8.generator.annotation.Min;
 /** Automatic failover settings. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @io.fabric8.generator.annotation.ValidationRule(
-    value = "!has(self.fenceAfterSeconds) || !has(self.nodeLossSeconds) || self.fenceAfterSeconds < self.nodeLossSeconds",
+    value =
+        "!has(self.fenceAfterSeconds) || !has(self.nodeLossSeconds) || self.fenceAfterSeconds < self.nodeLossSeconds",
     message = "spec.failover.fenceAfterSeconds must be below nodeLossSeconds",
     fieldPath = ".fenceAfterSeconds")
 public class FailoverPolicy {

@@ -9,7 +9,8 @@ public class HistoryEntry {
   @JsonPropertyDescription("The epoch of the roles it set.")
   public long epoch;
 
-  @JsonPropertyDescription("Election, Switchover, Failover, Relocation, Failback, Revert or Demotion.")
+  @JsonPropertyDescription(
+      "Election, Switchover, Failover, Relocation, Failback, Revert or Demotion.")
   public TransitionKind kind;
 
   @JsonPropertyDescription("The pod that lost the primary role.")
@@ -29,7 +30,13 @@ public class HistoryEntry {
 
   public HistoryEntry() {}
 
-  public HistoryEntry(long epoch, TransitionKind kind, String from, String to, String reason, String startedAt,
+  public HistoryEntry(
+      long epoch,
+      TransitionKind kind,
+      String from,
+      String to,
+      String reason,
+      String startedAt,
       long durationMillis) {
     this.epoch = epoch;
     this.kind = kind;

@@ -8,11 +8,16 @@ public enum TransitionKind {
   Switchover,
   /** The primary failed (pod, node or readiness): the backup takes over. */
   Failover,
-  /** The primary stays primary but moves: it was rescheduled or recreated, and no backup could take over. */
+  /**
+   * The primary stays primary but moves: it was rescheduled or recreated, and no backup could take
+   * over.
+   */
   Relocation,
   /** Back to spec.primary after a failover (spec.failback: Automatic). */
   Failback,
-  /** A switchover or failback given up: the old primary takes the role back, the VIP never left it. */
+  /**
+   * A switchover or failback given up: the old primary takes the role back, the VIP never left it.
+   */
   Revert,
   /** A stale primary that came back holding the VIP was demoted (history only). */
   Demotion,

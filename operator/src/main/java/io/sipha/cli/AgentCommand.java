@@ -9,7 +9,6 @@ import io.sipha.agent.NodeAgent;
 import io.sipha.agent.PeerProbe;
 import io.sipha.vip.VipScripts;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -22,68 +21,113 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "agent",
     mixinStandardHelpOptions = true,
-    description = "Run the node agent: heartbeat, and bind or unbind VIPs on this node with the admin's scripts.")
+    description =
+        "Run the node agent: heartbeat, and bind or unbind VIPs on this node with the admin's scripts.")
 final class AgentCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--node", required = true, defaultValue = "${env:NODE_NAME}",
+  @Option(
+      names = "--node",
+      required = true,
+      defaultValue = "${env:NODE_NAME}",
       description = "This node's name (default: $NODE_NAME).")
   String node;
 
-  @Option(names = "--node-ip", split = ",", defaultValue = "${env:NODE_IPS:-}",
-      description = "This node's own addresses, comma-separated (default: $NODE_IPS, the downward API's"
-          + " status.hostIPs): never added or removed as a VIP, and refused by the operator as one.")
+  @Option(
+      names = "--node-ip",
+      split = ",",
+      defaultValue = "${env:NODE_IPS:-}",
+      description =
+          "This node's own addresses, comma-separated (default: $NODE_IPS, the downward API's"
+              + " status.hostIPs): never added or removed as a VIP, and refused by the operator as one.")
   List<String> nodeIps = new java.util.ArrayList<>();
 
-  @Option(names = "--pod-name", defaultValue = "${env:POD_NAME:-}",
-      description = "The agent's own pod (default: $POD_NAME): a stop is announced as a restart only while"
-          + " this pod is being deleted, so that a node shutting down is not given the restart grace.")
+  @Option(
+      names = "--pod-name",
+      defaultValue = "${env:POD_NAME:-}",
+      description =
+          "The agent's own pod (default: $POD_NAME): a stop is announced as a restart only while"
+              + " this pod is being deleted, so that a node shutting down is not given the restart grace.")
   String podName;
 
-  @Option(names = "--scripts-dir", required = true,
+  @Option(
+      names = "--scripts-dir",
+      required = true,
       description = "Directory holding the executables vip-enable, vip-disable and vip-status.")
   Path scriptsDir;
 
-  @Option(names = "--script-timeout-ms", defaultValue = "10000", description = "Kill a script after this long (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--script-timeout-ms",
+      defaultValue = "10000",
+      description = "Kill a script after this long (default: ${DEFAULT-VALUE}).")
   long scriptTimeoutMs;
 
   @Option(names = "--namespace", description = "Namespace of the pairs (default: all).")
   String namespace;
 
-  @Option(names = "--lease-namespace", defaultValue = "${env:POD_NAMESPACE:-sipha-system}",
-      description = "Namespace of the agents' Leases (default: $POD_NAMESPACE or ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--lease-namespace",
+      defaultValue = "${env:POD_NAMESPACE:-sipha-system}",
+      description =
+          "Namespace of the agents' Leases (default: $POD_NAMESPACE or ${DEFAULT-VALUE}).")
   String leaseNamespace;
 
-  @Option(names = "--renew-ms", defaultValue = "1000", description = "Lease renewal period (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--renew-ms",
+      defaultValue = "1000",
+      description = "Lease renewal period (default: ${DEFAULT-VALUE}).")
   long renewMs;
 
-  @Option(names = "--resync-ms", defaultValue = "5000", description = "How often vip-status checks for drift (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--resync-ms",
+      defaultValue = "5000",
+      description = "How often vip-status checks for drift (default: ${DEFAULT-VALUE}).")
   long resyncMs;
 
-  @Option(names = "--http-port", defaultValue = "9477", description = "Port of /healthz and /metrics on the host network; 0 turns them off (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--http-port",
+      defaultValue = "9477",
+      description =
+          "Port of /healthz and /metrics on the host network; 0 turns them off (default: ${DEFAULT-VALUE}).")
   int httpPort;
 
-  @Option(names = "--http-address", defaultValue = "0.0.0.0",
-      description = "Address of /healthz, /peer and /metrics: the peers reach /peer on the node's address"
-          + " (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--http-address",
+      defaultValue = "0.0.0.0",
+      description =
+          "Address of /healthz, /peer and /metrics: the peers reach /peer on the node's address"
+              + " (default: ${DEFAULT-VALUE}).")
   String httpAddress;
 
-  @Option(names = "--pod-field-selector", arity = "1", defaultValue = "true", paramLabel = "true|false",
-      description = "Ask the API for this node's pods only (spec.nodeName field selector) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--pod-field-selector",
+      arity = "1",
+      defaultValue = "true",
+      paramLabel = "true|false",
+      description =
+          "Ask the API for this node's pods only (spec.nodeName field selector) (default: ${DEFAULT-VALUE}).")
   boolean podFieldSelector;
 
-  @Option(names = "--peer-port", defaultValue = "9477",
-      description = "Port of the peer agents' /peer, asked before self-fencing (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--peer-port",
+      defaultValue = "9477",
+      description =
+          "Port of the peer agents' /peer, asked before self-fencing (default: ${DEFAULT-VALUE}).")
   int peerPort;
 
-  @Option(names = "--log-format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--log-format",
+      defaultValue = "text",
+      description = "text or json (default: ${DEFAULT-VALUE}).")
   LogFormat logFormat;
 
   /** How the command gets its client: kubeconfig or in-cluster configuration, as kubectl does. */
-  java.util.function.Supplier<KubernetesClient> clients = () -> new KubernetesClientBuilder().build();
+  java.util.function.Supplier<KubernetesClient> clients =
+      () -> new KubernetesClientBuilder().build();
 
   /** The running agent and its endpoints. */
-  record Running(NodeAgent agent, HttpEndpoints http, KubernetesClient client) implements AutoCloseable {
+  record Running(NodeAgent agent, HttpEndpoints http, KubernetesClient client)
+      implements AutoCloseable {
     @Override
     public void close() {
       if (http != null) {
@@ -102,7 +146,8 @@ final class AgentCommand implements Callable<Integer> {
   /** Starts the agent and its endpoints; null (after saying why) when its scripts are unusable. */
   Running start() throws Exception {
     if (node == null || node.isBlank()) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--node is required (or set NODE_NAME)");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--node is required (or set NODE_NAME)");
     }
     VipScripts scripts;
     try {
@@ -114,15 +159,33 @@ final class AgentCommand implements Callable<Integer> {
     logFormat.apply();
     KubernetesClient client = clients.get();
     var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    var agent = new NodeAgent(client, new NodeAgent.Settings(node, leaseNamespace, namespace, scripts,
-        Duration.ofMillis(renewMs), Duration.ofMillis(resyncMs), podFieldSelector,
-        nodeIps.stream().filter(s -> !s.isBlank()).toList(), podName == null || podName.isBlank() ? null : podName),
-        io.sipha.decision.MonotonicClock.startingNow(),
-        new AgentMetrics(registry, node), PeerProbe.http(peerPort, Duration.ofMillis(500))).start();
-    HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpAddress, httpPort, registry,
-        () -> agentCheck(agent, agent.heartbeatRunning()),
-        () -> agentCheck(agent, agent.lastRenewal() != null),
-        agent::peerAnswer);
+    var agent =
+        new NodeAgent(
+                client,
+                new NodeAgent.Settings(
+                    node,
+                    leaseNamespace,
+                    namespace,
+                    scripts,
+                    Duration.ofMillis(renewMs),
+                    Duration.ofMillis(resyncMs),
+                    podFieldSelector,
+                    nodeIps.stream().filter(s -> !s.isBlank()).toList(),
+                    podName == null || podName.isBlank() ? null : podName),
+                io.sipha.decision.MonotonicClock.startingNow(),
+                new AgentMetrics(registry, node),
+                PeerProbe.http(peerPort, Duration.ofMillis(500)))
+            .start();
+    HttpEndpoints http =
+        httpPort == 0
+            ? null
+            : new HttpEndpoints(
+                httpAddress,
+                httpPort,
+                registry,
+                () -> agentCheck(agent, agent.heartbeatRunning()),
+                () -> agentCheck(agent, agent.lastRenewal() != null),
+                agent::peerAnswer);
     return new Running(agent, http, client);
   }
 

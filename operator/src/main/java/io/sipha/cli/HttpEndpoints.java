@@ -17,8 +17,13 @@ final class HttpEndpoints implements AutoCloseable {
 
   private final HttpServer server;
 
-  HttpEndpoints(String address, int port, PrometheusMeterRegistry registry, Supplier<Check> live,
-      Supplier<Check> ready) throws IOException {
+  HttpEndpoints(
+      String address,
+      int port,
+      PrometheusMeterRegistry registry,
+      Supplier<Check> live,
+      Supplier<Check> ready)
+      throws IOException {
     this(address, port, registry, live, ready, null);
   }
 
@@ -27,20 +32,31 @@ final class HttpEndpoints implements AutoCloseable {
    *     127.0.0.1 in tests)
    * @param peer the answer to a peer agent's GET /peer (self-fencing), or null for none
    */
-  HttpEndpoints(String address, int port, PrometheusMeterRegistry registry, Supplier<Check> live,
-      Supplier<Check> ready, Supplier<String> peer) throws IOException {
+  HttpEndpoints(
+      String address,
+      int port,
+      PrometheusMeterRegistry registry,
+      Supplier<Check> live,
+      Supplier<Check> ready,
+      Supplier<String> peer)
+      throws IOException {
     server = HttpServer.create(new InetSocketAddress(address, port), 16);
     if (peer != null) {
       server.createContext("/peer", ex -> send(ex, 200, "text/plain; charset=utf-8", peer.get()));
     }
     server.createContext("/healthz", ex -> probe(ex, live.get()));
     server.createContext("/readyz", ex -> probe(ex, ready.get()));
-    server.createContext("/metrics", ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
-    server.setExecutor(Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "http-endpoints");
-      t.setDaemon(true);
-      return t;
-    }));
+    server.createContext(
+        "/metrics",
+        ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
+    server.setExecutor(
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "http-endpoints");
+              t.setDaemon(true);
+              return t;
+            }));
     server.start();
   }
 
@@ -49,7 +65,11 @@ final class HttpEndpoints implements AutoCloseable {
   }
 
   private static void probe(HttpExchange ex, Check c) throws IOException {
-    send(ex, c.ok() ? 200 : 503, "text/plain; charset=utf-8", (c.ok() ? "ok" : "not ok") + ": " + c.detail() + "\n");
+    send(
+        ex,
+        c.ok() ? 200 : 503,
+        "text/plain; charset=utf-8",
+        (c.ok() ? "ok" : "not ok") + ": " + c.detail() + "\n");
   }
 
   private static void send(HttpExchange ex, int code, String type, String body) throws IOException {

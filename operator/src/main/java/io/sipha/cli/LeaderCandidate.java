@@ -10,9 +10,9 @@ import java.util.function.Function;
 
 /**
  * The operator of this process, as a candidate for leadership. When it loses leadership while it
- * runs (another replica leads now, or a blip of the API let its Lease expire) it is stopped at once,
- * so that it never goes on writing, and a fresh one is started in the same process: no exit, so
- * repeated API blips do not put the pod in CrashLoopBackOff.
+ * runs (another replica leads now, or a blip of the API let its Lease expire) it is stopped at
+ * once, so that it never goes on writing, and a fresh one is started in the same process: no exit,
+ * so repeated API blips do not put the pod in CrashLoopBackOff.
  *
  * <p>A fresh start can fail where the first one did not: an API server that has just restarted
  * answers 403 for a few seconds while its authorizer catches up, and the informers' first list
@@ -26,23 +26,26 @@ final class LeaderCandidate<T> {
   private final Consumer<T> stop;
   private final Duration firstRetry;
   private final Duration maxRetry;
-  private final ScheduledExecutorService restarter = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "operator-candidate");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService restarter =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "operator-candidate");
+            t.setDaemon(true);
+            return t;
+          });
   private volatile T current;
   private volatile boolean stopping;
   private final AtomicInteger restarts = new AtomicInteger();
   private final AtomicInteger failedStarts = new AtomicInteger();
 
   /**
-   * Starts the first one here: if that fails the exception is the caller's (the process exits
-   * with it, as for a wrong option).
+   * Starts the first one here: if that fails the exception is the caller's (the process exits with
+   * it, as for a wrong option).
    *
    * @param start starts one, given what it must run when it loses leadership
    */
-  LeaderCandidate(Function<Runnable, T> start, Consumer<T> stop, Duration firstRetry, Duration maxRetry) {
+  LeaderCandidate(
+      Function<Runnable, T> start, Consumer<T> stop, Duration firstRetry, Duration maxRetry) {
     this.start = start;
     this.stop = stop;
     this.firstRetry = firstRetry;
@@ -69,16 +72,20 @@ final class LeaderCandidate<T> {
     if (stopping) {
       return;
     }
-    System.err.println("sipha operator: lost leadership; stopping and standing again as a candidate");
-    restarter.execute(() -> {
-      try {
-        stop.accept(current);
-      } catch (RuntimeException e) {
-        System.err.println("sipha operator: stopping the operator that lost leadership failed (" + rootMessage(e)
-            + "); starting a fresh one anyway");
-      }
-      startAgain(firstRetry);
-    });
+    System.err.println(
+        "sipha operator: lost leadership; stopping and standing again as a candidate");
+    restarter.execute(
+        () -> {
+          try {
+            stop.accept(current);
+          } catch (RuntimeException e) {
+            System.err.println(
+                "sipha operator: stopping the operator that lost leadership failed ("
+                    + rootMessage(e)
+                    + "); starting a fresh one anyway");
+          }
+          startAgain(firstRetry);
+        });
   }
 
   private void startAgain(Duration wait) {
@@ -94,9 +101,14 @@ final class LeaderCandidate<T> {
       }
     } catch (RuntimeException e) {
       failedStarts.incrementAndGet();
-      System.err.println("sipha operator: could not stand again as a candidate (" + rootMessage(e) + "); trying again in "
-          + wait.toMillis() + " ms");
-      Duration next = wait.multipliedBy(2).compareTo(maxRetry) > 0 ? maxRetry : wait.multipliedBy(2);
+      System.err.println(
+          "sipha operator: could not stand again as a candidate ("
+              + rootMessage(e)
+              + "); trying again in "
+              + wait.toMillis()
+              + " ms");
+      Duration next =
+          wait.multipliedBy(2).compareTo(maxRetry) > 0 ? maxRetry : wait.multipliedBy(2);
       if (!stopping) {
         restarter.schedule(() -> startAgain(next), wait.toMillis(), TimeUnit.MILLISECONDS);
       }

@@ -7,7 +7,10 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import org.slf4j.LoggerFactory;
 
-/** --log-format: text (the default, one readable line) or json (one JSON object per line, MDC included). */
+/**
+ * --log-format: text (the default, one readable line) or json (one JSON object per line, MDC
+ * included).
+ */
 enum LogFormat {
   text,
   json;

@@ -5,8 +5,8 @@ import picocli.CommandLine.Command;
 
 /**
  * The one executable: {@code sipha operator}, {@code sipha agent}; and {@code sipha demo} in the
- * demo's jar (sipha-demo.jar, with the embedded API), which the product jar the image runs does
- * not carry.
+ * demo's jar (sipha-demo.jar, with the embedded API), which the product jar the image runs does not
+ * carry.
  */
 @Command(
     name = "sipha",
@@ -22,7 +22,10 @@ public final class Main {
     System.exit(commandLine().execute(args));
   }
 
-  /** The command line, with {@code demo} when this jar has it and a pointer to the demo's jar when not. */
+  /**
+   * The command line, with {@code demo} when this jar has it and a pointer to the demo's jar when
+   * not.
+   */
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
     try {
@@ -34,15 +37,17 @@ public final class Main {
   }
 
   /** {@code sipha demo} in the product jar: where the demo is. */
-  @Command(name = "demo", description = "Not in this jar: the demo and the sandbox are in sipha-demo.jar (make demo).")
+  @Command(
+      name = "demo",
+      description = "Not in this jar: the demo and the sandbox are in sipha-demo.jar (make demo).")
   static final class NoDemo implements java.util.concurrent.Callable<Integer> {
-    @CommandLine.Unmatched
-    java.util.List<String> ignored;
+    @CommandLine.Unmatched java.util.List<String> ignored;
 
     @Override
     public Integer call() {
-      System.err.println("sipha demo: this is the product jar (the operator and the node agent), which carries no"
-          + " embedded API; the demo and the sandbox are in operator/demo/target/sipha-demo.jar: make demo, make sandbox");
+      System.err.println(
+          "sipha demo: this is the product jar (the operator and the node agent), which carries no"
+              + " embedded API; the demo and the sandbox are in operator/demo/target/sipha-demo.jar: make demo, make sandbox");
       return 2;
     }
   }

@@ -8,7 +8,6 @@ import io.sipha.operator.OperatorMetrics;
 import io.sipha.operator.SiphaOperator;
 import io.sipha.vip.AllowedCidrs;
 import java.net.InetAddress;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -26,42 +25,72 @@ import picocli.CommandLine.Spec;
 final class OperatorCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--namespace", split = ",", description = "Namespaces of the pairs to manage (default: all).")
+  @Option(
+      names = "--namespace",
+      split = ",",
+      description = "Namespaces of the pairs to manage (default: all).")
   List<String> namespaces = new ArrayList<>();
 
-  @Option(names = "--lease-namespace", defaultValue = "${env:POD_NAMESPACE:-sipha-system}",
-      description = "Namespace of the agents' Leases and of the leader-election Lease (default: $POD_NAMESPACE or sipha-system).")
+  @Option(
+      names = "--lease-namespace",
+      defaultValue = "${env:POD_NAMESPACE:-sipha-system}",
+      description =
+          "Namespace of the agents' Leases and of the leader-election Lease (default: $POD_NAMESPACE or sipha-system).")
   String leaseNamespace;
 
-  @Option(names = "--allowed-vip-cidrs", split = ",", description = "Ranges pairs may claim VIPs in, e.g. 192.0.2.0/24 (default: any).")
+  @Option(
+      names = "--allowed-vip-cidrs",
+      split = ",",
+      description = "Ranges pairs may claim VIPs in, e.g. 192.0.2.0/24 (default: any).")
   List<String> allowedCidrs = new ArrayList<>();
 
-  @Option(names = "--leader-election", arity = "1", defaultValue = "true", paramLabel = "true|false",
-      description = "Elect a leader among replicas through Lease sipha-operator (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--leader-election",
+      arity = "1",
+      defaultValue = "true",
+      paramLabel = "true|false",
+      description =
+          "Elect a leader among replicas through Lease sipha-operator (default: ${DEFAULT-VALUE}).")
   boolean leaderElection;
 
-  @Option(names = "--identity", description = "This replica's name in leader election (default: $POD_NAME or the host name).")
+  @Option(
+      names = "--identity",
+      description = "This replica's name in leader election (default: $POD_NAME or the host name).")
   String identity;
 
-  @Option(names = "--http-port", defaultValue = "8080", description = "Port of /healthz, /readyz and /metrics; 0 turns them off (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--http-port",
+      defaultValue = "8080",
+      description =
+          "Port of /healthz, /readyz and /metrics; 0 turns them off (default: ${DEFAULT-VALUE}).")
   int httpPort;
 
-  @Option(names = "--http-address", defaultValue = "0.0.0.0",
+  @Option(
+      names = "--http-address",
+      defaultValue = "0.0.0.0",
       description = "Address of /healthz, /readyz and /metrics (default: ${DEFAULT-VALUE}).")
   String httpAddress;
 
-  @Option(names = "--log-format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--log-format",
+      defaultValue = "text",
+      description = "text or json (default: ${DEFAULT-VALUE}).")
   LogFormat logFormat;
 
   /** How the command gets its client: kubeconfig or in-cluster configuration, as kubectl does. */
-  java.util.function.Supplier<KubernetesClient> clients = () -> new KubernetesClientBuilder().build();
+  java.util.function.Supplier<KubernetesClient> clients =
+      () -> new KubernetesClientBuilder().build();
 
   /** How soon a fresh start that failed is tried again, doubling up to {@link #RESTART_MAX}. */
   static final java.time.Duration RESTART_FIRST = java.time.Duration.ofSeconds(1);
+
   static final java.time.Duration RESTART_MAX = java.time.Duration.ofSeconds(30);
 
   /** The running operator and its endpoints. */
-  record Running(LeaderCandidate<io.javaoperatorsdk.operator.Operator> candidate, HttpEndpoints http, KubernetesClient client)
+  record Running(
+      LeaderCandidate<io.javaoperatorsdk.operator.Operator> candidate,
+      HttpEndpoints http,
+      KubernetesClient client)
       implements AutoCloseable {
     @Override
     public void close() {
@@ -105,20 +134,46 @@ final class OperatorCommand implements Callable<Integer> {
     logFormat.apply();
     KubernetesClient client = clients.get();
     var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    String identity = this.identity != null ? this.identity
-        : System.getenv().getOrDefault("POD_NAME", InetAddress.getLocalHost().getHostName());
+    String identity =
+        this.identity != null
+            ? this.identity
+            : System.getenv().getOrDefault("POD_NAME", InetAddress.getLocalHost().getHostName());
     var metrics = new OperatorMetrics(registry);
     var clock = io.sipha.decision.MonotonicClock.startingNow();
-    var candidate = new LeaderCandidate<io.javaoperatorsdk.operator.Operator>(lost -> new SiphaOperator(client,
-        new HashSet<>(namespaces), leaseNamespace, allowed, leaderElection, identity, metrics, clock, lost).start(),
-        io.javaoperatorsdk.operator.Operator::stop, RESTART_FIRST, RESTART_MAX);
-    HttpEndpoints http = httpPort == 0 ? null : new HttpEndpoints(httpAddress, httpPort, registry,
-        () -> new HttpEndpoints.Check(true, "operator process running"),
-        () -> {
-          var info = candidate.current().getRuntimeInfo();
-          boolean ok = info.isStarted() && info.allEventSourcesAreHealthy();
-          return new HttpEndpoints.Check(ok, ok ? "watching" : "event sources not healthy: " + info.unhealthyEventSources());
-        });
+    var candidate =
+        new LeaderCandidate<io.javaoperatorsdk.operator.Operator>(
+            lost ->
+                new SiphaOperator(
+                        client,
+                        new HashSet<>(namespaces),
+                        leaseNamespace,
+                        allowed,
+                        leaderElection,
+                        identity,
+                        metrics,
+                        clock,
+                        lost)
+                    .start(),
+            io.javaoperatorsdk.operator.Operator::stop,
+            RESTART_FIRST,
+            RESTART_MAX);
+    HttpEndpoints http =
+        httpPort == 0
+            ? null
+            : new HttpEndpoints(
+                httpAddress,
+                httpPort,
+                registry,
+                () -> new HttpEndpoints.Check(true, "operator process running"),
+                () -> {
+                  var info = candidate.current().getRuntimeInfo();
+                  boolean ok = info.isStarted() && info.allEventSourcesAreHealthy();
+                  return new HttpEndpoints.Check(
+                      ok,
+                      ok
+                          ? "watching"
+                          : "event sources not healthy: " + info.unhealthyEventSources());
+                });
     return new Running(candidate, http, client);
   }
 }

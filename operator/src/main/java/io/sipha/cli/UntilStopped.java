@@ -12,14 +12,17 @@ final class UntilStopped {
       return 2;
     }
     CountDownLatch stop = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        running.close();
-      } catch (Exception e) {
-        System.err.println("while stopping: " + e);
-      }
-      stop.countDown();
-    }));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    running.close();
+                  } catch (Exception e) {
+                    System.err.println("while stopping: " + e);
+                  }
+                  stop.countDown();
+                }));
     stop.await();
     return 0;
   }

@@ -17,10 +17,20 @@ import java.time.Instant;
  *     report} may be from before the node's present state (after a gap in contact, the heartbeat
  *     can arrive before the reports it follows)
  */
-public record AgentFact(String node, Instant renewedAt, VipReport report, Instant restartingUntil, String notWorking,
+public record AgentFact(
+    String node,
+    Instant renewedAt,
+    VipReport report,
+    Instant restartingUntil,
+    String notWorking,
     boolean reportsBehind) {
 
-  public AgentFact(String node, Instant renewedAt, VipReport report, Instant restartingUntil, String notWorking) {
+  public AgentFact(
+      String node,
+      Instant renewedAt,
+      VipReport report,
+      Instant restartingUntil,
+      String notWorking) {
     this(node, renewedAt, report, restartingUntil, notWorking, false);
   }
 
@@ -45,6 +55,7 @@ public record AgentFact(String node, Instant renewedAt, VipReport report, Instan
   public AgentFact reportsBehind(boolean behind) {
     return new AgentFact(node, renewedAt, report, restartingUntil, notWorking, behind);
   }
+
   /** The longest an announced agent restart keeps its node from being declared lost. */
   public static final Duration MAX_RESTART_GRACE = Duration.ofSeconds(30);
 
@@ -75,8 +86,11 @@ public record AgentFact(String node, Instant renewedAt, VipReport report, Instan
     if (renewedAt == null) {
       return "no Lease of its agent is known";
     }
-    return alive(now, nodeLoss) ? null
-        : "its agent has not renewed its Lease for " + Duration.between(renewedAt, now).toMillis() + " ms";
+    return alive(now, nodeLoss)
+        ? null
+        : "its agent has not renewed its Lease for "
+            + Duration.between(renewedAt, now).toMillis()
+            + " ms";
   }
 
   /** When the node is declared lost if the Lease is not renewed again. */

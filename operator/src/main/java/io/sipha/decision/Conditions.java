@@ -5,7 +5,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
-/** Keeps a list of conditions the Kubernetes way: lastTransitionTime moves only on a change of status. */
+/**
+ * Keeps a list of conditions the Kubernetes way: lastTransitionTime moves only on a change of
+ * status.
+ */
 public final class Conditions {
   public static final String READY = "Ready";
   public static final String PRIMARY_READY = "PrimaryReady";
@@ -14,6 +17,7 @@ public final class Conditions {
   public static final String SPLIT_BRAIN = "SplitBrain";
   public static final String SWITCHOVER_REFUSED = "SwitchoverRefused";
   public static final String FAILBACK_PENDING = "FailbackPending";
+
   /** A step of a transition is past its deadline: True says which node does not act, and why. */
   public static final String TRANSITION_STALLED = "TransitionStalled";
 

@@ -13,10 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One decision under way: the facts, a working copy of the status, and what the workflows found
- * on the way (the Events to emit, when to look again, and why the pair is not Active). Every
- * concern of {@link PairDecider} reads and writes it; {@link StatusSummary} turns what was found
- * into the phase and the Ready condition once, at the end.
+ * One decision under way: the facts, a working copy of the status, and what the workflows found on
+ * the way (the Events to emit, when to look again, and why the pair is not Active). Every concern
+ * of {@link PairDecider} reads and writes it; {@link StatusSummary} turns what was found into the
+ * phase and the Ready condition once, at the end.
  */
 final class Decision {
   static final int HISTORY_LIMIT = 10;
@@ -26,19 +26,27 @@ final class Decision {
   final SipServerPairStatus st;
   final List<Note> events = new ArrayList<>();
   final List<String> toLabel = new ArrayList<>();
+
   /** The spec decided on: the pair's, or its last valid one while the pair's is invalid. */
   SipServerPairSpec spec;
+
   Duration nodeLoss;
   private Instant recheckAt;
 
   /** Why no primary can be elected or no failover can happen; null when nothing is wrong. */
   String degradedWhy;
+
   /** Why the switchover spec.primary asks for is refused; null when none is. */
   String refusedWhy;
-  /** Why the pair's spec is invalid while the pair serves on its last valid one; null when valid. */
+
+  /**
+   * Why the pair's spec is invalid while the pair serves on its last valid one; null when valid.
+   */
   String invalidWhy;
+
   /** What the pair does while its spec is invalid, for the Ready message. */
   String servingWhy;
+
   /** Why the transition under way waits beyond its deadline; null when it does not. */
   String stalledWhy;
 
@@ -104,10 +112,16 @@ final class Decision {
       return p.whyNotHealthy();
     }
     if (agent(p.node()).notWorking() != null) {
-      return "the node agent on " + p.node() + " renews its Lease but does not work: " + agent(p.node()).notWorking();
+      return "the node agent on "
+          + p.node()
+          + " renews its Lease but does not work: "
+          + agent(p.node()).notWorking();
     }
-    return "the node agent on " + p.node() + " is not running (no Lease renewed in the last "
-        + nodeLoss.toSeconds() + " s)";
+    return "the node agent on "
+        + p.node()
+        + " is not running (no Lease renewed in the last "
+        + nodeLoss.toSeconds()
+        + " s)";
   }
 
   /** The server of the pair that is not this one, or null. */
@@ -120,7 +134,10 @@ final class Decision {
     return null;
   }
 
-  /** The server of the pair that runs on this node ({@code preferred} first), else {@code preferred}. */
+  /**
+   * The server of the pair that runs on this node ({@code preferred} first), else {@code
+   * preferred}.
+   */
   String podOn(String node, String preferred) {
     if (preferred != null && node.equals(pod(preferred).node())) {
       return preferred;
@@ -145,7 +162,10 @@ final class Decision {
     return e;
   }
 
-  /** The highest epoch seen: the status's, or a pod's if the status is behind (a lost write, a recreated pair). */
+  /**
+   * The highest epoch seen: the status's, or a pod's if the status is behind (a lost write, a
+   * recreated pair).
+   */
   long epochFloor() {
     return PairDecider.epochFloor(st.epoch, facts, spec.getServers());
   }
@@ -174,6 +194,8 @@ final class Decision {
   String lostWhy(String node) {
     AgentFact a = agent(node);
     boolean plain = a.notWorking() == null && a.renewedAt() != null;
-    return plain ? " (node lost: nothing run there)" : " (node lost: nothing run there; " + a.whyNotAlive(now, nodeLoss) + ")";
+    return plain
+        ? " (node lost: nothing run there)"
+        : " (node lost: nothing run there; " + a.whyNotAlive(now, nodeLoss) + ")";
   }
 }

@@ -32,16 +32,16 @@ import java.util.Set;
  * Each call is idempotent: the plan converges the API to the state the status describes, so a
  * restarted operator or a lost write is repaired by the next call.
  *
- * <p>This class validates the spec and chooses the workflow; each concern is its own room:
- * {@link Election}, {@link PrimaryFailure} (failure detection), {@link SwitchoverPolicy}
- * (switchover and failback), {@link TransitionSteps} (release, bind and their deadlines),
- * {@link StaleHolders} (split brain), and {@link StatusSummary}, which derives the phase and the
- * conditions once at the end. They share one {@link Decision}.
+ * <p>This class validates the spec and chooses the workflow; each concern is its own room: {@link
+ * Election}, {@link PrimaryFailure} (failure detection), {@link SwitchoverPolicy} (switchover and
+ * failback), {@link TransitionSteps} (release, bind and their deadlines), {@link StaleHolders}
+ * (split brain), and {@link StatusSummary}, which derives the phase and the conditions once at the
+ * end. They share one {@link Decision}.
  */
 public final class PairDecider {
   /**
-   * A pod epoch above this is forged and ignored (2^53, the largest integer every JSON client
-   * keeps exactly): outgrowing it would soon overflow. Real epochs grow by one per role change.
+   * A pod epoch above this is forged and ignored (2^53, the largest integer every JSON client keeps
+   * exactly): outgrowing it would soon overflow. Real epochs grow by one per role change.
    */
   static final long MAX_EPOCH = 1L << 53;
 
@@ -67,12 +67,20 @@ public final class PairDecider {
     return new PairDecider(facts).decide();
   }
 
-  /** The pods a status names (primary, backup, a transition's ends), which may have left spec.servers. */
+  /**
+   * The pods a status names (primary, backup, a transition's ends), which may have left
+   * spec.servers.
+   */
   public static Set<String> namedInStatus(SipServerPairStatus s) {
     Set<String> out = new LinkedHashSet<>();
     if (s != null) {
-      for (String n : new String[] {s.primary, s.backup, s.transition == null ? null : s.transition.from,
-          s.transition == null ? null : s.transition.to}) {
+      for (String n :
+          new String[] {
+            s.primary,
+            s.backup,
+            s.transition == null ? null : s.transition.from,
+            s.transition == null ? null : s.transition.to
+          }) {
         if (n != null) {
           out.add(n);
         }
@@ -82,18 +90,22 @@ public final class PairDecider {
   }
 
   /**
-   * When the transition's current step began, for its deadline: as this process observed it
-   * ({@link PairFacts#stepObservedAt}), or, for a step this very decision started or when the
-   * shell does not say, as the status says.
+   * When the transition's current step began, for its deadline: as this process observed it ({@link
+   * PairFacts#stepObservedAt}), or, for a step this very decision started or when the shell does
+   * not say, as the status says.
    */
   static Instant stepSince(PairFacts f, Transition t) {
-    Instant written = t.stepStartedAt == null ? Instant.parse(t.startedAt) : Instant.parse(t.stepStartedAt);
+    Instant written =
+        t.stepStartedAt == null ? Instant.parse(t.startedAt) : Instant.parse(t.stepStartedAt);
     Transition before = f.status() == null ? null : f.status().transition;
     boolean sameStep = before != null && before.epoch == t.epoch && before.step == t.step;
     return sameStep && f.stepObservedAt() != null ? f.stepObservedAt() : written;
   }
 
-  /** The highest epoch of these: {@code floor}, or a pod's (forged ones above {@link #MAX_EPOCH} ignored). */
+  /**
+   * The highest epoch of these: {@code floor}, or a pod's (forged ones above {@link #MAX_EPOCH}
+   * ignored).
+   */
   static long epochFloor(long floor, PairFacts f, Iterable<String> pods) {
     long max = floor;
     for (String s : pods) {
@@ -114,13 +126,14 @@ public final class PairDecider {
     var st = d.st;
     st.observedGeneration = f.generation();
     SwitchoverPolicy.acknowledgementSeenGoingBy(f, st);
-    SpecValidator.Outcome outcome = SpecValidator.validate(f.spec(), f.allowed(), f.vipClaimedBy(), f.nodeAddresses());
+    SpecValidator.Outcome outcome =
+        SpecValidator.validate(f.spec(), f.allowed(), f.vipClaimedBy(), f.nodeAddresses());
     d.spec = f.spec();
     if (!outcome.valid()) {
       String msg = String.join("; ", outcome.problems());
       SipServerPairSpec last = st.epoch == 0 ? null : SpecJson.read(st.lastValidSpec);
-      SpecValidator.Outcome lastOutcome = last == null ? null
-          : SpecValidator.validate(last, f.allowed(), null, f.nodeAddresses());
+      SpecValidator.Outcome lastOutcome =
+          last == null ? null : SpecValidator.validate(last, f.allowed(), null, f.nodeAddresses());
       if (lastOutcome == null || !lastOutcome.valid()) {
         summary.derive(StatusSummary.Scope.NothingValid, msg);
         return plan(List.of());
@@ -167,14 +180,17 @@ public final class PairDecider {
       PodFact p = d.pod(s);
       if (p.exists() && !p.labelled()) {
         d.toLabel.add(s);
-        d.note(false, EventReason.PodLabelled, "added label " + SipServerPair.PAIR_LABEL + "=" + f.name() + " to pod " + s);
+        d.note(
+            false,
+            EventReason.PodLabelled,
+            "added label " + SipServerPair.PAIR_LABEL + "=" + f.name() + " to pod " + s);
       }
     }
   }
 
   /**
-   * A pod carries a newer epoch than the transition (a status write was lost): go on above it,
-   * from the Release step, so that every node confirms again at the new epoch.
+   * A pod carries a newer epoch than the transition (a status write was lost): go on above it, from
+   * the Release step, so that every node confirms again at the new epoch.
    */
   private void raiseTransitionEpoch() {
     var st = d.st;
@@ -186,29 +202,52 @@ public final class PairDecider {
     if (st.vip.state != VipStatus.State.Unbound) {
       st.vip.state = VipStatus.State.Releasing;
     }
-    d.note(true, EventReason.EpochRaised, t.kind + " to " + t.to + " goes on at epoch " + t.epoch
-        + ", above an epoch a pod already carries");
+    d.note(
+        true,
+        EventReason.EpochRaised,
+        t.kind
+            + " to "
+            + t.to
+            + " goes on at epoch "
+            + t.epoch
+            + ", above an epoch a pod already carries");
   }
 
   /**
    * A pod carries a newer epoch than the status (a status write was lost after the pods were
-   * annotated). While another live node may still hold the VIP, re-granting it at once could add
-   * it where the holder has dropped it (it saw the roles move) before that other node confirmed:
-   * it goes through a release, as any move of the VIP. Otherwise the roles are re-asserted above
-   * it, so that no pod's epoch ever goes back.
+   * annotated). While another live node may still hold the VIP, re-granting it at once could add it
+   * where the holder has dropped it (it saw the roles move) before that other node confirmed: it
+   * goes through a release, as any move of the VIP. Otherwise the roles are re-asserted above it,
+   * so that no pod's epoch ever goes back.
    */
   private void raiseRolesEpoch() {
     var st = d.st;
     long floor = d.epochFloor();
     if (st.primary != null && staleHolders.othersMayHold()) {
       String p = st.primary;
-      steps.start(TransitionKind.Relocation, p, p, "EpochRaised", "a pod carries epoch " + floor + " above the status's "
-          + st.epoch + " while another node may hold " + st.vip.address);
+      steps.start(
+          TransitionKind.Relocation,
+          p,
+          p,
+          "EpochRaised",
+          "a pod carries epoch "
+              + floor
+              + " above the status's "
+              + st.epoch
+              + " while another node may hold "
+              + st.vip.address);
       return;
     }
     long raised = floor + 1;
-    d.note(true, EventReason.EpochRaised, "a pod carries epoch " + floor + " above the status's "
-        + st.epoch + "; roles re-asserted at epoch " + raised);
+    d.note(
+        true,
+        EventReason.EpochRaised,
+        "a pod carries epoch "
+            + floor
+            + " above the status's "
+            + st.epoch
+            + "; roles re-asserted at epoch "
+            + raised);
     st.epoch = raised;
     if (st.vip.state == VipStatus.State.Bound) {
       st.vip.state = VipStatus.State.Binding;
@@ -228,9 +267,12 @@ public final class PairDecider {
     String backup = d.other(primary);
     boolean unsettled = staleHolders.check(st.vip.node);
     AgentFact backupAgent = d.agent(d.pod(backup).node());
-    if (backup != null && backupAgent.renewedAt() != null && backupAgent.late(d.now)
+    if (backup != null
+        && backupAgent.renewedAt() != null
+        && backupAgent.late(d.now)
         && backupAgent.alive(d.now, d.nodeLoss)) {
-      d.recheck(backupAgent.lostAt(d.nodeLoss)); // BackupReady turns False when the backup's node is lost
+      d.recheck(
+          backupAgent.lostAt(d.nodeLoss)); // BackupReady turns False when the backup's node is lost
     }
     PrimaryFailure failure = PrimaryFailure.of(d, primary);
     if (failure != null) {
@@ -273,14 +315,25 @@ public final class PairDecider {
     var st = d.st;
     if (vip.cidr().equals(st.vip.address) && vip.interfaceName().equals(st.vip.interfaceName)) {
       VipReport r = d.agent(st.vip.node).report();
-      if (st.vip.state == VipStatus.State.Binding && st.primary != null && r != null
-          && r.is(VipReport.State.Bound) && r.epoch() == st.epoch && vip.cidr().equals(r.address())) {
+      if (st.vip.state == VipStatus.State.Binding
+          && st.primary != null
+          && r != null
+          && r.is(VipReport.State.Bound)
+          && r.epoch() == st.epoch
+          && vip.cidr().equals(r.address())) {
         st.vip.state = VipStatus.State.Bound;
       }
       return;
     }
-    d.note(false, EventReason.VipChanged, "virtual IP changes from " + st.vip.address + " dev "
-        + st.vip.interfaceName + " to " + vip);
+    d.note(
+        false,
+        EventReason.VipChanged,
+        "virtual IP changes from "
+            + st.vip.address
+            + " dev "
+            + st.vip.interfaceName
+            + " to "
+            + vip);
     st.vip.address = vip.cidr();
     st.vip.interfaceName = vip.interfaceName();
     if (st.vip.state == VipStatus.State.Bound) {
@@ -288,7 +341,9 @@ public final class PairDecider {
     }
   }
 
-  /** The role annotations to write: demotions (pods that left the pair first), then the promotion. */
+  /**
+   * The role annotations to write: demotions (pods that left the pair first), then the promotion.
+   */
   private List<RoleAssignment> roles() {
     var st = d.st;
     if (st.epoch == 0) {
@@ -313,8 +368,11 @@ public final class PairDecider {
     leavers.removeAll(d.spec.getServers());
     for (String s : leavers) {
       PodFact p = d.pod(s);
-      if (p.exists() && p.labelled() && !(SipServerPair.ROLE_BACKUP.equals(p.role())
-          && Long.valueOf(st.epoch).equals(p.epoch())) && !s.equals(st.primary)) {
+      if (p.exists()
+          && p.labelled()
+          && !(SipServerPair.ROLE_BACKUP.equals(p.role())
+              && Long.valueOf(st.epoch).equals(p.epoch()))
+          && !s.equals(st.primary)) {
         demote.add(0, new RoleAssignment(s, SipServerPair.ROLE_BACKUP, st.epoch));
       }
     }

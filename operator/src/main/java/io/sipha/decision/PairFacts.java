@@ -20,8 +20,8 @@ import java.util.Map;
  * @param stepObservedAt when this operator process first saw the current step of the transition in
  *     progress, on its own clock (null: as the status says): deadlines count from it, never from a
  *     time another process (a previous leader) wrote
- * @param primariesSeen the values spec.primary was set to since the pair was last decided on, as this
- *     process's informer saw them go by (empty: none, or not known): an acknowledgement of a
+ * @param primariesSeen the values spec.primary was set to since the pair was last decided on, as
+ *     this process's informer saw them go by (empty: none, or not known): an acknowledgement of a
  *     failover followed by a new request, both between two decisions, is not lost
  */
 public record PairFacts(
@@ -39,44 +39,125 @@ public record PairFacts(
     Instant stepObservedAt,
     java.util.Set<String> primariesSeen) {
 
-  public PairFacts(String namespace, String name, long generation, SipServerPairSpec spec,
-      SipServerPairStatus status, Map<String, PodFact> pods, Map<String, AgentFact> agents,
-      AllowedCidrs allowed, String vipClaimedBy, Instant now, Map<String, String> nodeAddresses,
+  public PairFacts(
+      String namespace,
+      String name,
+      long generation,
+      SipServerPairSpec spec,
+      SipServerPairStatus status,
+      Map<String, PodFact> pods,
+      Map<String, AgentFact> agents,
+      AllowedCidrs allowed,
+      String vipClaimedBy,
+      Instant now,
+      Map<String, String> nodeAddresses,
       Instant stepObservedAt) {
-    this(namespace, name, generation, spec, status, pods, agents, allowed, vipClaimedBy, now, nodeAddresses,
-        stepObservedAt, java.util.Set.of());
+    this(
+        namespace,
+        name,
+        generation,
+        spec,
+        status,
+        pods,
+        agents,
+        allowed,
+        vipClaimedBy,
+        now,
+        nodeAddresses,
+        stepObservedAt,
+        java.util.Set.of());
   }
 
-  public PairFacts(String namespace, String name, long generation, SipServerPairSpec spec,
-      SipServerPairStatus status, Map<String, PodFact> pods, Map<String, AgentFact> agents,
-      AllowedCidrs allowed, String vipClaimedBy, Instant now) {
-    this(namespace, name, generation, spec, status, pods, agents, allowed, vipClaimedBy, now, Map.of(), null);
+  public PairFacts(
+      String namespace,
+      String name,
+      long generation,
+      SipServerPairSpec spec,
+      SipServerPairStatus status,
+      Map<String, PodFact> pods,
+      Map<String, AgentFact> agents,
+      AllowedCidrs allowed,
+      String vipClaimedBy,
+      Instant now) {
+    this(
+        namespace,
+        name,
+        generation,
+        spec,
+        status,
+        pods,
+        agents,
+        allowed,
+        vipClaimedBy,
+        now,
+        Map.of(),
+        null);
   }
 
   /** The same facts with these pods. */
   public PairFacts withPods(Map<String, PodFact> newPods) {
-    return new PairFacts(namespace, name, generation, spec, status, newPods, agents, allowed, vipClaimedBy, now,
-        nodeAddresses, stepObservedAt, primariesSeen);
+    return new PairFacts(
+        namespace,
+        name,
+        generation,
+        spec,
+        status,
+        newPods,
+        agents,
+        allowed,
+        vipClaimedBy,
+        now,
+        nodeAddresses,
+        stepObservedAt,
+        primariesSeen);
   }
 
   /** The same facts with the step's start as this process observed it. */
   public PairFacts withStepObservedAt(Instant at) {
-    return new PairFacts(namespace, name, generation, spec, status, pods, agents, allowed, vipClaimedBy, now,
-        nodeAddresses, at, primariesSeen);
+    return new PairFacts(
+        namespace,
+        name,
+        generation,
+        spec,
+        status,
+        pods,
+        agents,
+        allowed,
+        vipClaimedBy,
+        now,
+        nodeAddresses,
+        at,
+        primariesSeen);
   }
 
   /** The same facts with the values spec.primary took since the last decision. */
   public PairFacts withPrimariesSeen(java.util.Set<String> seen) {
-    return new PairFacts(namespace, name, generation, spec, status, pods, agents, allowed, vipClaimedBy, now,
-        nodeAddresses, stepObservedAt, java.util.Set.copyOf(seen));
+    return new PairFacts(
+        namespace,
+        name,
+        generation,
+        spec,
+        status,
+        pods,
+        agents,
+        allowed,
+        vipClaimedBy,
+        now,
+        nodeAddresses,
+        stepObservedAt,
+        java.util.Set.copyOf(seen));
   }
 
   public PodFact pod(String podName) {
-    return podName == null ? PodFact.missing("") : pods.getOrDefault(podName, PodFact.missing(podName));
+    return podName == null
+        ? PodFact.missing("")
+        : pods.getOrDefault(podName, PodFact.missing(podName));
   }
 
   public AgentFact agent(String node) {
-    return node == null ? new AgentFact("", null, null) : agents.getOrDefault(node, new AgentFact(node, null, null));
+    return node == null
+        ? new AgentFact("", null, null)
+        : agents.getOrDefault(node, new AgentFact(node, null, null));
   }
 
   public String key() {

@@ -5,9 +5,9 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * What the operator does next for one pair, in this order: label the pods that lack the pair
- * label, set the pods' role annotations (demotions before promotions), write the status, emit the
- * events, and look again after {@code recheckAfter} if nothing happens before.
+ * What the operator does next for one pair, in this order: label the pods that lack the pair label,
+ * set the pods' role annotations (demotions before promotions), write the status, emit the events,
+ * and look again after {@code recheckAfter} if nothing happens before.
  */
 public record Plan(
     List<String> podsToLabel,
@@ -16,7 +16,9 @@ public record Plan(
     List<Note> events,
     Duration recheckAfter) {
 
-  /** The role annotations one pod must carry; a null role clears them (the pod leaves sipha's care). */
+  /**
+   * The role annotations one pod must carry; a null role clears them (the pod leaves sipha's care).
+   */
   public record RoleAssignment(String pod, String role, long epoch) {}
 
   /** One write to one pod: the pair label and/or its role (null: none). */
@@ -29,8 +31,12 @@ public record Plan(
   public List<PodWrite> podWrites() {
     java.util.Map<String, PodWrite> out = new java.util.LinkedHashMap<>();
     podsToLabel.forEach(p -> out.put(p, new PodWrite(p, true, null)));
-    roles.forEach(r -> out.merge(r.pod(), new PodWrite(r.pod(), false, r),
-        (a, b) -> new PodWrite(a.pod(), a.label() || b.label(), b.role())));
+    roles.forEach(
+        r ->
+            out.merge(
+                r.pod(),
+                new PodWrite(r.pod(), false, r),
+                (a, b) -> new PodWrite(a.pod(), a.label() || b.label(), b.role())));
     return List.copyOf(out.values());
   }
 
@@ -38,15 +44,19 @@ public record Plan(
    * A Kubernetes Event about the pair.
    *
    * @param what what happened
-   * @param kind the transition it happened to, for {@link EventReason#Started}, {@code Aborted}
-   *     and {@code Completed}; else null
+   * @param kind the transition it happened to, for {@link EventReason#Started}, {@code Aborted} and
+   *     {@code Completed}; else null
    */
-  public record Note(boolean warning, EventReason what, io.sipha.api.TransitionKind kind, String message) {
+  public record Note(
+      boolean warning, EventReason what, io.sipha.api.TransitionKind kind, String message) {
     public Note(boolean warning, EventReason what, String message) {
       this(warning, what, null, message);
     }
 
-    /** The Event's reason: the kind and what happened to it ({@code FailoverStarted}), else what happened. */
+    /**
+     * The Event's reason: the kind and what happened to it ({@code FailoverStarted}), else what
+     * happened.
+     */
     public String reason() {
       return kind == null ? what.name() : kind.name() + what.name();
     }

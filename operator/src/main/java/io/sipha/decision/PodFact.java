@@ -14,8 +14,8 @@ import java.time.Instant;
  * @param role its sipha.io/role annotation, or null
  * @param epoch its sipha.io/epoch annotation, or null
  * @param labelled it carries sipha.io/pair with the pair's name
- * @param resourceVersion the version of the pod these facts were read from (role writes are made
- *     on it, so that a write from facts that are no longer true fails instead of landing), or null
+ * @param resourceVersion the version of the pod these facts were read from (role writes are made on
+ *     it, so that a write from facts that are no longer true fails instead of landing), or null
  */
 public record PodFact(
     String name,
@@ -29,14 +29,23 @@ public record PodFact(
     boolean labelled,
     String resourceVersion) {
 
-  public PodFact(String name, boolean exists, String node, boolean ready, Instant readySince, String failure,
-      String role, Long epoch, boolean labelled) {
+  public PodFact(
+      String name,
+      boolean exists,
+      String node,
+      boolean ready,
+      Instant readySince,
+      String failure,
+      String role,
+      Long epoch,
+      boolean labelled) {
     this(name, exists, node, ready, readySince, failure, role, epoch, labelled, null);
   }
 
   /** The same pod with its Ready condition's last change as another clock saw it. */
   public PodFact withReadySince(Instant since) {
-    return new PodFact(name, exists, node, ready, since, failure, role, epoch, labelled, resourceVersion);
+    return new PodFact(
+        name, exists, node, ready, since, failure, role, epoch, labelled, resourceVersion);
   }
 
   public static PodFact missing(String name) {

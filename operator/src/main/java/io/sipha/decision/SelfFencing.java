@@ -18,13 +18,15 @@ import java.time.Instant;
  *       control plane): nobody can move the VIP, so nothing is dropped.
  * </ul>
  *
- * Ages are measured by each agent on its own clock; only ages cross the wire, never timestamps.
- * The peer "reaches the API" when its last contact is {@link #MARGIN} more recent than this
- * agent's: when the API is down for both, their ages differ by less than one renewal period
- * (their phases), so an outage for everyone never reads as an asymmetric cut.
+ * Ages are measured by each agent on its own clock; only ages cross the wire, never timestamps. The
+ * peer "reaches the API" when its last contact is {@link #MARGIN} more recent than this agent's:
+ * when the API is down for both, their ages differ by less than one renewal period (their phases),
+ * so an outage for everyone never reads as an asymmetric cut.
  */
 public final class SelfFencing {
-  /** How much more recent the peer's API contact must be than this agent's (1.5 renewal periods). */
+  /**
+   * How much more recent the peer's API contact must be than this agent's (1.5 renewal periods).
+   */
   public static final Duration MARGIN = AgentFact.LATE;
 
   private SelfFencing() {}
@@ -49,7 +51,8 @@ public final class SelfFencing {
    * @param peer what the peer said, or null when no peer is known
    */
   public static boolean due(Integer fenceAfterSeconds, Duration apiContactAge, PeerView peer) {
-    if (fenceAfterSeconds == null || apiContactAge == null
+    if (fenceAfterSeconds == null
+        || apiContactAge == null
         || apiContactAge.compareTo(Duration.ofSeconds(fenceAfterSeconds)) < 0
         // a renewal must have been missed: with renewals every second, a healthy agent's contact is
         // up to a second old just before each one (fenceAfterSeconds: 1 would flap)
@@ -59,12 +62,16 @@ public final class SelfFencing {
     if (peer == null || !peer.reachable()) {
       return true;
     }
-    return peer.apiContactAge() != null && peer.apiContactAge().plus(MARGIN).compareTo(apiContactAge) < 0;
+    return peer.apiContactAge() != null
+        && peer.apiContactAge().plus(MARGIN).compareTo(apiContactAge) < 0;
   }
 
   /** The line a peer agent answers with: "api-contact-age-ms 1234" (or "never"). */
   public static String answer(Instant lastContact, Instant now) {
-    return "api-contact-age-ms " + (lastContact == null ? "never" : Math.max(0, Duration.between(lastContact, now).toMillis()));
+    return "api-contact-age-ms "
+        + (lastContact == null
+            ? "never"
+            : Math.max(0, Duration.between(lastContact, now).toMillis()));
   }
 
   /** Reads {@link #answer}; anything else is no answer at all. */

@@ -25,7 +25,8 @@ public final class SpecValidator {
     }
   }
 
-  public static Outcome validate(SipServerPairSpec spec, AllowedCidrs allowed, String vipClaimedBy) {
+  public static Outcome validate(
+      SipServerPairSpec spec, AllowedCidrs allowed, String vipClaimedBy) {
     return validate(spec, allowed, vipClaimedBy, java.util.Map.of());
   }
 
@@ -33,7 +34,10 @@ public final class SpecValidator {
    * @param nodeAddresses the nodes' own addresses (canonical host text) to the node of each: a VIP
    *     equal to one would take that node's address off it when released
    */
-  public static Outcome validate(SipServerPairSpec spec, AllowedCidrs allowed, String vipClaimedBy,
+  public static Outcome validate(
+      SipServerPairSpec spec,
+      AllowedCidrs allowed,
+      String vipClaimedBy,
       java.util.Map<String, String> nodeAddresses) {
     List<String> problems = new ArrayList<>();
     if (spec == null) {
@@ -42,16 +46,22 @@ public final class SpecValidator {
     List<String> servers = spec.getServers() == null ? List.of() : spec.getServers();
     if (servers.size() != 2) {
       problems.add(
-          "spec.servers: must name exactly two pods, found " + servers.size() + " (" + servers + ")");
+          "spec.servers: must name exactly two pods, found "
+              + servers.size()
+              + " ("
+              + servers
+              + ")");
     }
     for (int i = 0; i < servers.size(); i++) {
       String s = servers.get(i);
       if (s == null || s.length() > 253 || !POD_NAME.matcher(s).matches()) {
-        problems.add("spec.servers[" + i + "]: \"" + s + "\" is not a pod name (lowercase DNS name)");
+        problems.add(
+            "spec.servers[" + i + "]: \"" + s + "\" is not a pod name (lowercase DNS name)");
       }
     }
     if (new HashSet<>(servers).size() != servers.size()) {
-      problems.add("spec.servers: names the same pod twice (" + servers + "); name two different pods");
+      problems.add(
+          "spec.servers: names the same pod twice (" + servers + "); name two different pods");
     }
     if (spec.getPrimary() != null && !servers.contains(spec.getPrimary())) {
       problems.add(
@@ -109,9 +119,13 @@ public final class SpecValidator {
       }
       Integer fence = spec.getFailover().getFenceAfterSeconds();
       if (fence != null && (fence < 1 || fence >= spec.getFailover().getNodeLossSeconds())) {
-        problems.add("spec.failover.fenceAfterSeconds: " + fence + " must be at least 1 and below nodeLossSeconds ("
-            + spec.getFailover().getNodeLossSeconds() + "), so that a cut-off node drops the VIP before the"
-            + " backup takes it");
+        problems.add(
+            "spec.failover.fenceAfterSeconds: "
+                + fence
+                + " must be at least 1 and below nodeLossSeconds ("
+                + spec.getFailover().getNodeLossSeconds()
+                + "), so that a cut-off node drops the VIP before the"
+                + " backup takes it");
       }
       if (spec.getFailover().getFailbackDelaySeconds() < 0) {
         problems.add("spec.failover.failbackDelaySeconds: must be 0 or more");

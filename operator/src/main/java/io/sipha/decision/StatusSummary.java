@@ -40,9 +40,16 @@ final class StatusSummary {
       case PausedIdle -> {
         d.st.phase = Phase.Paused;
         d.servingWhy = "spec.paused is true";
-        if (d.invalidWhy == null && d.condition(Conditions.READY, false, "Paused",
-            "spec.paused is true: the operator observes and reports but changes no role and no VIP")) {
-          d.note(false, EventReason.Paused, "spec.paused is true: no role or VIP changes until it is false");
+        if (d.invalidWhy == null
+            && d.condition(
+                Conditions.READY,
+                false,
+                "Paused",
+                "spec.paused is true: the operator observes and reports but changes no role and no VIP")) {
+          d.note(
+              false,
+              EventReason.Paused,
+              "spec.paused is true: no role or VIP changes until it is false");
         }
         observeConditions();
         markInvalid();
@@ -50,14 +57,22 @@ final class StatusSummary {
       case Decided -> {
         summarize();
         if (d.spec.isPaused() && d.invalidWhy == null) {
-          // a pause never stops a transition halfway (nobody would hold the VIP for the whole pause):
+          // a pause never stops a transition halfway (nobody would hold the VIP for the whole
+          // pause):
           // the one under way is finished, and only then does the pair stop changing
           Transition t = d.st.transition;
-          String what = t == null ? "the transition under way is finished"
-              : "finishing the " + t.kind + " to " + t.to + " under way";
+          String what =
+              t == null
+                  ? "the transition under way is finished"
+                  : "finishing the " + t.kind + " to " + t.to + " under way";
           d.st.phase = Phase.Paused;
-          d.condition(Conditions.READY, false, "Paused", "spec.paused is true: " + what
-              + "; then the operator observes and reports but changes no role and no VIP");
+          d.condition(
+              Conditions.READY,
+              false,
+              "Paused",
+              "spec.paused is true: "
+                  + what
+                  + "; then the operator observes and reports but changes no role and no VIP");
         }
         markInvalid();
       }
@@ -85,8 +100,14 @@ final class StatusSummary {
     }
     boolean ready = st.phase == Phase.Active;
     boolean changed = d.condition(Conditions.READY, ready, ready ? "Active" : st.phase.name(), why);
-    if (changed && !ready && t == null && (st.phase == Phase.Degraded || st.phase == Phase.Pending)) {
-      d.note(st.phase == Phase.Degraded, st.phase == Phase.Degraded ? EventReason.Degraded : EventReason.Pending, why);
+    if (changed
+        && !ready
+        && t == null
+        && (st.phase == Phase.Degraded || st.phase == Phase.Pending)) {
+      d.note(
+          st.phase == Phase.Degraded,
+          st.phase == Phase.Degraded ? EventReason.Degraded : EventReason.Pending,
+          why);
     }
   }
 
@@ -95,14 +116,22 @@ final class StatusSummary {
     var st = d.st;
     Transition t = st.transition;
     if (t != null) {
-      st.phase = switch (t.kind) {
-        case Failover, Relocation -> Phase.FailingOver;
-        case Election -> Phase.Pending;
-        default -> Phase.SwitchingOver;
-      };
-      return t.kind + " to " + t.to + " at epoch " + t.epoch + ": "
-          + (t.step == Transition.Step.Release ? "waiting for " + st.vip.node + " to release "
-          : "waiting for " + t.toNode + " to bind ") + st.vip.address
+      st.phase =
+          switch (t.kind) {
+            case Failover, Relocation -> Phase.FailingOver;
+            case Election -> Phase.Pending;
+            default -> Phase.SwitchingOver;
+          };
+      return t.kind
+          + " to "
+          + t.to
+          + " at epoch "
+          + t.epoch
+          + ": "
+          + (t.step == Transition.Step.Release
+              ? "waiting for " + st.vip.node + " to release "
+              : "waiting for " + t.toNode + " to bind ")
+          + st.vip.address
           + (d.stalledWhy == null ? "" : " (stalled: " + d.stalledWhy + ")");
     }
     if (st.primary == null) {
@@ -124,11 +153,18 @@ final class StatusSummary {
       return firstFalse();
     }
     st.phase = Phase.Active;
-    return st.primary + " is primary on " + st.vip.node + " with " + st.vip.address + " at epoch " + st.epoch;
+    return st.primary
+        + " is primary on "
+        + st.vip.node
+        + " with "
+        + st.vip.address
+        + " at epoch "
+        + st.epoch;
   }
 
   private String firstFalse() {
-    for (String type : List.of(Conditions.PRIMARY_READY, Conditions.VIP_BOUND, Conditions.BACKUP_READY)) {
+    for (String type :
+        List.of(Conditions.PRIMARY_READY, Conditions.VIP_BOUND, Conditions.BACKUP_READY)) {
       var c = Conditions.find(d.st.conditions, type);
       if (c.isPresent() && !"True".equals(c.get().status)) {
         return c.get().message;
@@ -137,20 +173,30 @@ final class StatusSummary {
     return "degraded";
   }
 
-  /** The spec is invalid but the pair serves on its last valid one: phase Invalid, Ready names the fields. */
+  /**
+   * The spec is invalid but the pair serves on its last valid one: phase Invalid, Ready names the
+   * fields.
+   */
   private void markInvalid() {
     String invalidWhy = d.invalidWhy;
     if (invalidWhy == null) {
       return;
     }
     d.st.phase = Phase.Invalid;
-    String msg = invalidWhy + "; the pair keeps serving on its last valid spec"
-        + (d.servingWhy == null ? "" : " (" + d.servingWhy + ")");
-    boolean wasInvalid = Conditions.find(d.st.conditions, Conditions.READY)
-        .map(c -> "InvalidSpec".equals(c.reason) && c.message.startsWith(invalidWhy)).orElse(false);
+    String msg =
+        invalidWhy
+            + "; the pair keeps serving on its last valid spec"
+            + (d.servingWhy == null ? "" : " (" + d.servingWhy + ")");
+    boolean wasInvalid =
+        Conditions.find(d.st.conditions, Conditions.READY)
+            .map(c -> "InvalidSpec".equals(c.reason) && c.message.startsWith(invalidWhy))
+            .orElse(false);
     d.condition(Conditions.READY, false, "InvalidSpec", msg);
     if (!wasInvalid) {
-      d.note(true, EventReason.InvalidSpec, invalidWhy + "; the pair keeps serving on its last valid spec");
+      d.note(
+          true,
+          EventReason.InvalidSpec,
+          invalidWhy + "; the pair keeps serving on its last valid spec");
     }
   }
 
@@ -161,7 +207,10 @@ final class StatusSummary {
       d.condition(Conditions.PRIMARY_READY, false, "NoPrimary", "no pod holds the primary role");
     } else {
       PodFact p = d.pod(st.primary);
-      d.condition(Conditions.PRIMARY_READY, p.healthy(), p.healthy() ? "PodReady" : "PodNotReady",
+      d.condition(
+          Conditions.PRIMARY_READY,
+          p.healthy(),
+          p.healthy() ? "PodReady" : "PodNotReady",
           p.healthy() ? st.primary + " is Ready on " + p.node() : p.whyNotHealthy());
     }
     String backup = st.backup != null ? st.backup : st.primary == null ? null : d.other(st.primary);
@@ -169,7 +218,10 @@ final class StatusSummary {
       d.condition(Conditions.BACKUP_READY, false, "NoBackup", "no pod holds the backup role");
     } else {
       boolean ok = d.candidate(backup);
-      d.condition(Conditions.BACKUP_READY, ok, ok ? "PodReady" : "PodNotReady",
+      d.condition(
+          Conditions.BACKUP_READY,
+          ok,
+          ok ? "PodReady" : "PodNotReady",
           ok ? backup + " is Ready on " + d.pod(backup).node() : d.whyNotCandidate(backup));
     }
     vipBound();
@@ -180,22 +232,36 @@ final class StatusSummary {
     VipReport failed = null;
     String failedNode = null;
     for (AgentFact a : d.facts.agents().values()) {
-      if (a.report() != null && a.report().is(VipReport.State.Failed) && a.alive(d.now, d.nodeLoss)
+      if (a.report() != null
+          && a.report().is(VipReport.State.Failed)
+          && a.alive(d.now, d.nodeLoss)
           && a.report().epoch() == st.epoch) {
         failed = a.report();
         failedNode = a.node();
       }
     }
     VipReport holder = st.vip.node == null ? null : d.agent(st.vip.node).report();
-    boolean bound = st.primary != null && st.transition == null && st.vip.state == VipStatus.State.Bound
-        && holder != null && holder.is(VipReport.State.Bound) && holder.epoch() == st.epoch
-        && st.vip.address.equals(holder.address());
+    boolean bound =
+        st.primary != null
+            && st.transition == null
+            && st.vip.state == VipStatus.State.Bound
+            && holder != null
+            && holder.is(VipReport.State.Bound)
+            && holder.epoch() == st.epoch
+            && st.vip.address.equals(holder.address());
     String reason;
     String msg;
     if (failed != null) {
       reason = "VipScriptFailed";
-      msg = failed.script() + " failed on node " + failedNode + " with exit code " + failed.exitCode() + ": "
-          + failed.message() + "; the agent retries with backoff";
+      msg =
+          failed.script()
+              + " failed on node "
+              + failedNode
+              + " with exit code "
+              + failed.exitCode()
+              + ": "
+              + failed.message()
+              + "; the agent retries with backoff";
     } else if (bound) {
       reason = "Bound";
       msg = st.vip.address + " is bound on " + st.vip.node + " at epoch " + st.epoch;

@@ -24,13 +24,16 @@ final class TransitionSteps {
    * healthy, takes the role back (the request is then refused with the script's error).
    */
   static final Duration BIND_PATIENCE = Duration.ofSeconds(15);
+
   static final String BIND_FAILED = "VipBindFailed";
+
   /**
    * How long the old holder's node may take to confirm a release. Past it, a switchover (or
    * failback) reverts to the old primary, still holding the VIP; a failover keeps waiting, since
    * the VIP is never granted to a second reachable host, and says so (TransitionStalled).
    */
   static final Duration RELEASE_PATIENCE = Duration.ofSeconds(15);
+
   static final String RELEASE_FAILED = "VipReleaseFailed";
 
   private final Decision d;
@@ -59,9 +62,18 @@ final class TransitionSteps {
     st.transition = t;
     st.primary = null;
     st.backup = d.other(to);
-    d.note(kind != TransitionKind.Switchover && kind != TransitionKind.Election, EventReason.Started, kind,
-        message + ": " + (from == null ? "" : from + " demoted to backup, ") + to + " to be primary on " + t.toNode
-            + " at epoch " + t.epoch);
+    d.note(
+        kind != TransitionKind.Switchover && kind != TransitionKind.Election,
+        EventReason.Started,
+        kind,
+        message
+            + ": "
+            + (from == null ? "" : from + " demoted to backup, ")
+            + to
+            + " to be primary on "
+            + t.toNode
+            + " at epoch "
+            + t.epoch);
     release(t);
   }
 
@@ -69,7 +81,8 @@ final class TransitionSteps {
   void progress() {
     Transition t = d.st.transition;
     PodFact to = d.pod(t.to);
-    boolean targetGone = !to.exists() || to.failure() != null || !Objects.equals(to.node(), t.toNode);
+    boolean targetGone =
+        !to.exists() || to.failure() != null || !Objects.equals(to.node(), t.toNode);
     boolean targetNodeLost = t.step == Transition.Step.Bind && !d.alive(t.toNode);
     if (targetGone || targetNodeLost) {
       abortForLostTarget(t, targetGone);
@@ -86,7 +99,11 @@ final class TransitionSteps {
   private void abortForLostTarget(Transition t, boolean targetGone) {
     var st = d.st;
     String why = targetGone ? d.whyNotCandidate(t.to) : "node " + t.toNode + " is lost";
-    d.note(true, EventReason.Aborted, t.kind, t.kind + " to " + t.to + " at epoch " + t.epoch + " aborted: " + why);
+    d.note(
+        true,
+        EventReason.Aborted,
+        t.kind,
+        t.kind + " to " + t.to + " at epoch " + t.epoch + " aborted: " + why);
     String alternative = d.other(t.to);
     st.transition = null;
     if (t.kind.requested()) {
@@ -98,8 +115,13 @@ final class TransitionSteps {
       st.vip.state = VipStatus.State.Releasing;
     }
     if (d.spec.getFailover().isEnabled() && alternative != null && d.candidate(alternative)) {
-      start(TransitionKind.Failover, t.to, alternative,
-          (targetGone ? PrimaryFailure.Reason.PrimaryFailed : PrimaryFailure.Reason.NodeLost).name(), why);
+      start(
+          TransitionKind.Failover,
+          t.to,
+          alternative,
+          (targetGone ? PrimaryFailure.Reason.PrimaryFailed : PrimaryFailure.Reason.NodeLost)
+              .name(),
+          why);
     } else {
       st.primary = null;
       d.degradedWhy = why;
@@ -114,8 +136,12 @@ final class TransitionSteps {
       mayHold.add(st.vip.node);
     }
     d.facts.agents().values().stream()
-        .filter(a -> a.alive(d.now, d.nodeLoss) && a.report() != null
-            && (!a.report().is(VipReport.State.Unbound) || a.report().alsoHolds(st.vip.address)))
+        .filter(
+            a ->
+                a.alive(d.now, d.nodeLoss)
+                    && a.report() != null
+                    && (!a.report().is(VipReport.State.Unbound)
+                        || a.report().alsoHolds(st.vip.address)))
         .forEach(a -> mayHold.add(a.node()));
     // a node declared lost that is reachable again must confirm at the new epoch like any other
     st.fenced.stream().filter(e -> d.alive(e.node)).forEach(e -> mayHold.add(e.node));
@@ -127,7 +153,10 @@ final class TransitionSteps {
         continue;
       }
       VipReport r = a.report();
-      if (r != null && r.is(VipReport.State.Unbound) && r.epoch() >= t.epoch && VipReport.isAbout(r, st.vip.address)
+      if (r != null
+          && r.is(VipReport.State.Unbound)
+          && r.epoch() >= t.epoch
+          && VipReport.isAbout(r, st.vip.address)
           && !r.alsoHolds(st.vip.address)) {
         continue; // confirmed: a report about another address says nothing of this one
       }
@@ -141,8 +170,13 @@ final class TransitionSteps {
       return;
     }
     if (t.fromNode != null) {
-      d.note(false, EventReason.VipReleased, st.vip.address + " released by " + t.fromNode
-          + (d.alive(t.fromNode) ? " (confirmed by its agent)" : d.lostWhy(t.fromNode)));
+      d.note(
+          false,
+          EventReason.VipReleased,
+          st.vip.address
+              + " released by "
+              + t.fromNode
+              + (d.alive(t.fromNode) ? " (confirmed by its agent)" : d.lostWhy(t.fromNode)));
     }
     t.step = Transition.Step.Bind;
     t.stepStartedAt = d.now.toString();
@@ -155,10 +189,10 @@ final class TransitionSteps {
 
   /**
    * Past {@link #RELEASE_PATIENCE} with live nodes that have not confirmed the release: a
-   * switchover or failback whose only holder left is the old primary's node gives the role back
-   * to the old primary there (the VIP never left that node) and is refused with the node's
-   * error; anything else keeps waiting (granting the VIP elsewhere could put it on two reachable
-   * hosts) and says so in TransitionStalled, with the way out.
+   * switchover or failback whose only holder left is the old primary's node gives the role back to
+   * the old primary there (the VIP never left that node) and is refused with the node's error;
+   * anything else keeps waiting (granting the VIP elsewhere could put it on two reachable hosts)
+   * and says so in TransitionStalled, with the way out.
    */
   private void releaseDeadline(Transition t, List<String> waiting) {
     Instant deadline = d.stepSince(t).plus(RELEASE_PATIENCE);
@@ -166,19 +200,55 @@ final class TransitionSteps {
       d.recheck(deadline);
       return;
     }
-    String why = waiting.stream().map(n -> scriptError(n, failedAt(d.agent(n).report(), t.epoch),
-        "has not confirmed the release")).reduce((a, b) -> a + "; " + b).orElse("");
-    boolean revertible = t.kind.requested() && t.from != null && !t.from.equals(t.to) && d.candidate(t.from)
-        && waiting.equals(List.of(String.valueOf(t.fromNode))) && t.fromNode.equals(d.pod(t.from).node());
+    String why =
+        waiting.stream()
+            .map(
+                n ->
+                    scriptError(
+                        n, failedAt(d.agent(n).report(), t.epoch), "has not confirmed the release"))
+            .reduce((a, b) -> a + "; " + b)
+            .orElse("");
+    boolean revertible =
+        t.kind.requested()
+            && t.from != null
+            && !t.from.equals(t.to)
+            && d.candidate(t.from)
+            && waiting.equals(List.of(String.valueOf(t.fromNode)))
+            && t.fromNode.equals(d.pod(t.from).node());
     if (!revertible) {
-      stalled(EventReason.ReleaseStalled, t.kind + " to " + t.to + " at epoch " + t.epoch + " waits beyond "
-          + RELEASE_PATIENCE.toSeconds() + " s: " + why + ". The VIP is not granted to another host while "
-          + "a reachable node may hold it: fix the script or the interface there, or stop that node (once its "
-          + "agent is silent for spec.failover.nodeLossSeconds the VIP moves)");
+      stalled(
+          EventReason.ReleaseStalled,
+          t.kind
+              + " to "
+              + t.to
+              + " at epoch "
+              + t.epoch
+              + " waits beyond "
+              + RELEASE_PATIENCE.toSeconds()
+              + " s: "
+              + why
+              + ". The VIP is not granted to another host while "
+              + "a reachable node may hold it: fix the script or the interface there, or stop that node (once its "
+              + "agent is silent for spec.failover.nodeLossSeconds the VIP moves)");
       return;
     }
-    d.note(true, EventReason.Aborted, t.kind, t.kind + " to " + t.to + " at epoch " + t.epoch + " aborted after "
-        + RELEASE_PATIENCE.toSeconds() + " s: " + why + "; " + t.from + " takes the role back on " + t.fromNode);
+    d.note(
+        true,
+        EventReason.Aborted,
+        t.kind,
+        t.kind
+            + " to "
+            + t.to
+            + " at epoch "
+            + t.epoch
+            + " aborted after "
+            + RELEASE_PATIENCE.toSeconds()
+            + " s: "
+            + why
+            + "; "
+            + t.from
+            + " takes the role back on "
+            + t.fromNode);
     refuseRequest(t, RELEASE_FAILED, why, t.fromNode);
     revert(t);
   }
@@ -192,8 +262,15 @@ final class TransitionSteps {
     st.backup = d.other(t.from);
     st.vip.node = t.fromNode;
     st.vip.state = VipStatus.State.Binding;
-    d.addHistory(new HistoryEntry(st.epoch, TransitionKind.Revert, t.to, t.from, RELEASE_FAILED, t.startedAt,
-        millisSince(t.startedAt)));
+    d.addHistory(
+        new HistoryEntry(
+            st.epoch,
+            TransitionKind.Revert,
+            t.to,
+            t.from,
+            RELEASE_FAILED,
+            t.startedAt,
+            millisSince(t.startedAt)));
   }
 
   /**
@@ -203,8 +280,19 @@ final class TransitionSteps {
   private void refuseRequest(Transition t, String reason, String why, String node) {
     if (t.to.equals(d.spec.getPrimary())) {
       d.st.acceptedPrimary = t.to;
-      d.condition(Conditions.SWITCHOVER_REFUSED, true, reason, "spec.primary asks for " + t.to + " but " + why + "; "
-          + t.from + " stays primary. Fix the script or the interface on " + node + ", then change spec.primary again");
+      d.condition(
+          Conditions.SWITCHOVER_REFUSED,
+          true,
+          reason,
+          "spec.primary asks for "
+              + t.to
+              + " but "
+              + why
+              + "; "
+              + t.from
+              + " stays primary. Fix the script or the interface on "
+              + node
+              + ", then change spec.primary again");
     }
   }
 
@@ -214,7 +302,10 @@ final class TransitionSteps {
     AgentFact a = d.agent(t.toNode);
     d.recheck(a.lostAt(d.nodeLoss));
     VipReport r = a.report();
-    if (r == null || r.epoch() != t.epoch || !r.is(VipReport.State.Bound) || !st.vip.address.equals(r.address())) {
+    if (r == null
+        || r.epoch() != t.epoch
+        || !r.is(VipReport.State.Bound)
+        || !st.vip.address.equals(r.address())) {
       // not bound yet: a Failed report, or no word at all from a node whose agent renews its Lease
       giveUpIfBindKeepsFailing(t, r);
       return;
@@ -223,13 +314,25 @@ final class TransitionSteps {
     st.transition = null;
     long millis = millisSince(t.startedAt);
     d.addHistory(new HistoryEntry(t.epoch, t.kind, t.from, t.to, t.reason, t.startedAt, millis));
-    d.note(false, EventReason.Completed, t.kind, t.to + " is primary and " + st.vip.address + " is bound on "
-        + t.toNode + " at epoch " + t.epoch + ", " + millis + " ms after the start");
+    d.note(
+        false,
+        EventReason.Completed,
+        t.kind,
+        t.to
+            + " is primary and "
+            + st.vip.address
+            + " is bound on "
+            + t.toNode
+            + " at epoch "
+            + t.epoch
+            + ", "
+            + millis
+            + " ms after the start");
   }
 
   /**
-   * The new primary's node keeps failing to bind (its script fails there): after BIND_PATIENCE,
-   * if the old primary is still healthy, it takes the role back, so that the pair does not stay
+   * The new primary's node keeps failing to bind (its script fails there): after BIND_PATIENCE, if
+   * the old primary is still healthy, it takes the role back, so that the pair does not stay
    * without a primary. A requested switchover is then refused with the script's error until
    * spec.primary changes again; it is not retried by itself (that would flap the roles).
    */
@@ -239,16 +342,43 @@ final class TransitionSteps {
       d.recheck(deadline);
       return;
     }
-    String why = scriptError(t.toNode, failedAt(r, t.epoch),
-        "has not bound " + d.st.vip.address + " within " + BIND_PATIENCE.toSeconds() + " s");
+    String why =
+        scriptError(
+            t.toNode,
+            failedAt(r, t.epoch),
+            "has not bound " + d.st.vip.address + " within " + BIND_PATIENCE.toSeconds() + " s");
     if (t.from == null || t.from.equals(t.to) || !d.candidate(t.from)) {
       // nobody to give the role back to: keep waiting for the node to bind, and say so
-      stalled(EventReason.BindStalled, t.kind + " to " + t.to + " at epoch " + t.epoch + " waits beyond "
-          + BIND_PATIENCE.toSeconds() + " s: " + why + "; no other server can take the role");
+      stalled(
+          EventReason.BindStalled,
+          t.kind
+              + " to "
+              + t.to
+              + " at epoch "
+              + t.epoch
+              + " waits beyond "
+              + BIND_PATIENCE.toSeconds()
+              + " s: "
+              + why
+              + "; no other server can take the role");
       return;
     }
-    d.note(true, EventReason.Aborted, t.kind, t.kind + " to " + t.to + " at epoch " + t.epoch + " aborted after "
-        + BIND_PATIENCE.toSeconds() + " s: " + why + "; " + t.from + " takes the role back");
+    d.note(
+        true,
+        EventReason.Aborted,
+        t.kind,
+        t.kind
+            + " to "
+            + t.to
+            + " at epoch "
+            + t.epoch
+            + " aborted after "
+            + BIND_PATIENCE.toSeconds()
+            + " s: "
+            + why
+            + "; "
+            + t.from
+            + " takes the role back");
     d.st.transition = null;
     d.st.vip.node = t.toNode;
     d.st.vip.state = VipStatus.State.Releasing;
@@ -274,15 +404,24 @@ final class TransitionSteps {
 
   /**
    * Why a node does not do its step, for a person: "vip-disable keeps failing on node node-a (exit
-   * code 2): ..." from a failed report, else "node node-a {otherwise} although its agent renews
-   * its Lease ...".
+   * code 2): ..." from a failed report, else "node node-a {otherwise} although its agent renews its
+   * Lease ...".
    */
   private static String scriptError(String node, VipReport failed, String otherwise) {
     if (failed != null) {
-      return failed.script() + " keeps failing on node " + node + " (exit code " + failed.exitCode() + "): "
+      return failed.script()
+          + " keeps failing on node "
+          + node
+          + " (exit code "
+          + failed.exitCode()
+          + "): "
           + failed.message();
     }
-    return "node " + node + " " + otherwise + " although its agent renews its Lease (its scripts or its work loop"
+    return "node "
+        + node
+        + " "
+        + otherwise
+        + " although its agent renews its Lease (its scripts or its work loop"
         + " may be stuck)";
   }
 }

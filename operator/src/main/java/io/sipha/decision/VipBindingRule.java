@@ -29,8 +29,9 @@ public final class VipBindingRule {
    * Such a node must report on the pair: the operator waits for its confirmations.
    */
   public static boolean statusNames(SipServerPairStatus status, String node) {
-    return status != null && ((status.vip != null && node.equals(status.vip.node))
-        || status.fenced.stream().anyMatch(e -> node.equals(e.node)));
+    return status != null
+        && ((status.vip != null && node.equals(status.vip.node))
+            || status.fenced.stream().anyMatch(e -> node.equals(e.node)));
   }
 
   /** The binding a node must hold for a pair. */

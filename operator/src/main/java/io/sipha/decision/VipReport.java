@@ -2,9 +2,9 @@ package io.sipha.decision;
 
 /**
  * What a node agent reports for one pair: the VIP state it holds on its host, the status epoch it
- * acted on, and the last script result. Agents publish these in their Lease's annotation
- * {@code sipha.io/vips} (written and read in io.sipha.kube.AgentReports, which owns its JSON form),
- * keyed by namespace/name.
+ * acted on, and the last script result. Agents publish these in their Lease's annotation {@code
+ * sipha.io/vips} (written and read in io.sipha.kube.AgentReports, which owns its JSON form), keyed
+ * by namespace/name.
  *
  * @param state Bound (the address is on the host), Unbound (confirmed absent) or Failed (the last
  *     script failed: the host's state is not known to be what was asked)
@@ -37,9 +37,27 @@ public record VipReport(
   public record OnHost(String address, String interfaceName) {}
 
   /** A report about one address only. */
-  public VipReport(State state, long epoch, String address, String script, Integer exitCode, String message, String at,
-      Long removedStaleEpoch, String interfaceName) {
-    this(state, epoch, address, script, exitCode, message, at, removedStaleEpoch, interfaceName, null);
+  public VipReport(
+      State state,
+      long epoch,
+      String address,
+      String script,
+      Integer exitCode,
+      String message,
+      String at,
+      Long removedStaleEpoch,
+      String interfaceName) {
+    this(
+        state,
+        epoch,
+        address,
+        script,
+        exitCode,
+        message,
+        at,
+        removedStaleEpoch,
+        interfaceName,
+        null);
   }
 
   /** The same report, saying which other addresses the agent may have on its host for the pair. */
@@ -52,8 +70,19 @@ public record VipReport(
       }
     }
     java.util.List<OnHost> list = also.isEmpty() ? null : java.util.List.copyOf(also.values());
-    return java.util.Objects.equals(list, alsoOnHost) ? this
-        : new VipReport(state, epoch, address, script, exitCode, message, at, removedStaleEpoch, interfaceName, list);
+    return java.util.Objects.equals(list, alsoOnHost)
+        ? this
+        : new VipReport(
+            state,
+            epoch,
+            address,
+            script,
+            exitCode,
+            message,
+            at,
+            removedStaleEpoch,
+            interfaceName,
+            list);
   }
 
   /** The other addresses, parsed (an unreadable one is left out). */
@@ -61,12 +90,17 @@ public record VipReport(
     if (alsoOnHost == null) {
       return java.util.List.of();
     }
-    return alsoOnHost.stream().filter(o -> o.address() != null && o.interfaceName() != null)
-        .flatMap(o -> io.sipha.vip.VipAddress.parseCidr(o.address(), o.interfaceName()).value().stream())
+    return alsoOnHost.stream()
+        .filter(o -> o.address() != null && o.interfaceName() != null)
+        .flatMap(
+            o -> io.sipha.vip.VipAddress.parseCidr(o.address(), o.interfaceName()).value().stream())
         .toList();
   }
 
-  /** The report says this address (its canonical text) may be on the host besides the one it is about. */
+  /**
+   * The report says this address (its canonical text) may be on the host besides the one it is
+   * about.
+   */
   public boolean alsoHolds(String address) {
     String h = address == null ? null : io.sipha.vip.VipAddress.canonicalHost(address);
     return h != null && alsoOnHostAddresses().stream().anyMatch(v -> v.host().equals(h));

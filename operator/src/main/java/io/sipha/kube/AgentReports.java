@@ -15,18 +15,23 @@ import java.util.TreeMap;
 public final class AgentReports {
   /** Lease annotation holding a JSON object: pair namespace/name → {@link VipReport}. */
   public static final String ANNOTATION = "sipha.io/vips";
+
   /** The label on every agent Lease. */
   public static final String LEASE_LABEL = "app.kubernetes.io/component";
+
   public static final String LEASE_LABEL_VALUE = "sipha-node-agent";
   public static final String LEASE_PREFIX = "sipha-agent-";
+
   /**
    * Lease annotation an agent writes while it renews its Lease but does not work (its work loop has
    * completed no pass, or its start-up check has not finished, for {@code STALL}): why, for a
    * person. The operator counts such an agent as not alive.
    */
   public static final String NOT_WORKING_ANNOTATION = "sipha.io/not-working";
+
   /** Lease annotation: the node's own addresses, comma-separated, which no VIP may be. */
   public static final String NODE_ADDRESSES_ANNOTATION = "sipha.io/node-addresses";
+
   /**
    * Lease annotation an agent writes when it stops on purpose: how many seconds it expects to be
    * away. A duration, not a time: the operator counts it on its own clock from when it saw it.
@@ -76,8 +81,10 @@ public final class AgentReports {
    * spread over {@link #SHARDS} of them by pair, each written only when its reports change.
    */
   public static final String REPORTS_LABEL_VALUE = "sipha-node-agent-reports";
+
   /** How many report Leases a node has at most (a pair's report is always in the same one). */
   public static final int SHARDS = 8;
+
   /**
    * The most a report Lease's annotation may hold; above it the reports are written without their
    * messages (the API refuses more than 256 KiB of annotations on one object).
@@ -100,8 +107,21 @@ public final class AgentReports {
       return body;
     }
     Map<String, VipReport> terse = new TreeMap<>();
-    reports.forEach((k, r) -> terse.put(k, new VipReport(r.state(), r.epoch(), r.address(), r.script(), r.exitCode(),
-        null, r.at(), r.removedStaleEpoch(), r.interfaceName(), r.alsoOnHost())));
+    reports.forEach(
+        (k, r) ->
+            terse.put(
+                k,
+                new VipReport(
+                    r.state(),
+                    r.epoch(),
+                    r.address(),
+                    r.script(),
+                    r.exitCode(),
+                    null,
+                    r.at(),
+                    r.removedStaleEpoch(),
+                    r.interfaceName(),
+                    r.alsoOnHost())));
     return render(terse);
   }
 
@@ -113,11 +133,12 @@ public final class AgentReports {
     try {
       Map<String, Json> wire = JSON.readValue(json, new TypeReference<TreeMap<String, Json>>() {});
       Map<String, VipReport> out = new TreeMap<>();
-      wire.forEach((k, v) -> {
-        if (v != null) {
-          out.put(k, v.toReport());
-        }
-      });
+      wire.forEach(
+          (k, v) -> {
+            if (v != null) {
+              out.put(k, v.toReport());
+            }
+          });
       return out;
     } catch (JsonProcessingException e) {
       return Map.of();
@@ -152,15 +173,41 @@ public final class AgentReports {
       List<OnHostJson> alsoOnHost) {
 
     public static Json of(VipReport r) {
-      return r == null ? null : new Json(r.state(), r.epoch(), r.address(), r.script(), r.exitCode(), r.message(), r.at(),
-          r.removedStaleEpoch(), r.interfaceName(), r.alsoOnHost() == null ? null
-          : r.alsoOnHost().stream().map(o -> new OnHostJson(o.address(), o.interfaceName())).toList());
+      return r == null
+          ? null
+          : new Json(
+              r.state(),
+              r.epoch(),
+              r.address(),
+              r.script(),
+              r.exitCode(),
+              r.message(),
+              r.at(),
+              r.removedStaleEpoch(),
+              r.interfaceName(),
+              r.alsoOnHost() == null
+                  ? null
+                  : r.alsoOnHost().stream()
+                      .map(o -> new OnHostJson(o.address(), o.interfaceName()))
+                      .toList());
     }
 
     public VipReport toReport() {
-      return new VipReport(state, epoch, address, script, exitCode, message, at, removedStaleEpoch, interfaceName,
-          alsoOnHost == null ? null
-          : alsoOnHost.stream().map(o -> o == null ? null : new VipReport.OnHost(o.address(), o.interfaceName())).toList());
+      return new VipReport(
+          state,
+          epoch,
+          address,
+          script,
+          exitCode,
+          message,
+          at,
+          removedStaleEpoch,
+          interfaceName,
+          alsoOnHost == null
+              ? null
+              : alsoOnHost.stream()
+                  .map(o -> o == null ? null : new VipReport.OnHost(o.address(), o.interfaceName()))
+                  .toList());
     }
   }
 

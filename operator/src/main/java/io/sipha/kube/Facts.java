@@ -6,7 +6,6 @@ import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.sipha.api.SipServerPair;
 import io.sipha.decision.AgentFact;
-import io.sipha.kube.AgentReports;
 import io.sipha.decision.PairFacts;
 import io.sipha.decision.PodFact;
 import io.sipha.decision.VipReport;
@@ -26,22 +25,29 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
- * From API objects to the decision core's facts: a pod to a {@link PodFact}, an agent's Lease to
- * an {@link AgentFact}, a pair and those to {@link PairFacts}. The one conversion, shared by the
- * operator (which reads its informer caches) and by {@code kubectl sipha plan} (which reads the
- * API directly), so that both hand the decider the same facts.
+ * From API objects to the decision core's facts: a pod to a {@link PodFact}, an agent's Lease to an
+ * {@link AgentFact}, a pair and those to {@link PairFacts}. The one conversion, shared by the
+ * operator (which reads its informer caches) and by {@code kubectl sipha plan} (which reads the API
+ * directly), so that both hand the decider the same facts.
  */
 public final class Facts {
   private Facts() {}
 
-  /** The pair's server pod names the facts cover: spec.servers without nulls and repeats, at most two. */
+  /**
+   * The pair's server pod names the facts cover: spec.servers without nulls and repeats, at most
+   * two.
+   */
   public static List<String> servers(SipServerPair pair) {
-    List<String> servers = pair.getSpec() == null || pair.getSpec().getServers() == null
-        ? List.of() : pair.getSpec().getServers();
+    List<String> servers =
+        pair.getSpec() == null || pair.getSpec().getServers() == null
+            ? List.of()
+            : pair.getSpec().getServers();
     return servers.stream().filter(Objects::nonNull).distinct().limit(2).toList();
   }
 
-  /** The pods the facts cover: spec.servers, and those the status names that may have left the pair. */
+  /**
+   * The pods the facts cover: spec.servers, and those the status names that may have left the pair.
+   */
   public static Set<String> podNames(SipServerPair pair) {
     Set<String> names = new java.util.LinkedHashSet<>(servers(pair));
     names.addAll(io.sipha.decision.PairDecider.namedInStatus(pair.getStatus()));
@@ -56,8 +62,14 @@ public final class Facts {
    * @param vipClaimedBy the pair the same VIP belongs to (see {@link #vipClaimedBy}), or null
    * @param leases the agents' Leases, for the nodes' own addresses they publish
    */
-  public static PairFacts pairFacts(SipServerPair pair, Function<String, Pod> pods, Collection<AgentFact> agents,
-      AllowedCidrs allowed, String vipClaimedBy, Instant now, Collection<Lease> leases) {
+  public static PairFacts pairFacts(
+      SipServerPair pair,
+      Function<String, Pod> pods,
+      Collection<AgentFact> agents,
+      AllowedCidrs allowed,
+      String vipClaimedBy,
+      Instant now,
+      Collection<Lease> leases) {
     Map<String, PodFact> podFacts = new LinkedHashMap<>();
     List<Pod> found = new java.util.ArrayList<>();
     for (String name : podNames(pair)) {
@@ -69,9 +81,18 @@ public final class Facts {
     }
     Map<String, AgentFact> byNode = new HashMap<>();
     agents.forEach(a -> byNode.put(a.node(), a));
-    return new PairFacts(pair.getMetadata().getNamespace(), pair.getMetadata().getName(),
+    return new PairFacts(
+        pair.getMetadata().getNamespace(),
+        pair.getMetadata().getName(),
         pair.getMetadata().getGeneration() == null ? 0 : pair.getMetadata().getGeneration(),
-        pair.getSpec(), pair.getStatus(), podFacts, byNode, allowed, vipClaimedBy, now, nodeAddresses(leases, found),
+        pair.getSpec(),
+        pair.getStatus(),
+        podFacts,
+        byNode,
+        allowed,
+        vipClaimedBy,
+        now,
+        nodeAddresses(leases, found),
         null);
   }
 
@@ -112,7 +133,6 @@ public final class Facts {
     return out;
   }
 
-
   /** One server pod as the decider sees it; a null pod is a missing one. */
   public static PodFact podFact(SipServerPair pair, String name, Pod pod) {
     if (pod == null) {
@@ -129,44 +149,75 @@ public final class Facts {
     }
     var status = pod.getStatus();
     if (status != null) {
-      for (PodCondition c : status.getConditions() == null ? List.<PodCondition>of() : status.getConditions()) {
+      for (PodCondition c :
+          status.getConditions() == null ? List.<PodCondition>of() : status.getConditions()) {
         if ("Ready".equals(c.getType())) {
           ready = "True".equals(c.getStatus());
           readySince = instant(c.getLastTransitionTime());
         }
       }
-      if (failure == null && ("Failed".equals(status.getPhase()) || "Succeeded".equals(status.getPhase()))) {
+      if (failure == null
+          && ("Failed".equals(status.getPhase()) || "Succeeded".equals(status.getPhase()))) {
         failure = "pod phase is " + status.getPhase();
       }
-      for (ContainerStatus cs : status.getContainerStatuses() == null ? List.<ContainerStatus>of() : status.getContainerStatuses()) {
+      for (ContainerStatus cs :
+          status.getContainerStatuses() == null
+              ? List.<ContainerStatus>of()
+              : status.getContainerStatuses()) {
         if (failure == null && cs.getState() != null && cs.getState().getTerminated() != null) {
           var t = cs.getState().getTerminated();
-          failure = "container " + cs.getName() + " terminated (" + t.getReason() + ", exit code " + t.getExitCode() + ")";
+          failure =
+              "container "
+                  + cs.getName()
+                  + " terminated ("
+                  + t.getReason()
+                  + ", exit code "
+                  + t.getExitCode()
+                  + ")";
         }
       }
     }
     Long epoch = null;
     try {
-      epoch = ann.get(SipServerPair.EPOCH_ANNOTATION) == null ? null : Long.valueOf(ann.get(SipServerPair.EPOCH_ANNOTATION));
+      epoch =
+          ann.get(SipServerPair.EPOCH_ANNOTATION) == null
+              ? null
+              : Long.valueOf(ann.get(SipServerPair.EPOCH_ANNOTATION));
     } catch (NumberFormatException ignored) {
       // a forged or broken epoch counts as none: the operator re-asserts its own
     }
-    return new PodFact(name, true, pod.getSpec() == null ? null : pod.getSpec().getNodeName(), ready, readySince,
-        failure, ann.get(SipServerPair.ROLE_ANNOTATION), epoch,
-        pair.getMetadata().getName().equals(labels.get(SipServerPair.PAIR_LABEL)), meta.getResourceVersion());
+    return new PodFact(
+        name,
+        true,
+        pod.getSpec() == null ? null : pod.getSpec().getNodeName(),
+        ready,
+        readySince,
+        failure,
+        ann.get(SipServerPair.ROLE_ANNOTATION),
+        epoch,
+        pair.getMetadata().getName().equals(labels.get(SipServerPair.PAIR_LABEL)),
+        meta.getResourceVersion());
   }
 
   /** A node agent as its Lease shows it, with its report for one pair (or null). */
   public static AgentFact agentFact(Lease lease, VipReport report) {
     String node = nodeOf(lease);
-    Instant renewed = lease.getSpec() == null || lease.getSpec().getRenewTime() == null
-        ? null : lease.getSpec().getRenewTime().toInstant();
+    Instant renewed =
+        lease.getSpec() == null || lease.getSpec().getRenewTime() == null
+            ? null
+            : lease.getSpec().getRenewTime().toInstant();
     Map<String, String> ann = lease.getMetadata().getAnnotations();
     // a reader with no clock of its own for it (kubectl sipha) counts an announced restart from the
     // renewal; the operator counts it from when it saw the announcement (NodeLiveness)
     Integer restartFor = AgentReports.restartSeconds(ann);
-    Instant restarting = restartFor == null || renewed == null ? null : renewed.plusSeconds(restartFor);
-    return new AgentFact(node, renewed, report, restarting, ann == null ? null : ann.get(AgentReports.NOT_WORKING_ANNOTATION));
+    Instant restarting =
+        restartFor == null || renewed == null ? null : renewed.plusSeconds(restartFor);
+    return new AgentFact(
+        node,
+        renewed,
+        report,
+        restarting,
+        ann == null ? null : ann.get(AgentReports.NOT_WORKING_ANNOTATION));
   }
 
   /** The node whose agent holds this Lease. */
@@ -180,7 +231,8 @@ public final class Facts {
    * A node's report on a pair, as an API reader finds it: in the node's report Lease that holds
    * that pair, or, from an agent of before, in its heartbeat Lease (null: none).
    */
-  public static VipReport reportOf(String node, String pairKey, Collection<Lease> reportLeases, Lease heartbeat) {
+  public static VipReport reportOf(
+      String node, String pairKey, Collection<Lease> reportLeases, Lease heartbeat) {
     String shard = AgentReports.shardName(node, pairKey);
     for (Lease l : reportLeases) {
       if (shard.equals(l.getMetadata().getName())) {
@@ -206,7 +258,9 @@ public final class Facts {
     }
     var v = p.getSpec().getVirtualIP();
     return VipAddress.parse(v.getAddress(), v.getPrefixLength(), v.getInterfaceName())
-        .value().map(VipAddress::host).orElse(null);
+        .value()
+        .map(VipAddress::host)
+        .orElse(null);
   }
 
   /**
@@ -237,30 +291,39 @@ public final class Facts {
    * @param reportedHolders for an address host, the pairs (namespace/name) that some node agent
    *     reports holding it (any report but a confirmed Unbound)
    */
-  public static String vipClaimedBy(SipServerPair pair, Stream<SipServerPair> all,
-      Function<SipServerPair, String> vipHost, Function<String, Set<String>> reportedHolders) {
+  public static String vipClaimedBy(
+      SipServerPair pair,
+      Stream<SipServerPair> all,
+      Function<SipServerPair, String> vipHost,
+      Function<String, Set<String>> reportedHolders) {
     String host = vipHost.apply(pair);
     if (host == null) {
       return null;
     }
-    Comparator<SipServerPair> age = Comparator
-        .comparing((SipServerPair p) -> String.valueOf(p.getMetadata().getCreationTimestamp()))
-        .thenComparing(SipServerPair::key);
+    Comparator<SipServerPair> age =
+        Comparator.comparing(
+                (SipServerPair p) -> String.valueOf(p.getMetadata().getCreationTimestamp()))
+            .thenComparing(SipServerPair::key);
     List<SipServerPair> others = all.filter(p -> !p.key().equals(pair.key())).toList();
     Set<String> reported = reportedHolders.apply(host);
     boolean selfHolds = host.equals(heldHost(pair)) || reported.contains(pair.key());
-    List<SipServerPair> holders = others.stream()
-        .filter(p -> host.equals(heldHost(p)) || reported.contains(p.key()))
-        .sorted(age)
-        .toList();
+    List<SipServerPair> holders =
+        others.stream()
+            .filter(p -> host.equals(heldHost(p)) || reported.contains(p.key()))
+            .sorted(age)
+            .toList();
     if (!holders.isEmpty()) {
       // both hold it (a state from before this rule): the older holder keeps it
       return !selfHolds || age.compare(holders.get(0), pair) < 0 ? holders.get(0).key() : null;
     }
     Set<String> known = new java.util.HashSet<>();
     others.forEach(p -> known.add(p.key()));
-    String reportedOnly = reported.stream().filter(k -> !k.equals(pair.key()) && !known.contains(k))
-        .sorted().findFirst().orElse(null);
+    String reportedOnly =
+        reported.stream()
+            .filter(k -> !k.equals(pair.key()) && !known.contains(k))
+            .sorted()
+            .findFirst()
+            .orElse(null);
     if (reportedOnly != null) {
       return reportedOnly; // a node still holds it for a pair that is gone: wait for its removal
     }
@@ -277,11 +340,16 @@ public final class Facts {
   }
 
   /** {@link #vipClaimedBy(SipServerPair, Stream, Function, Function)} from the agents' Leases. */
-  public static String vipClaimedBy(SipServerPair pair, Stream<SipServerPair> all,
-      Function<SipServerPair, String> vipHost, Collection<Lease> leases) {
+  public static String vipClaimedBy(
+      SipServerPair pair,
+      Stream<SipServerPair> all,
+      Function<SipServerPair, String> vipHost,
+      Collection<Lease> leases) {
     Map<String, Set<String>> held = new HashMap<>();
     for (Lease l : leases) {
-      reportedHolders(reports(l)).forEach((h, keys) -> held.computeIfAbsent(h, x -> new java.util.TreeSet<>()).addAll(keys));
+      reportedHolders(reports(l))
+          .forEach(
+              (h, keys) -> held.computeIfAbsent(h, x -> new java.util.TreeSet<>()).addAll(keys));
     }
     return vipClaimedBy(pair, all, vipHost, h -> held.getOrDefault(h, Set.of()));
   }
@@ -292,17 +360,20 @@ public final class Facts {
    */
   public static Map<String, Set<String>> reportedHolders(Map<String, VipReport> reports) {
     Map<String, Set<String>> out = new HashMap<>();
-    reports.forEach((key, r) -> {
-      if (r != null && !r.is(VipReport.State.Unbound) && r.address() != null) {
-        String h = VipAddress.canonicalHost(r.address());
-        if (h != null) {
-          out.computeIfAbsent(h, x -> new java.util.TreeSet<>()).add(key);
-        }
-      }
-      if (r != null) {
-        r.alsoOnHostAddresses().forEach(v -> out.computeIfAbsent(v.host(), x -> new java.util.TreeSet<>()).add(key));
-      }
-    });
+    reports.forEach(
+        (key, r) -> {
+          if (r != null && !r.is(VipReport.State.Unbound) && r.address() != null) {
+            String h = VipAddress.canonicalHost(r.address());
+            if (h != null) {
+              out.computeIfAbsent(h, x -> new java.util.TreeSet<>()).add(key);
+            }
+          }
+          if (r != null) {
+            r.alsoOnHostAddresses()
+                .forEach(
+                    v -> out.computeIfAbsent(v.host(), x -> new java.util.TreeSet<>()).add(key));
+          }
+        });
     return out;
   }
 

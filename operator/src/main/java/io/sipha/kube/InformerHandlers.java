@@ -21,8 +21,12 @@ public final class InformerHandlers {
     return of(o -> changed.run(), o -> changed.run(), o -> changed.run());
   }
 
-  /** The callbacks given (null: that kind of change is ignored); an update passes the object as it is now. */
-  public static <T> ResourceEventHandler<T> of(Consumer<T> added, Consumer<T> updated, Consumer<T> deleted) {
+  /**
+   * The callbacks given (null: that kind of change is ignored); an update passes the object as it
+   * is now.
+   */
+  public static <T> ResourceEventHandler<T> of(
+      Consumer<T> added, Consumer<T> updated, Consumer<T> deleted) {
     return new ResourceEventHandler<>() {
       @Override
       public void onAdd(T obj) {

@@ -25,26 +25,32 @@ public final class EventRecorder {
   }
 
   /**
-   * An Event's eventTime as the API server reads a MicroTime: exactly six fractional digits. A
-   * Java Instant prints nanoseconds (or none), which kube-apiserver refuses with 400 BadRequest
-   * ("cannot parse ... as Z07:00"): the mock took them, the real server lost most Events.
+   * An Event's eventTime as the API server reads a MicroTime: exactly six fractional digits. A Java
+   * Instant prints nanoseconds (or none), which kube-apiserver refuses with 400 BadRequest ("cannot
+   * parse ... as Z07:00"): the mock took them, the real server lost most Events.
    */
   static String microTime(java.time.Instant t) {
     return MICRO.format(t.truncatedTo(java.time.temporal.ChronoUnit.MICROS));
   }
 
   private static final DateTimeFormatter MICRO =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(java.time.ZoneOffset.UTC);
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
+          .withZone(java.time.ZoneOffset.UTC);
 
   public void record(HasMetadata about, boolean warning, String reason, String message) {
     java.time.Instant t = clock.instant();
-    // firstTimestamp and lastTimestamp are metav1.Time: RFC 3339 in whole seconds, as the API writes it
-    String now = DateTimeFormatter.ISO_INSTANT.format(t.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+    // firstTimestamp and lastTimestamp are metav1.Time: RFC 3339 in whole seconds, as the API
+    // writes it
+    String now =
+        DateTimeFormatter.ISO_INSTANT.format(t.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
     var meta = about.getMetadata();
     var event =
         new EventBuilder()
             .withNewMetadata()
-            .withName(meta.getName() + "." + UUID.randomUUID().toString().substring(0, 13).replace("-", ""))
+            .withName(
+                meta.getName()
+                    + "."
+                    + UUID.randomUUID().toString().substring(0, 13).replace("-", ""))
             .withNamespace(meta.getNamespace())
             .endMetadata()
             .withNewInvolvedObject()
@@ -71,7 +77,12 @@ public final class EventRecorder {
     try {
       client.v1().events().inNamespace(meta.getNamespace()).resource(event).create();
     } catch (KubernetesClientException e) {
-      LOG.warn("could not record event {} on {}/{}: {}", reason, meta.getNamespace(), meta.getName(), e.getMessage());
+      LOG.warn(
+          "could not record event {} on {}/{}: {}",
+          reason,
+          meta.getNamespace(),
+          meta.getName(),
+          e.getMessage());
     }
   }
 }

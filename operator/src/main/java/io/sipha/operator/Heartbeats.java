@@ -24,8 +24,8 @@ public final class Heartbeats {
   }
 
   /**
-   * A renewal of this node's Lease (renewTime as written by its agent) seen at {@code now}; with
-   * an announced restart of {@code restartFor}, counted from when it was first seen.
+   * A renewal of this node's Lease (renewTime as written by its agent) seen at {@code now}; with an
+   * announced restart of {@code restartFor}, counted from when it was first seen.
    *
    * @return the nodes that count as alive again from now on (this one if it was late; after a deaf
    *     spell of the operator, every node that was late): their pairs must look again, for what
@@ -64,7 +64,9 @@ public final class Heartbeats {
   public Instant renewedAt(String node, Instant now) {
     Instant seen = observed.get(node);
     Instant heard = lastHeard;
-    if (seen != null && heard != null && Duration.between(heard, now).compareTo(AgentFact.LATE) > 0) {
+    if (seen != null
+        && heard != null
+        && Duration.between(heard, now).compareTo(AgentFact.LATE) > 0) {
       return now;
     }
     return seen;
@@ -77,11 +79,12 @@ public final class Heartbeats {
       return Set.of(); // deaf: see renewedAt
     }
     Set<String> out = new java.util.TreeSet<>();
-    observed.forEach((node, renewed) -> {
-      if (new AgentFact(node, renewed, null).late(now) && late.add(node)) {
-        out.add(node);
-      }
-    });
+    observed.forEach(
+        (node, renewed) -> {
+          if (new AgentFact(node, renewed, null).late(now) && late.add(node)) {
+            out.add(node);
+          }
+        });
     return out;
   }
 }

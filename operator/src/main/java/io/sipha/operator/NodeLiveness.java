@@ -1,7 +1,5 @@
 package io.sipha.operator;
 
-import io.sipha.kube.Facts;
-import io.sipha.kube.InformerHandlers;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -10,12 +8,12 @@ import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInbound
 import io.sipha.api.SipServerPair;
 import io.sipha.decision.AgentFact;
 import io.sipha.kube.AgentReports;
+import io.sipha.kube.Facts;
+import io.sipha.kube.InformerHandlers;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -24,14 +22,14 @@ import java.util.function.Function;
 /**
  * Follows the agents' heartbeats on the operator's own clock and wakes the pairs of a node whose
  * agent has missed a renewal ({@link AgentFact#LATE}). Plain renewals reach no reconciler (they
- * would wake every pair every second); a pair needs to look at its node-loss deadline only once
- * its node is late, and this is what tells it; and again when a late node renews (it counts as
- * alive from then on, on this bookkeeping: a wake-up carried by another informer may come first).
+ * would wake every pair every second); a pair needs to look at its node-loss deadline only once its
+ * node is late, and this is what tells it; and again when a late node renews (it counts as alive
+ * from then on, on this bookkeeping: a wake-up carried by another informer may come first).
  *
  * <p>Ages are measured from when the operator saw a renewal, not from the renewTime the agent
  * wrote, so a node's clock being off does not make it look lost (or alive). When the operator
- * itself heard nothing for a while (its watch or the API was down), every node gets a fresh
- * start at the first renewal it hears again: an outage of the API is not the loss of every node.
+ * itself heard nothing for a while (its watch or the API was down), every node gets a fresh start
+ * at the first renewal it hears again: an outage of the API is not the loss of every node.
  */
 final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
   private static final long TICK_MILLIS = 100;
@@ -43,7 +41,11 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
   private ScheduledExecutorService timer;
   private SharedIndexInformer<Lease> informer;
 
-  NodeLiveness(KubernetesClient client, String namespace, Clock clock, Function<String, Set<ResourceID>> pairsOfNode) {
+  NodeLiveness(
+      KubernetesClient client,
+      String namespace,
+      Clock clock,
+      Function<String, Set<ResourceID>> pairsOfNode) {
     super("node-liveness");
     this.client = client;
     this.namespace = namespace;
@@ -54,14 +56,19 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
   @Override
   public synchronized void start() {
     super.start();
-    informer = client.leases().inNamespace(namespace)
-        .withLabel(AgentReports.LEASE_LABEL, AgentReports.LEASE_LABEL_VALUE)
-        .inform(InformerHandlers.onSeen(this::seen), 0);
-    timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "node-liveness");
-      t.setDaemon(true);
-      return t;
-    });
+    informer =
+        client
+            .leases()
+            .inNamespace(namespace)
+            .withLabel(AgentReports.LEASE_LABEL, AgentReports.LEASE_LABEL_VALUE)
+            .inform(InformerHandlers.onSeen(this::seen), 0);
+    timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "node-liveness");
+              t.setDaemon(true);
+              return t;
+            });
     timer.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
   }
 
@@ -81,12 +88,19 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
       return;
     }
     Integer restart = AgentReports.restartSeconds(l.getMetadata().getAnnotations());
-    heartbeats.seen(Facts.nodeOf(l), l.getSpec().getRenewTime().toInstant(),
-            restart == null ? null : Duration.ofSeconds(restart), clock.instant())
+    heartbeats
+        .seen(
+            Facts.nodeOf(l),
+            l.getSpec().getRenewTime().toInstant(),
+            restart == null ? null : Duration.ofSeconds(restart),
+            clock.instant())
         .forEach(node -> pairsOfNode.apply(node).forEach(this::propagateEvent));
   }
 
-  /** Until when an announced restart of this node's agent runs, on the operator's clock; null if none. */
+  /**
+   * Until when an announced restart of this node's agent runs, on the operator's clock; null if
+   * none.
+   */
   Instant restartingUntil(String node) {
     return heartbeats.restartingUntil(node);
   }
@@ -101,6 +115,8 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
   }
 
   private void tick() {
-    heartbeats.newlyLate(clock.instant()).forEach(node -> pairsOfNode.apply(node).forEach(this::propagateEvent));
+    heartbeats
+        .newlyLate(clock.instant())
+        .forEach(node -> pairsOfNode.apply(node).forEach(this::propagateEvent));
   }
 }

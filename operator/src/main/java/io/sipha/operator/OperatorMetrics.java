@@ -35,16 +35,20 @@ public final class OperatorMetrics {
 
   void event(io.sipha.decision.Plan.Note note) {
     switch (note.what()) {
-      case Completed -> registry.counter("sipha_transitions_total", "kind", note.kind().name()).increment();
+      case Completed ->
+          registry.counter("sipha_transitions_total", "kind", note.kind().name()).increment();
       case SplitBrainDetected -> registry.counter("sipha_split_brains_total").increment();
       case VipScriptFailed -> registry.counter("sipha_vip_script_failures_total").increment();
-      default -> { }
+      default -> {}
     }
   }
 
   void transitionDuration(io.sipha.api.TransitionKind kind, long millis) {
-    Timer.builder("sipha_transition_duration").tag("kind", kind.name()).publishPercentileHistogram()
-        .register(registry).record(Duration.ofMillis(millis));
+    Timer.builder("sipha_transition_duration")
+        .tag("kind", kind.name())
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(Duration.ofMillis(millis));
   }
 
   /** The last renewal seen of a node agent's Lease; exported as its age in seconds. */
@@ -53,9 +57,15 @@ public final class OperatorMetrics {
       return;
     }
     if (heartbeats.put(node, renewedAt) == null) {
-      io.micrometer.core.instrument.Gauge.builder("sipha_agent_heartbeat_age_seconds", heartbeats,
-              m -> m.containsKey(node) ? (System.currentTimeMillis() - m.get(node).toEpochMilli()) / 1000.0 : Double.NaN)
-          .tag("node", node).register(registry);
+      io.micrometer.core.instrument.Gauge.builder(
+              "sipha_agent_heartbeat_age_seconds",
+              heartbeats,
+              m ->
+                  m.containsKey(node)
+                      ? (System.currentTimeMillis() - m.get(node).toEpochMilli()) / 1000.0
+                      : Double.NaN)
+          .tag("node", node)
+          .register(registry);
     }
   }
 

@@ -1,6 +1,5 @@
 package io.sipha.operator;
 
-import io.sipha.kube.Facts;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -8,9 +7,10 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.sipha.api.SipServerPair;
 import io.sipha.decision.AgentFact;
-import io.sipha.kube.AgentReports;
 import io.sipha.decision.PairFacts;
 import io.sipha.decision.VipReport;
+import io.sipha.kube.AgentReports;
+import io.sipha.kube.Facts;
 import io.sipha.vip.AllowedCidrs;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,7 +20,10 @@ import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
-/** Turns what the informers hold about a pair into {@link PairFacts} (through {@link Facts}). Reads only. */
+/**
+ * Turns what the informers hold about a pair into {@link PairFacts} (through {@link Facts}). Reads
+ * only.
+ */
 final class PairObserver {
   private final KubernetesClient client;
   private final AllowedCidrs allowed;
@@ -62,16 +65,21 @@ final class PairObserver {
     String ns = pair.getMetadata().getNamespace();
     List<AgentFact> agents = new ArrayList<>();
     List<Lease> all = leases.list(l -> true).toList();
-    all.forEach(l -> {
-      AgentFact a = Facts.agentFact(l, reportFor(Facts.nodeOf(l), pair.key(), l));
-      // on this process's clock only: a Lease it has not seen renewed yet counts as seen now (its
-      // renewTime is another machine's clock, never compared with ours)
-      Instant seen = liveness.renewedAt(a.node());
-      a = a.renewedAt(seen != null ? seen : now);
-      a = a.restartingUntil(liveness.restartingUntil(a.node()));
-      a = a.reportsBehind(reportsSeen(a.node()) < AgentReports.reportsSeq(l.getMetadata().getAnnotations()));
-      agents.add(a);
-    });
+    all.forEach(
+        l -> {
+          AgentFact a = Facts.agentFact(l, reportFor(Facts.nodeOf(l), pair.key(), l));
+          // on this process's clock only: a Lease it has not seen renewed yet counts as seen now
+          // (its
+          // renewTime is another machine's clock, never compared with ours)
+          Instant seen = liveness.renewedAt(a.node());
+          a = a.renewedAt(seen != null ? seen : now);
+          a = a.restartingUntil(liveness.restartingUntil(a.node()));
+          a =
+              a.reportsBehind(
+                  reportsSeen(a.node())
+                      < AgentReports.reportsSeq(l.getMetadata().getAnnotations()));
+          agents.add(a);
+        });
     Map<String, Pod> found = new java.util.HashMap<>();
     for (String name : Facts.podNames(pair)) {
       Pod p = findPod(ns, name);
@@ -79,10 +87,19 @@ final class PairObserver {
         found.put(name, p);
       }
     }
-    PairFacts facts = Facts.pairFacts(pair, found::get, agents, allowed, vipClaimedBy(pair), now, all);
+    PairFacts facts =
+        Facts.pairFacts(pair, found::get, agents, allowed, vipClaimedBy(pair), now, all);
     Map<String, io.sipha.decision.PodFact> pods = new java.util.LinkedHashMap<>();
-    facts.pods().forEach((name, p) -> pods.put(name, p.exists()
-        ? p.withReadySince(readySince(ns + "/" + name, found.get(name), p.ready(), now)) : p));
+    facts
+        .pods()
+        .forEach(
+            (name, p) ->
+                pods.put(
+                    name,
+                    p.exists()
+                        ? p.withReadySince(
+                            readySince(ns + "/" + name, found.get(name), p.ready(), now))
+                        : p));
     return facts.withPods(pods).withStepObservedAt(stepSince(pair, now));
   }
 
@@ -93,7 +110,8 @@ final class PairObserver {
   }
 
   private Instant stepSince(SipServerPair pair, Instant now) {
-    return sightings.stepSince(pair.key(), pair.getStatus() == null ? null : pair.getStatus().transition, now);
+    return sightings.stepSince(
+        pair.key(), pair.getStatus() == null ? null : pair.getStatus().transition, now);
   }
 
   /** A decision started a step at {@code now}: its deadline counts from then. */
@@ -123,7 +141,8 @@ final class PairObserver {
     return p;
   }
 
-  private record Parsed(String version, Map<String, VipReport> reports, Map<String, Set<String>> holders) {}
+  private record Parsed(
+      String version, Map<String, VipReport> reports, Map<String, Set<String>> holders) {}
 
   private record Claim(Long generation, String host) {}
 
@@ -134,11 +153,14 @@ final class PairObserver {
   }
 
   /**
-   * A node's report on a pair: from the report Lease that holds it, or, for an agent of before, from
-   * its heartbeat Lease.
+   * A node's report on a pair: from the report Lease that holds it, or, for an agent of before,
+   * from its heartbeat Lease.
    */
   private VipReport reportFor(String node, String pairKey, Lease heartbeat) {
-    Lease shard = reports.get(new ResourceID(AgentReports.shardName(node, pairKey), leaseNamespace)).orElse(null);
+    Lease shard =
+        reports
+            .get(new ResourceID(AgentReports.shardName(node, pairKey), leaseNamespace))
+            .orElse(null);
     VipReport r = shard == null ? null : parsedOf(shard).reports().get(pairKey);
     return r != null ? r : parsedOf(heartbeat).reports().get(pairKey);
   }
@@ -147,7 +169,8 @@ final class PairObserver {
   private long reportsSeen(String node) {
     long seen = 0;
     for (int i = 0; i < AgentReports.SHARDS; i++) {
-      Lease shard = reports.get(new ResourceID(AgentReports.shardName(node, i), leaseNamespace)).orElse(null);
+      Lease shard =
+          reports.get(new ResourceID(AgentReports.shardName(node, i), leaseNamespace)).orElse(null);
       if (shard != null) {
         seen = Math.max(seen, AgentReports.reportsSeq(shard.getMetadata().getAnnotations()));
       }
@@ -158,9 +181,11 @@ final class PairObserver {
   /** The pairs some agent reports holding this address host for. */
   private Set<String> reportedHolders(String host) {
     Set<String> out = new java.util.TreeSet<>();
-    java.util.stream.Stream.concat(leases.list(l -> true), reports.list(l -> true)).forEach(l -> {
-      out.addAll(parsedOf(l).holders().getOrDefault(host, Set.of()));
-    });
+    java.util.stream.Stream.concat(leases.list(l -> true), reports.list(l -> true))
+        .forEach(
+            l -> {
+              out.addAll(parsedOf(l).holders().getOrDefault(host, Set.of()));
+            });
     return out;
   }
 

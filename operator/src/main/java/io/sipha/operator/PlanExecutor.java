@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Carries out a plan against the API: pod labels and role annotations with merge patches, the
- * status with a resourceVersion-checked update (a conflict fails the reconcile, which JOSDK
- * retries from fresh facts), then the Events. It never writes the spec.
+ * status with a resourceVersion-checked update (a conflict fails the reconcile, which JOSDK retries
+ * from fresh facts), then the Events. It never writes the spec.
  */
 final class PlanExecutor {
   private static final Logger LOG = LoggerFactory.getLogger(PlanExecutor.class);
@@ -70,9 +70,11 @@ final class PlanExecutor {
       }
       if (r != null) {
         LOG.info("step=role pod={} role={} epoch={}", r.pod(), r.role(), r.epoch());
-        m.put("annotations", Map.of(
-            SipServerPair.ROLE_ANNOTATION, r.role(),
-            SipServerPair.EPOCH_ANNOTATION, String.valueOf(r.epoch())));
+        m.put(
+            "annotations",
+            Map.of(
+                SipServerPair.ROLE_ANNOTATION, r.role(),
+                SipServerPair.EPOCH_ANNOTATION, String.valueOf(r.epoch())));
         String version = facts.pod(r.pod()).resourceVersion();
         if (version != null) {
           m.put("resourceVersion", version);
@@ -82,7 +84,9 @@ final class PlanExecutor {
     }
   }
 
-  /** Removes the role annotations a pod carries (a JSON patch: a merge patch cannot remove here). */
+  /**
+   * Removes the role annotations a pod carries (a JSON patch: a merge patch cannot remove here).
+   */
   private void clearRole(String ns, String pod, io.sipha.decision.PodFact fact) {
     java.util.List<Map<String, Object>> ops = new java.util.ArrayList<>();
     if (fact.role() != null) {
@@ -96,7 +100,11 @@ final class PlanExecutor {
     }
     LOG.info("step=role pod={} role cleared", pod);
     try {
-      client.pods().inNamespace(ns).withName(pod).patch(PatchContext.of(PatchType.JSON), JSON.writeValueAsString(ops));
+      client
+          .pods()
+          .inNamespace(ns)
+          .withName(pod)
+          .patch(PatchContext.of(PatchType.JSON), JSON.writeValueAsString(ops));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
@@ -109,7 +117,8 @@ final class PlanExecutor {
    */
   SipServerPair writeStatus(SipServerPair pair, Plan plan) {
     SipServerPair desired = new SipServerPair();
-    desired.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder(pair.getMetadata()).build());
+    desired.setMetadata(
+        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder(pair.getMetadata()).build());
     desired.setSpec(pair.getSpec());
     desired.setStatus(plan.status());
     return client.resource(desired).updateStatus();
@@ -117,7 +126,10 @@ final class PlanExecutor {
 
   private void patchPod(String ns, String name, Map<String, Object> patch) {
     try {
-      client.pods().inNamespace(ns).withName(name)
+      client
+          .pods()
+          .inNamespace(ns)
+          .withName(name)
           .patch(PatchContext.of(PatchType.JSON_MERGE), JSON.writeValueAsString(patch));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
@@ -127,5 +139,4 @@ final class PlanExecutor {
   private static boolean sameJson(Object a, Object b) {
     return Objects.equals(JSON.valueToTree(a), JSON.valueToTree(b));
   }
-
 }

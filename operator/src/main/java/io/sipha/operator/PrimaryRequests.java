@@ -7,10 +7,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The values each pair's {@code spec.primary} was set to since its last reconcile, as the
- * informer's update events show them. A reconcile reads only the latest spec: when a user acknowledges a
- * failover (spec.primary set to the current primary) and then asks to switch back, both between
- * two reconciles, the latest spec looks unchanged and the request would be lost. With these
- * values the decision sees that the acknowledgement happened ({@link
+ * informer's update events show them. A reconcile reads only the latest spec: when a user
+ * acknowledges a failover (spec.primary set to the current primary) and then asks to switch back,
+ * both between two reconciles, the latest spec looks unchanged and the request would be lost. With
+ * these values the decision sees that the acknowledgement happened ({@link
  * io.sipha.decision.PairFacts#primariesSeen}). One process's memory: a relist or a new leader
  * starts from nothing, as before.
  */
@@ -20,8 +20,10 @@ public final class PrimaryRequests {
   /** An update event of a pair: spec.primary went from {@code before} to {@code after}. */
   public void changed(String key, String before, String after) {
     if (before != null && after != null && !before.equals(after)) {
-      // only the values it was set to: an acknowledgement is spec.primary set to the current primary
-      seen.computeIfAbsent(key, k -> java.util.Collections.synchronizedSet(new LinkedHashSet<>())).add(after);
+      // only the values it was set to: an acknowledgement is spec.primary set to the current
+      // primary
+      seen.computeIfAbsent(key, k -> java.util.Collections.synchronizedSet(new LinkedHashSet<>()))
+          .add(after);
     }
   }
 
@@ -37,8 +39,8 @@ public final class PrimaryRequests {
   }
 
   /**
-   * A reconcile decided with {@code used} while the status named a primary (so an
-   * acknowledgement among them was recorded) and its writes landed: those are dealt with.
+   * A reconcile decided with {@code used} while the status named a primary (so an acknowledgement
+   * among them was recorded) and its writes landed: those are dealt with.
    */
   public void done(String key, Set<String> used) {
     Set<String> s = seen.get(key);

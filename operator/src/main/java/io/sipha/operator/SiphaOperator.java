@@ -39,38 +39,48 @@ public record SiphaOperator(
   public static final Duration LEASE_DURATION = Duration.ofSeconds(6);
 
   public Operator start() {
-    Operator operator = new Operator(o -> {
-      o.withKubernetesClient(client)
-          .withUseSSAToPatchPrimaryResource(false)
-          .withCloseClientOnStop(false)
-          .withConcurrentReconciliationThreads(8)
-          .withReconciliationTerminationTimeout(Duration.ofSeconds(2));
-      if (leaderElection) {
-        o.withLeaderElectionConfiguration(
-            LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration("sipha-operator")
-                .withLeaseNamespace(leaseNamespace)
-                .withIdentity(identity)
-                .withLeaseDuration(LEASE_DURATION)
-                .withRenewDeadline(LEASE_DURATION.multipliedBy(2).dividedBy(3))
-                .withRetryPeriod(LEASE_DURATION.dividedBy(5))
-                .withExitOnStopLeading(false)
-                .withLeaderCallbacks(new LeaderCallbacks(() -> {}, onLostLeadership, leader -> {}))
-                .build());
-      }
-    });
+    Operator operator =
+        new Operator(
+            o -> {
+              o.withKubernetesClient(client)
+                  .withUseSSAToPatchPrimaryResource(false)
+                  .withCloseClientOnStop(false)
+                  .withConcurrentReconciliationThreads(8)
+                  .withReconciliationTerminationTimeout(Duration.ofSeconds(2));
+              if (leaderElection) {
+                o.withLeaderElectionConfiguration(
+                    LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(
+                            "sipha-operator")
+                        .withLeaseNamespace(leaseNamespace)
+                        .withIdentity(identity)
+                        .withLeaseDuration(LEASE_DURATION)
+                        .withRenewDeadline(LEASE_DURATION.multipliedBy(2).dividedBy(3))
+                        .withRetryPeriod(LEASE_DURATION.dividedBy(5))
+                        .withExitOnStopLeading(false)
+                        .withLeaderCallbacks(
+                            new LeaderCallbacks(() -> {}, onLostLeadership, leader -> {}))
+                        .build());
+              }
+            });
     var reconciler = new SipServerPairReconciler(client, leaseNamespace, allowed, clock, metrics);
-    operator.register(reconciler, c -> {
-      if (watchNamespaces.isEmpty()) {
-        c.watchingAllNamespaces();
-      } else {
-        c.settingNamespaces(watchNamespaces);
-      }
-      c.withReconciliationMaxInterval(Duration.ofSeconds(30));
-      c.withOnUpdateFilter(reconciler::updated);
-      // a failed write (409, 500, a dropped connection) is retried soon, from fresh facts
-      c.withRetry(new GenericRetry().setInitialInterval(200).setIntervalMultiplier(2).setMaxInterval(5_000)
-          .withoutMaxAttempts());
-    });
+    operator.register(
+        reconciler,
+        c -> {
+          if (watchNamespaces.isEmpty()) {
+            c.watchingAllNamespaces();
+          } else {
+            c.settingNamespaces(watchNamespaces);
+          }
+          c.withReconciliationMaxInterval(Duration.ofSeconds(30));
+          c.withOnUpdateFilter(reconciler::updated);
+          // a failed write (409, 500, a dropped connection) is retried soon, from fresh facts
+          c.withRetry(
+              new GenericRetry()
+                  .setInitialInterval(200)
+                  .setIntervalMultiplier(2)
+                  .setMaxInterval(5_000)
+                  .withoutMaxAttempts());
+        });
     try {
       operator.start();
     } catch (RuntimeException e) {

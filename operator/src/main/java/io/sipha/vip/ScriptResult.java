@@ -11,7 +11,9 @@ public record ScriptResult(
     return exitCode == 0 && !timedOut;
   }
 
-  /** "vip-enable exited 3: RTNETLINK answers: File exists" or "vip-disable timed out after 5000 ms". */
+  /**
+   * "vip-enable exited 3: RTNETLINK answers: File exists" or "vip-disable timed out after 5000 ms".
+   */
   public String describe() {
     String what =
         timedOut

@@ -7,15 +7,17 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * A virtual IP that passed validation: a literal IPv4 or IPv6 unicast address, a prefix length
- * that fits its family, and a Linux interface name. Only values of this type reach a VIP script,
- * each as its own argument, so nothing a user writes can become a shell word or an option.
+ * A virtual IP that passed validation: a literal IPv4 or IPv6 unicast address, a prefix length that
+ * fits its family, and a Linux interface name. Only values of this type reach a VIP script, each as
+ * its own argument, so nothing a user writes can become a shell word or an option.
  */
 public record VipAddress(InetAddress address, int prefixLength, String interfaceName) {
 
   private static final Pattern IPV4 =
-      Pattern.compile("^(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}$");
+      Pattern.compile(
+          "^(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}$");
   private static final Pattern IPV6 = Pattern.compile("^[0-9A-Fa-f:.]{2,45}$");
+
   /** What the kernel accepts (dev_valid_name), minus a leading '-' so it is never an option. */
   private static final Pattern INTERFACE = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$");
 
@@ -72,7 +74,8 @@ public record VipAddress(InetAddress address, int prefixLength, String interface
   /** Parses "address/prefix" as kept in the pair's status. */
   public static Result parseCidr(String cidr, String interfaceName) {
     if (cidr == null || cidr.indexOf('/') < 0) {
-      return Result.bad("address", "\"" + printable(String.valueOf(cidr)) + "\" is not address/prefix");
+      return Result.bad(
+          "address", "\"" + printable(String.valueOf(cidr)) + "\" is not address/prefix");
     }
     int slash = cidr.indexOf('/');
     Integer prefix;
@@ -93,7 +96,10 @@ public record VipAddress(InetAddress address, int prefixLength, String interface
       return null;
     }
     String t = text.strip();
-    Result r = t.indexOf('/') >= 0 ? parseCidr(t, "eth0") : parse(t, t.indexOf(':') >= 0 ? 128 : 32, "eth0");
+    Result r =
+        t.indexOf('/') >= 0
+            ? parseCidr(t, "eth0")
+            : parse(t, t.indexOf(':') >= 0 ? 128 : 32, "eth0");
     return r.value().map(VipAddress::host).orElse(null);
   }
 

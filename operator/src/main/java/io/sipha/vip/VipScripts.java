@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs the admin's VIP scripts as processes: {@code vip-enable ADDRESS/PREFIX INTERFACE} (and the
  * same arguments for vip-disable and vip-status), no shell in between, a timeout after which the
- * process is killed, exit code and output tail captured. vip-status exits 0 when the address is
- * on the interface and 1 when it is not; anything else is an error.
+ * process is killed, exit code and output tail captured. vip-status exits 0 when the address is on
+ * the interface and 1 when it is not; anything else is an error.
  */
 public final class VipScripts {
   private static final int TAIL_CHARS = 400;
@@ -37,7 +37,9 @@ public final class VipScripts {
     List<String> problems = new ArrayList<>();
     if (!Files.isDirectory(dir)) {
       throw new IllegalStateException(
-          "scripts directory " + dir + " does not exist; pass --scripts-dir with the directory"
+          "scripts directory "
+              + dir
+              + " does not exist; pass --scripts-dir with the directory"
               + " holding vip-enable, vip-disable and vip-status");
     }
     for (VipScript s : VipScript.values()) {

@@ -35,17 +35,21 @@ class HostCheckTest {
   boolean disableFails;
 
   HostCheck check() {
-    return new HostCheck("node-a", Clock.fixed(Instant.parse("2030-01-01T00:00:00Z"), ZoneOffset.UTC), (script, vip) -> {
-      ran.add(script.fileName() + " " + vip.cidr());
-      if (script == VipScript.STATUS) {
-        return new ScriptResult(script, host.contains(vip.host()) ? 0 : 1, false, "", 1);
-      }
-      if (script == VipScript.DISABLE && !disableFails) {
-        host.remove(vip.host());
-        return new ScriptResult(script, 0, false, "", 1);
-      }
-      return new ScriptResult(script, 2, false, "RTNETLINK answers: Operation not permitted", 1);
-    });
+    return new HostCheck(
+        "node-a",
+        Clock.fixed(Instant.parse("2030-01-01T00:00:00Z"), ZoneOffset.UTC),
+        (script, vip) -> {
+          ran.add(script.fileName() + " " + vip.cidr());
+          if (script == VipScript.STATUS) {
+            return new ScriptResult(script, host.contains(vip.host()) ? 0 : 1, false, "", 1);
+          }
+          if (script == VipScript.DISABLE && !disableFails) {
+            host.remove(vip.host());
+            return new ScriptResult(script, 0, false, "", 1);
+          }
+          return new ScriptResult(
+              script, 2, false, "RTNETLINK answers: Operation not permitted", 1);
+        });
   }
 
   static SipServerPair pair(String address, String node, VipStatus.State state) {
@@ -61,9 +65,14 @@ class HostCheckTest {
   @Test
   void anAddressThePreviousRunReportedUnboundIsRemovedWhenTheStatusNamesAnotherOne() {
     host.add(V10.host()); // a vip-enable of it was in flight when the previous run ended
-    VipReport previous = new VipReport(VipReport.State.Unbound, 1, V10.cidr(), null, null, null, "t", null, "eth0");
-    HostCheck.Startup found = check().startup(List.of(pair("192.0.2.40", "node-b", VipStatus.State.Bound)),
-        p -> true, Map.of("voice/pair-1", previous));
+    VipReport previous =
+        new VipReport(VipReport.State.Unbound, 1, V10.cidr(), null, null, null, "t", null, "eth0");
+    HostCheck.Startup found =
+        check()
+            .startup(
+                List.of(pair("192.0.2.40", "node-b", VipStatus.State.Bound)),
+                p -> true,
+                Map.of("voice/pair-1", previous));
     assertThat(host).isEmpty();
     assertThat(found.unsure()).isNull();
     assertThat(ran).contains("vip-status 192.0.2.10/24", "vip-disable 192.0.2.10/24");
@@ -73,10 +82,16 @@ class HostCheckTest {
   void anAddressAReportSaidMayAlsoBeOnTheHostIsRemovedAndTheStatusVipIsFound() {
     host.add(V10.host());
     host.add(V40.host());
-    VipReport failedAdd = new VipReport(VipReport.State.Failed, 1, V40.cidr(), "vip-enable", 2, "failed", "t", null, "eth0")
-        .withAlsoOnHost(List.of(V10));
-    HostCheck.Startup found = check().startup(List.of(pair("192.0.2.40", "node-a", VipStatus.State.Binding)),
-        p -> true, Map.of("voice/pair-1", failedAdd));
+    VipReport failedAdd =
+        new VipReport(
+                VipReport.State.Failed, 1, V40.cidr(), "vip-enable", 2, "failed", "t", null, "eth0")
+            .withAlsoOnHost(List.of(V10));
+    HostCheck.Startup found =
+        check()
+            .startup(
+                List.of(pair("192.0.2.40", "node-a", VipStatus.State.Binding)),
+                p -> true,
+                Map.of("voice/pair-1", failedAdd));
     assertThat(host).containsExactly(V40.host());
     assertThat(found.held()).containsKey("voice/pair-1");
     assertThat(found.reports().get("voice/pair-1").state()).isEqualTo(VipReport.State.Bound);
@@ -86,9 +101,14 @@ class HostCheckTest {
   void aLeftoverThatCannotBeRemovedMakesTheStartUpCheckUnsure() {
     host.add(V10.host());
     disableFails = true;
-    VipReport previous = new VipReport(VipReport.State.Bound, 1, V10.cidr(), null, null, null, "t", null, "eth0");
-    HostCheck.Startup found = check().startup(List.of(pair("192.0.2.40", "node-b", VipStatus.State.Bound)),
-        p -> true, Map.of("voice/pair-1", previous));
+    VipReport previous =
+        new VipReport(VipReport.State.Bound, 1, V10.cidr(), null, null, null, "t", null, "eth0");
+    HostCheck.Startup found =
+        check()
+            .startup(
+                List.of(pair("192.0.2.40", "node-b", VipStatus.State.Bound)),
+                p -> true,
+                Map.of("voice/pair-1", previous));
     assertThat(found.unsure()).contains("192.0.2.10/24").contains("Operation not permitted");
     assertThat(host).containsExactly(V10.host());
   }
@@ -98,9 +118,13 @@ class HostCheckTest {
     host.add(V10.host());
     SipServerPair other = pair("192.0.2.10", "node-a", VipStatus.State.Bound);
     other.getMetadata().setName("pair-2");
-    VipReport previous = new VipReport(VipReport.State.Unbound, 1, V10.cidr(), null, null, null, "t", null, "eth0");
-    check().startup(List.of(pair("192.0.2.40", "node-b", VipStatus.State.Bound), other), p -> false,
-        Map.of("voice/pair-1", previous));
+    VipReport previous =
+        new VipReport(VipReport.State.Unbound, 1, V10.cidr(), null, null, null, "t", null, "eth0");
+    check()
+        .startup(
+            List.of(pair("192.0.2.40", "node-b", VipStatus.State.Bound), other),
+            p -> false,
+            Map.of("voice/pair-1", previous));
     assertThat(host).containsExactly(V10.host());
   }
 }

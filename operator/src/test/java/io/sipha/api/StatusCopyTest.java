@@ -10,8 +10,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The decision's working copy of a status is a deep copy written by hand (no JSON round trip in
- * the pure core): it must hold every field, and share nothing with the status it was taken from.
+ * The decision's working copy of a status is a deep copy written by hand (no JSON round trip in the
+ * pure core): it must hold every field, and share nothing with the status it was taken from.
  */
 class StatusCopyTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -92,7 +92,10 @@ class StatusCopyTest {
     return s;
   }
 
-  /** Fails naming a field left at its default, so that a field added later is added to copy() and here. */
+  /**
+   * Fails naming a field left at its default, so that a field added later is added to copy() and
+   * here.
+   */
   private static void everyFieldSet(Object o) throws IllegalAccessException {
     List<Object> todo = new ArrayList<>(List.of(o));
     while (!todo.isEmpty()) {

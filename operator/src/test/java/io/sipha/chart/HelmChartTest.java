@@ -85,7 +85,9 @@ class HelmChartTest {
     defaults = parse(template().call());
 
     Path values = tmp.resolve("custom-values.yaml");
-    Files.writeString(values, """
+    Files.writeString(
+        values,
+        """
         allowedVipCidrs: [192.0.2.0/24, "2001:db8::/64"]
         logFormat: json
         agent:
@@ -93,7 +95,9 @@ class HelmChartTest {
             sipha.io/agent: "true"
           scripts:
             vipEnable: |
-        """ + REPLACED_VIP_ENABLE.indent(6) + """
+        """
+            + REPLACED_VIP_ENABLE.indent(6)
+            + """
         metrics:
           serviceMonitor:
             enabled: true
@@ -102,7 +106,8 @@ class HelmChartTest {
         """);
     custom = parse(template().withValuesFile(values).set("operator.replicas", 1).call());
 
-    existingConfigMap = parse(template().set("agent.scripts.existingConfigMap", "site-vip-scripts").call());
+    existingConfigMap =
+        parse(template().set("agent.scripts.existingConfigMap", "site-vip-scripts").call());
   }
 
   static TemplateCommand template() {
@@ -135,7 +140,8 @@ class HelmChartTest {
   }
 
   static <T extends HasMetadata> T one(List<HasMetadata> objects, Class<T> type, String name) {
-    List<T> found = all(objects, type).stream().filter(o -> o.getMetadata().getName().equals(name)).toList();
+    List<T> found =
+        all(objects, type).stream().filter(o -> o.getMetadata().getName().equals(name)).toList();
     assertThat(found).as("%s %s", type.getSimpleName(), name).hasSize(1);
     return found.get(0);
   }
@@ -173,29 +179,37 @@ class HelmChartTest {
 
   @Test
   void defaultValuesRenderEveryObjectAsItsFabric8Type() {
-    Map<String, Long> kinds = defaults.stream()
-        .collect(Collectors.groupingBy(o -> o.getClass().getSimpleName(), Collectors.counting()));
-    assertThat(kinds).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(
-        Map.entry("ServiceAccount", 2L),
-        Map.entry("ClusterRole", 2L),
-        Map.entry("ClusterRoleBinding", 2L),
-        Map.entry("Role", 2L),
-        Map.entry("RoleBinding", 2L),
-        Map.entry("ConfigMap", 1L),
-        Map.entry("Service", 1L),
-        Map.entry("Deployment", 1L),
-        Map.entry("DaemonSet", 1L),
-        Map.entry("ValidatingAdmissionPolicy", 1L),
-        Map.entry("ValidatingAdmissionPolicyBinding", 1L)));
+    Map<String, Long> kinds =
+        defaults.stream()
+            .collect(
+                Collectors.groupingBy(o -> o.getClass().getSimpleName(), Collectors.counting()));
+    assertThat(kinds)
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.ofEntries(
+                Map.entry("ServiceAccount", 2L),
+                Map.entry("ClusterRole", 2L),
+                Map.entry("ClusterRoleBinding", 2L),
+                Map.entry("Role", 2L),
+                Map.entry("RoleBinding", 2L),
+                Map.entry("ConfigMap", 1L),
+                Map.entry("Service", 1L),
+                Map.entry("Deployment", 1L),
+                Map.entry("DaemonSet", 1L),
+                Map.entry("ValidatingAdmissionPolicy", 1L),
+                Map.entry("ValidatingAdmissionPolicyBinding", 1L)));
     one(defaults, ServiceAccount.class, "sipha-operator");
     one(defaults, ServiceAccount.class, "sipha-agent");
     one(defaults, Service.class, "sipha-operator-metrics");
     for (HasMetadata o : defaults) {
-      boolean clusterScoped = o instanceof ClusterRole || o instanceof ClusterRoleBinding
-          || o.getKind().startsWith("ValidatingAdmissionPolicy");
-      assertThat(o.getMetadata().getNamespace()).as(o.getKind() + " " + o.getMetadata().getName())
+      boolean clusterScoped =
+          o instanceof ClusterRole
+              || o instanceof ClusterRoleBinding
+              || o.getKind().startsWith("ValidatingAdmissionPolicy");
+      assertThat(o.getMetadata().getNamespace())
+          .as(o.getKind() + " " + o.getMetadata().getName())
           .isEqualTo(clusterScoped ? null : NAMESPACE);
-      assertThat(o.getMetadata().getLabels()).as("labels of %s", o.getMetadata().getName())
+      assertThat(o.getMetadata().getLabels())
+          .as("labels of %s", o.getMetadata().getName())
           .containsEntry("app.kubernetes.io/name", "sipha")
           .containsEntry("app.kubernetes.io/instance", RELEASE)
           .containsEntry("app.kubernetes.io/version", "0.1.0")
@@ -206,16 +220,21 @@ class HelmChartTest {
 
   @Test
   void nonDefaultValuesRender() {
-    assertThat(custom).allMatch(o -> !(o instanceof GenericKubernetesResource)
-        || o.getKind().equals("ServiceMonitor"), "only the ServiceMonitor has no Fabric8 class");
-    GenericKubernetesResource monitor = one(custom, GenericKubernetesResource.class, "sipha-operator");
+    assertThat(custom)
+        .allMatch(
+            o -> !(o instanceof GenericKubernetesResource) || o.getKind().equals("ServiceMonitor"),
+            "only the ServiceMonitor has no Fabric8 class");
+    GenericKubernetesResource monitor =
+        one(custom, GenericKubernetesResource.class, "sipha-operator");
     assertThat(monitor.getApiVersion()).isEqualTo("monitoring.coreos.com/v1");
     assertThat(monitor.getKind()).isEqualTo("ServiceMonitor");
     assertThat(monitor.getMetadata().getLabels()).containsEntry("release", "prometheus");
     assertThat(monitor.<String>get("spec", "endpoints", 0, "port")).isEqualTo("http-metrics");
     assertThat(monitor.<Map<String, String>>get("spec", "selector", "matchLabels"))
         .isEqualTo(operator(custom).getSpec().getSelector().getMatchLabels());
-    assertThat(all(defaults, GenericKubernetesResource.class)).as("no ServiceMonitor by default").isEmpty();
+    assertThat(all(defaults, GenericKubernetesResource.class))
+        .as("no ServiceMonitor by default")
+        .isEmpty();
 
     assertThat(operator(custom).getSpec().getReplicas()).isEqualTo(1);
     assertThat(operator(defaults).getSpec().getReplicas()).isEqualTo(2);
@@ -228,13 +247,25 @@ class HelmChartTest {
     assertThat(agent(defaults).getSpec().getTemplate().getSpec().getNodeSelector()).isNullOrEmpty();
   }
 
-  /** The agents' admission policy names the release's agent ServiceAccount; it can be turned off. */
+  /**
+   * The agents' admission policy names the release's agent ServiceAccount; it can be turned off.
+   */
   @Test
   void theAgentsAreKeptToTheirOwnNodesLeasesUnlessTurnedOff() {
-    var policy = defaults.stream()
-        .filter(o -> o instanceof io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy)
-        .map(io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy.class::cast)
-        .findFirst().orElseThrow();
+    var policy =
+        defaults.stream()
+            .filter(
+                o ->
+                    o
+                        instanceof
+                        io.fabric8.kubernetes.api.model.admissionregistration.v1
+                            .ValidatingAdmissionPolicy)
+            .map(
+                io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy
+                        .class
+                    ::cast)
+            .findFirst()
+            .orElseThrow();
     assertThat(policy.getSpec().getMatchConditions().get(0).getExpression())
         .contains("system:serviceaccount:" + NAMESPACE + ":sipha-agent");
     assertThat(policy.getSpec().getFailurePolicy()).isEqualTo("Fail");
@@ -246,8 +277,10 @@ class HelmChartTest {
   void theSchemaRejectsUnknownOrInvalidValues() {
     assertThatThrownBy(() -> template().set("replicas", 1).call())
         .hasMessageContaining("Additional property replicas is not allowed");
-    assertThatThrownBy(() -> template().set("logFormat", "xml").call()).hasMessageContaining("logFormat");
-    assertThatThrownBy(() -> template().set("operator.replicas", 0).call()).hasMessageContaining("operator.replicas");
+    assertThatThrownBy(() -> template().set("logFormat", "xml").call())
+        .hasMessageContaining("logFormat");
+    assertThatThrownBy(() -> template().set("operator.replicas", 0).call())
+        .hasMessageContaining("operator.replicas");
     assertThatThrownBy(() -> template().set("agent.scripts.vipStatus", "exit 0").call())
         .hasMessageContaining("agent.scripts.vipStatus");
   }
@@ -255,10 +288,11 @@ class HelmChartTest {
   @Test
   void noRbacRuleHasAWildcard() {
     for (List<HasMetadata> objects : List.of(defaults, custom, existingConfigMap)) {
-      List<PolicyRule> rules = Stream.concat(
-              all(objects, ClusterRole.class).stream().flatMap(r -> r.getRules().stream()),
-              all(objects, Role.class).stream().flatMap(r -> r.getRules().stream()))
-          .toList();
+      List<PolicyRule> rules =
+          Stream.concat(
+                  all(objects, ClusterRole.class).stream().flatMap(r -> r.getRules().stream()),
+                  all(objects, Role.class).stream().flatMap(r -> r.getRules().stream()))
+              .toList();
       assertThat(rules).isNotEmpty();
       for (PolicyRule rule : rules) {
         assertThat(rule.getApiGroups()).isNotEmpty().doesNotContain("*");
@@ -277,10 +311,18 @@ class HelmChartTest {
   /** The ConfigMap the agent mounts at /etc/sipha/scripts. */
   static String mountedScripts(List<HasMetadata> objects) {
     PodSpec pod = agent(objects).getSpec().getTemplate().getSpec();
-    String volume = container(pod).getVolumeMounts().stream()
-        .filter(m -> m.getMountPath().equals("/etc/sipha/scripts")).findFirst().orElseThrow().getName();
-    return pod.getVolumes().stream().filter(v -> v.getName().equals(volume)).findFirst().orElseThrow()
-        .getConfigMap().getName();
+    String volume =
+        container(pod).getVolumeMounts().stream()
+            .filter(m -> m.getMountPath().equals("/etc/sipha/scripts"))
+            .findFirst()
+            .orElseThrow()
+            .getName();
+    return pod.getVolumes().stream()
+        .filter(v -> v.getName().equals(volume))
+        .findFirst()
+        .orElseThrow()
+        .getConfigMap()
+        .getName();
   }
 
   /** apiGroup/resource → verbs, over all the rules of a role. */
@@ -289,7 +331,9 @@ class HelmChartTest {
     for (PolicyRule rule : rules) {
       for (String group : rule.getApiGroups()) {
         for (String resource : rule.getResources()) {
-          grants.computeIfAbsent(group + "/" + resource, k -> new java.util.TreeSet<>()).addAll(rule.getVerbs());
+          grants
+              .computeIfAbsent(group + "/" + resource, k -> new java.util.TreeSet<>())
+              .addAll(rule.getVerbs());
         }
       }
     }
@@ -298,29 +342,40 @@ class HelmChartTest {
 
   @Test
   void rbacIsLeastPrivilege() {
-    assertThat(grants(one(defaults, ClusterRole.class, "sipha-operator").getRules())).isEqualTo(Map.of(
-        "sipha.io/sipserverpairs", Set.of("get", "list", "watch", "patch", "update"),
-        "sipha.io/sipserverpairs/status", Set.of("get", "update", "patch"),
-        "/pods", Set.of("get", "list", "watch", "patch"),
-        "/events", Set.of("create", "patch")));
-    assertThat(grants(one(defaults, Role.class, "sipha-operator").getRules())).isEqualTo(Map.of(
-        // patch: the leader election renews its Lease with a PATCH (the real API server refused it: 403)
-        "coordination.k8s.io/leases", Set.of("get", "list", "watch", "create", "update", "patch")));
+    assertThat(grants(one(defaults, ClusterRole.class, "sipha-operator").getRules()))
+        .isEqualTo(
+            Map.of(
+                "sipha.io/sipserverpairs", Set.of("get", "list", "watch", "patch", "update"),
+                "sipha.io/sipserverpairs/status", Set.of("get", "update", "patch"),
+                "/pods", Set.of("get", "list", "watch", "patch"),
+                "/events", Set.of("create", "patch")));
+    assertThat(grants(one(defaults, Role.class, "sipha-operator").getRules()))
+        .isEqualTo(
+            Map.of(
+                // patch: the leader election renews its Lease with a PATCH (the real API server
+                // refused it: 403)
+                "coordination.k8s.io/leases",
+                Set.of("get", "list", "watch", "create", "update", "patch")));
 
-    Map<String, Set<String>> agentCluster = grants(one(defaults, ClusterRole.class, "sipha-agent").getRules());
-    Map<String, Set<String>> agentNamespace = grants(one(defaults, Role.class, "sipha-agent").getRules());
-    assertThat(agentCluster).isEqualTo(Map.of(
-        "/pods", Set.of("get", "list", "watch"),
-        "sipha.io/sipserverpairs", Set.of("get", "list", "watch")));
-    assertThat(agentNamespace).isEqualTo(Map.of(
-        "coordination.k8s.io/leases", Set.of("get", "create", "update")));
+    Map<String, Set<String>> agentCluster =
+        grants(one(defaults, ClusterRole.class, "sipha-agent").getRules());
+    Map<String, Set<String>> agentNamespace =
+        grants(one(defaults, Role.class, "sipha-agent").getRules());
+    assertThat(agentCluster)
+        .isEqualTo(
+            Map.of(
+                "/pods", Set.of("get", "list", "watch"),
+                "sipha.io/sipserverpairs", Set.of("get", "list", "watch")));
+    assertThat(agentNamespace)
+        .isEqualTo(Map.of("coordination.k8s.io/leases", Set.of("get", "create", "update")));
     // the agent can write nothing but its Lease: no pod, no pair, no status
     for (Map<String, Set<String>> grants : List.of(agentCluster, agentNamespace)) {
-      grants.forEach((resource, verbs) -> {
-        if (!resource.equals("coordination.k8s.io/leases")) {
-          assertThat(verbs).as(resource).doesNotContainAnyElementsOf(WRITE_VERBS);
-        }
-      });
+      grants.forEach(
+          (resource, verbs) -> {
+            if (!resource.equals("coordination.k8s.io/leases")) {
+              assertThat(verbs).as(resource).doesNotContainAnyElementsOf(WRITE_VERBS);
+            }
+          });
     }
 
     // each role is bound to its own ServiceAccount in the release namespace
@@ -329,15 +384,20 @@ class HelmChartTest {
       ClusterRoleBinding crb = one(defaults, ClusterRoleBinding.class, name);
       assertThat(crb.getRoleRef().getKind()).isEqualTo("ClusterRole");
       assertThat(crb.getRoleRef().getName()).isEqualTo(name);
-      assertThat(crb.getSubjects()).singleElement().satisfies(s -> {
-        assertThat(s.getKind()).isEqualTo("ServiceAccount");
-        assertThat(s.getName()).isEqualTo(name);
-        assertThat(s.getNamespace()).isEqualTo(NAMESPACE);
-      });
+      assertThat(crb.getSubjects())
+          .singleElement()
+          .satisfies(
+              s -> {
+                assertThat(s.getKind()).isEqualTo("ServiceAccount");
+                assertThat(s.getName()).isEqualTo(name);
+                assertThat(s.getNamespace()).isEqualTo(NAMESPACE);
+              });
       RoleBinding rb = one(defaults, RoleBinding.class, name);
       assertThat(rb.getRoleRef().getKind()).isEqualTo("Role");
       assertThat(rb.getRoleRef().getName()).isEqualTo(name);
-      assertThat(rb.getSubjects()).singleElement().satisfies(s -> assertThat(s.getName()).isEqualTo(name));
+      assertThat(rb.getSubjects())
+          .singleElement()
+          .satisfies(s -> assertThat(s.getName()).isEqualTo(name));
     }
     assertThat(operator(defaults).getSpec().getTemplate().getSpec().getServiceAccountName())
         .isEqualTo("sipha-operator");
@@ -359,40 +419,67 @@ class HelmChartTest {
       assertThat(sc.getReadOnlyRootFilesystem()).isTrue();
       assertThat(sc.getCapabilities().getDrop()).containsExactly("ALL");
       assertThat(sc.getCapabilities().getAdd()).containsExactlyInAnyOrder("NET_ADMIN", "NET_RAW");
-      assertThat(pod.getSecurityContext() == null || pod.getSecurityContext().getSysctls() == null).isTrue();
+      assertThat(pod.getSecurityContext() == null || pod.getSecurityContext().getSysctls() == null)
+          .isTrue();
       assertThat(pod.getHostPID()).isNotEqualTo(Boolean.TRUE);
       assertThat(pod.getHostIPC()).isNotEqualTo(Boolean.TRUE);
       assertThat(pod.getVolumes()).noneMatch(v -> v.getHostPath() != null);
 
-      assertThat(c.getArgs()).startsWith("agent", "--node", "$(NODE_NAME)", "--scripts-dir", "/etc/sipha/scripts",
-          "--lease-namespace", "$(POD_NAMESPACE)", "--http-port", "9477");
-      assertThat(c.getEnv()).anySatisfy(e -> {
-        assertThat(e.getName()).isEqualTo("NODE_NAME");
-        assertThat(e.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("spec.nodeName");
-      });
-      assertThat(c.getEnv()).anySatisfy(e -> {
-        assertThat(e.getName()).isEqualTo("POD_NAMESPACE");
-        assertThat(e.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.namespace");
-      });
+      assertThat(c.getArgs())
+          .startsWith(
+              "agent",
+              "--node",
+              "$(NODE_NAME)",
+              "--scripts-dir",
+              "/etc/sipha/scripts",
+              "--lease-namespace",
+              "$(POD_NAMESPACE)",
+              "--http-port",
+              "9477");
+      assertThat(c.getEnv())
+          .anySatisfy(
+              e -> {
+                assertThat(e.getName()).isEqualTo("NODE_NAME");
+                assertThat(e.getValueFrom().getFieldRef().getFieldPath())
+                    .isEqualTo("spec.nodeName");
+              });
+      assertThat(c.getEnv())
+          .anySatisfy(
+              e -> {
+                assertThat(e.getName()).isEqualTo("POD_NAMESPACE");
+                assertThat(e.getValueFrom().getFieldRef().getFieldPath())
+                    .isEqualTo("metadata.namespace");
+              });
       assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
-      assertThat(c.getPorts()).singleElement().satisfies(p -> {
-        assertThat(p.getName()).isEqualTo(c.getLivenessProbe().getHttpGet().getPort().getStrVal());
-        assertThat(p.getContainerPort()).isEqualTo(9477);
-      });
-      assertThat(c.getVolumeMounts()).anySatisfy(m -> {
-        assertThat(m.getMountPath()).isEqualTo("/etc/sipha/scripts");
-        assertThat(m.getName()).isEqualTo("vip-scripts");
-      });
-      assertThat(pod.getVolumes()).anySatisfy(v -> {
-        assertThat(v.getName()).isEqualTo("vip-scripts");
-        assertThat(v.getConfigMap().getDefaultMode()).isEqualTo(0755);
-      });
+      assertThat(c.getPorts())
+          .singleElement()
+          .satisfies(
+              p -> {
+                assertThat(p.getName())
+                    .isEqualTo(c.getLivenessProbe().getHttpGet().getPort().getStrVal());
+                assertThat(p.getContainerPort()).isEqualTo(9477);
+              });
+      assertThat(c.getVolumeMounts())
+          .anySatisfy(
+              m -> {
+                assertThat(m.getMountPath()).isEqualTo("/etc/sipha/scripts");
+                assertThat(m.getName()).isEqualTo("vip-scripts");
+              });
+      assertThat(pod.getVolumes())
+          .anySatisfy(
+              v -> {
+                assertThat(v.getName()).isEqualTo("vip-scripts");
+                assertThat(v.getConfigMap().getDefaultMode()).isEqualTo(0755);
+              });
       // tolerates every taint by default: no node of a SIP Server goes without an agent
-      assertThat(pod.getTolerations()).singleElement().satisfies(t -> {
-        assertThat(t.getOperator()).isEqualTo("Exists");
-        assertThat(t.getKey()).isNull();
-        assertThat(t.getEffect()).isNull();
-      });
+      assertThat(pod.getTolerations())
+          .singleElement()
+          .satisfies(
+              t -> {
+                assertThat(t.getOperator()).isEqualTo("Exists");
+                assertThat(t.getKey()).isNull();
+                assertThat(t.getEffect()).isNull();
+              });
       assertThat(c.getResources().getRequests()).containsKeys("cpu", "memory");
     }
   }
@@ -404,14 +491,25 @@ class HelmChartTest {
     Container c = container(pod);
     assertThat(c.getImage()).isEqualTo("sipha:0.1.0");
     assertThat(c.getImagePullPolicy()).isEqualTo("IfNotPresent");
-    assertThat(c.getArgs()).containsExactly("operator", "--lease-namespace", "$(POD_NAMESPACE)", "--http-port", "8080",
-        "--log-format", "text");
-    assertThat(c.getEnv()).extracting(e -> e.getName() + "=" + e.getValueFrom().getFieldRef().getFieldPath())
+    assertThat(c.getArgs())
+        .containsExactly(
+            "operator",
+            "--lease-namespace",
+            "$(POD_NAMESPACE)",
+            "--http-port",
+            "8080",
+            "--log-format",
+            "text");
+    assertThat(c.getEnv())
+        .extracting(e -> e.getName() + "=" + e.getValueFrom().getFieldRef().getFieldPath())
         .containsExactlyInAnyOrder("POD_NAMESPACE=metadata.namespace", "POD_NAME=metadata.name");
-    assertThat(c.getPorts()).singleElement().satisfies(p -> {
-      assertThat(p.getName()).isEqualTo("http");
-      assertThat(p.getContainerPort()).isEqualTo(8080);
-    });
+    assertThat(c.getPorts())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.getName()).isEqualTo("http");
+              assertThat(p.getContainerPort()).isEqualTo(8080);
+            });
     assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(c.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("http");
     assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
@@ -436,15 +534,20 @@ class HelmChartTest {
 
     // the metrics Service selects exactly the operator pods
     Service metrics = one(defaults, Service.class, "sipha-operator-metrics");
-    assertThat(metrics.getSpec().getSelector()).isEqualTo(deployment.getSpec().getSelector().getMatchLabels());
+    assertThat(metrics.getSpec().getSelector())
+        .isEqualTo(deployment.getSpec().getSelector().getMatchLabels());
     assertThat(deployment.getSpec().getTemplate().getMetadata().getLabels())
         .containsAllEntriesOf(metrics.getSpec().getSelector());
-    assertThat(metrics.getSpec().getSelector()).doesNotContainEntry("app.kubernetes.io/component", "agent");
-    assertThat(metrics.getSpec().getPorts()).singleElement().satisfies(p -> {
-      assertThat(p.getName()).isEqualTo("http-metrics");
-      assertThat(p.getPort()).isEqualTo(8080);
-      assertThat(p.getTargetPort().getStrVal()).isEqualTo("http");
-    });
+    assertThat(metrics.getSpec().getSelector())
+        .doesNotContainEntry("app.kubernetes.io/component", "agent");
+    assertThat(metrics.getSpec().getPorts())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.getName()).isEqualTo("http-metrics");
+              assertThat(p.getPort()).isEqualTo(8080);
+              assertThat(p.getTargetPort().getStrVal()).isEqualTo("http");
+            });
   }
 
   @Test
@@ -454,26 +557,35 @@ class HelmChartTest {
     assertThat(container(operator(defaults).getSpec().getTemplate().getSpec()).getArgs())
         .doesNotContain("--allowed-vip-cidrs");
     // the same list through --set
-    List<String> args = container(operator(parse(template()
-        .set("allowedVipCidrs[0]", "198.51.100.0/24").call())).getSpec().getTemplate().getSpec()).getArgs();
+    List<String> args =
+        container(
+                operator(parse(template().set("allowedVipCidrs[0]", "198.51.100.0/24").call()))
+                    .getSpec()
+                    .getTemplate()
+                    .getSpec())
+            .getArgs();
     assertThat(args).containsSequence("--allowed-vip-cidrs", "198.51.100.0/24");
   }
 
   @Test
   void theScriptsConfigMapHoldsTheChartFilesByDefault() throws IOException {
-    assertThat(scripts(defaults)).containsExactlyInAnyOrderEntriesOf(Map.of(
-        "vip-enable", file(CHART.resolve("files/vip-enable")),
-        "vip-disable", file(CHART.resolve("files/vip-disable")),
-        "vip-status", file(CHART.resolve("files/vip-status"))));
+    assertThat(scripts(defaults))
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "vip-enable", file(CHART.resolve("files/vip-enable")),
+                "vip-disable", file(CHART.resolve("files/vip-disable")),
+                "vip-status", file(CHART.resolve("files/vip-status"))));
     assertThat(mountedScripts(defaults)).isEqualTo("sipha-vip-scripts");
   }
 
   @Test
   void anAdminCanReplaceAScript() throws IOException {
-    assertThat(scripts(custom)).containsExactlyInAnyOrderEntriesOf(Map.of(
-        "vip-enable", REPLACED_VIP_ENABLE,
-        "vip-disable", file(CHART.resolve("files/vip-disable")),
-        "vip-status", file(CHART.resolve("files/vip-status"))));
+    assertThat(scripts(custom))
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "vip-enable", REPLACED_VIP_ENABLE,
+                "vip-disable", file(CHART.resolve("files/vip-disable")),
+                "vip-status", file(CHART.resolve("files/vip-status"))));
   }
 
   @Test
@@ -485,33 +597,44 @@ class HelmChartTest {
   @Test
   void theChartCrdIsTheGeneratedCrd() throws IOException {
     assertThat(Files.mismatch(CHART_CRD, CRD))
-        .as("helm/sipha/crds/ must be a copy of crds/: cp crds/sipserverpairs.sipha.io.yaml helm/sipha/crds/")
+        .as(
+            "helm/sipha/crds/ must be a copy of crds/: cp crds/sipserverpairs.sipha.io.yaml helm/sipha/crds/")
         .isEqualTo(-1L);
   }
 
   @Test
   void theNotesTellHowToCheckAndSwitchOver() throws IOException {
     String notes = file(CHART.resolve("templates/NOTES.txt"));
-    assertThat(notes).contains("kubectl get ssp -A")
-        .contains("kubectl patch ssp <name> -n <ns> --type merge -p '{\"spec\":{\"primary\":\"<server>\"}}'");
+    assertThat(notes)
+        .contains("kubectl get ssp -A")
+        .contains(
+            "kubectl patch ssp <name> -n <ns> --type merge -p '{\"spec\":{\"primary\":\"<server>\"}}'");
   }
 
   /** manifests/sipha.yaml: Namespace, CRD, then the chart with default values. */
   static String renderManifests() throws IOException {
     String chart = template().call().strip();
     return "# Generated by HelmChartTest.manifestsAreRenderedFromTheChart from helm/sipha with default values\n"
-        + "# (release " + RELEASE + ", namespace " + NAMESPACE + "). Do not edit: change the chart and run the test.\n"
+        + "# (release "
+        + RELEASE
+        + ", namespace "
+        + NAMESPACE
+        + "). Do not edit: change the chart and run the test.\n"
         + "# Install: kubectl apply -f manifests/\n"
         + "---\n"
         + "apiVersion: v1\n"
         + "kind: Namespace\n"
         + "metadata:\n"
-        + "  name: " + NAMESPACE + "\n"
+        + "  name: "
+        + NAMESPACE
+        + "\n"
         + "  labels:\n"
         + "    # the agents run on the host network with NET_ADMIN and NET_RAW\n"
         + "    pod-security.kubernetes.io/enforce: privileged\n"
-        + crdDocument() + "\n"
-        + chart + "\n";
+        + crdDocument()
+        + "\n"
+        + chart
+        + "\n";
   }
 
   /** The CRD file as one document headed like Helm's: "---", "# Source: ...", then the CRD. */
@@ -531,14 +654,18 @@ class HelmChartTest {
     assertThat(manifests).doesNotContain("\r");
 
     List<HasMetadata> objects = parse(manifests);
-    assertThat(objects.get(0)).isInstanceOfSatisfying(Namespace.class,
-        ns -> assertThat(ns.getMetadata().getName()).isEqualTo(NAMESPACE));
-    assertThat(objects.get(1)).isInstanceOfSatisfying(CustomResourceDefinition.class,
-        crd -> assertThat(crd.getMetadata().getName()).isEqualTo("sipserverpairs.sipha.io"));
+    assertThat(objects.get(0))
+        .isInstanceOfSatisfying(
+            Namespace.class, ns -> assertThat(ns.getMetadata().getName()).isEqualTo(NAMESPACE));
+    assertThat(objects.get(1))
+        .isInstanceOfSatisfying(
+            CustomResourceDefinition.class,
+            crd -> assertThat(crd.getMetadata().getName()).isEqualTo("sipserverpairs.sipha.io"));
     assertThat(objects.get(1)).as("the CRD of crds/").isEqualTo(parse(file(CRD)).get(0));
     assertThat(objects.subList(2, objects.size()))
         .extracting(o -> o.getKind() + "/" + o.getMetadata().getName())
-        .containsExactlyElementsOf(defaults.stream().map(o -> o.getKind() + "/" + o.getMetadata().getName()).toList());
+        .containsExactlyElementsOf(
+            defaults.stream().map(o -> o.getKind() + "/" + o.getMetadata().getName()).toList());
 
     if (!Files.exists(MANIFESTS) || !file(MANIFESTS).equals(manifests)) {
       Files.createDirectories(MANIFESTS.getParent());
@@ -553,7 +680,9 @@ class HelmChartTest {
     try (Stream<Path> files = Files.list(EXAMPLES)) {
       for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
         List<HasMetadata> parsed = parse(file(f));
-        assertThat(parsed).as(f.toString()).isNotEmpty()
+        assertThat(parsed)
+            .as(f.toString())
+            .isNotEmpty()
             .noneMatch(o -> o instanceof GenericKubernetesResource);
         objects.addAll(parsed);
       }
@@ -566,9 +695,13 @@ class HelmChartTest {
     assertThat(sts.getMetadata().getNamespace()).isEqualTo("voice");
     int replicas = sts.getSpec().getReplicas();
     assertThat(replicas).isEqualTo(2);
-    List<String> podNames = java.util.stream.IntStream.range(0, replicas)
-        .mapToObj(i -> sts.getMetadata().getName() + "-" + i).toList();
-    assertThat(pair.getSpec().getServers()).containsExactlyElementsOf(podNames).containsExactly("sip-0", "sip-1");
+    List<String> podNames =
+        java.util.stream.IntStream.range(0, replicas)
+            .mapToObj(i -> sts.getMetadata().getName() + "-" + i)
+            .toList();
+    assertThat(pair.getSpec().getServers())
+        .containsExactlyElementsOf(podNames)
+        .containsExactly("sip-0", "sip-1");
     assertThat(pair.getSpec().getPrimary()).isEqualTo("sip-0");
     assertThat(sts.getSpec().getTemplate().getMetadata().getLabels())
         .containsEntry(SipServerPair.PAIR_LABEL, pair.getMetadata().getName());
@@ -578,12 +711,17 @@ class HelmChartTest {
     PodSpec pod = sts.getSpec().getTemplate().getSpec();
     assertThat(container(pod).getImage()).isEqualTo("registry.example.org/sip-server:1.0");
     assertThat(container(pod).getReadinessProbe()).isNotNull();
-    assertThat(pod.getAffinity().getPodAntiAffinity().getRequiredDuringSchedulingIgnoredDuringExecution())
-        .singleElement().satisfies(term -> {
-          assertThat(term.getTopologyKey()).isEqualTo("kubernetes.io/hostname");
-          assertThat(term.getLabelSelector().getMatchLabels())
-              .containsEntry(SipServerPair.PAIR_LABEL, pair.getMetadata().getName());
-        });
+    assertThat(
+            pod.getAffinity()
+                .getPodAntiAffinity()
+                .getRequiredDuringSchedulingIgnoredDuringExecution())
+        .singleElement()
+        .satisfies(
+            term -> {
+              assertThat(term.getTopologyKey()).isEqualTo("kubernetes.io/hostname");
+              assertThat(term.getLabelSelector().getMatchLabels())
+                  .containsEntry(SipServerPair.PAIR_LABEL, pair.getMetadata().getName());
+            });
 
     var vip = pair.getSpec().getVirtualIP();
     assertThat(vip.getAddress() + "/" + vip.getPrefixLength()).isEqualTo("192.0.2.10/24");
@@ -596,13 +734,17 @@ class HelmChartTest {
     // switchover.sh patches pair-1 so that sip-1, its other server, becomes primary
     String script = file(EXAMPLES.resolve("switchover.sh"));
     assertThat(Files.isExecutable(EXAMPLES.resolve("switchover.sh"))).isTrue();
-    Matcher patch = Pattern.compile("kubectl patch ssp (\\S+) -n (\\S+) --type merge -p '([^']+)'").matcher(script);
+    Matcher patch =
+        Pattern.compile("kubectl patch ssp (\\S+) -n (\\S+) --type merge -p '([^']+)'")
+            .matcher(script);
     assertThat(patch.find()).as("a kubectl patch in switchover.sh").isTrue();
     assertThat(patch.group(1)).isEqualTo(pair.getMetadata().getName());
     assertThat(patch.group(2)).isEqualTo(pair.getMetadata().getNamespace());
-    SipServerPair patched = SERIALIZATION.unmarshal(
-        mergePatch(JSON.readTree(SERIALIZATION.asJson(pair)), JSON.readTree(patch.group(3))).toString(),
-        SipServerPair.class);
+    SipServerPair patched =
+        SERIALIZATION.unmarshal(
+            mergePatch(JSON.readTree(SERIALIZATION.asJson(pair)), JSON.readTree(patch.group(3)))
+                .toString(),
+            SipServerPair.class);
     assertThat(patched.getSpec().getPrimary()).isEqualTo("sip-1").isIn(pair.getSpec().getServers());
     assertThat(patched.getSpec().getServers()).isEqualTo(pair.getSpec().getServers());
   }
@@ -614,33 +756,44 @@ class HelmChartTest {
     if (!patch.isObject()) {
       return patch;
     }
-    ObjectNode result = target != null && target.isObject()
-        ? ((ObjectNode) target).deepCopy()
-        : JsonNodeFactory.instance.objectNode();
-    patch.fields().forEachRemaining(e -> {
-      if (e.getValue().isNull()) {
-        result.remove(e.getKey());
-      } else {
-        result.set(e.getKey(), mergePatch(result.get(e.getKey()), e.getValue()));
-      }
-    });
+    ObjectNode result =
+        target != null && target.isObject()
+            ? ((ObjectNode) target).deepCopy()
+            : JsonNodeFactory.instance.objectNode();
+    patch
+        .fields()
+        .forEachRemaining(
+            e -> {
+              if (e.getValue().isNull()) {
+                result.remove(e.getKey());
+              } else {
+                result.set(e.getKey(), mergePatch(result.get(e.getKey()), e.getValue()));
+              }
+            });
     return result;
   }
 
   @Test
   void everyAddressIsADocumentationAddress() throws IOException {
     Pattern ipv4 = Pattern.compile("\\b(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\b");
-    Function<String, Boolean> documentation = a -> a.startsWith("192.0.2.") || a.startsWith("198.51.100.")
-        || a.startsWith("203.0.113.");
+    Function<String, Boolean> documentation =
+        a -> a.startsWith("192.0.2.") || a.startsWith("198.51.100.") || a.startsWith("203.0.113.");
     List<Path> files = new ArrayList<>();
-    try (Stream<Path> examples = Files.list(EXAMPLES); Stream<Path> chart = Files.walk(CHART)) {
+    try (Stream<Path> examples = Files.list(EXAMPLES);
+        Stream<Path> chart = Files.walk(CHART)) {
       files.addAll(examples.toList());
-      files.addAll(chart.filter(Files::isRegularFile).filter(p -> !p.startsWith(CHART.resolve("crds"))).toList());
+      files.addAll(
+          chart
+              .filter(Files::isRegularFile)
+              .filter(p -> !p.startsWith(CHART.resolve("crds")))
+              .toList());
     }
     for (Path f : files) {
       Matcher m = ipv4.matcher(file(f));
       while (m.find()) {
-        assertThat(documentation.apply(m.group())).as("%s: %s is a documentation address", f, m.group()).isTrue();
+        assertThat(documentation.apply(m.group()))
+            .as("%s: %s is a documentation address", f, m.group())
+            .isTrue();
       }
     }
   }

@@ -32,16 +32,25 @@ class CommandLineTest {
 
   @Test
   void eachSubCommandHasHelp() {
-    assertThat(run("operator", "--help").out()).contains("--namespace").contains("--allowed-vip-cidrs")
-        .contains("--lease-namespace").contains("leader-election");
-    assertThat(run("agent", "--help").out()).contains("--node").contains("--scripts-dir").contains("--script-timeout-ms");
+    assertThat(run("operator", "--help").out())
+        .contains("--namespace")
+        .contains("--allowed-vip-cidrs")
+        .contains("--lease-namespace")
+        .contains("leader-election");
+    assertThat(run("agent", "--help").out())
+        .contains("--node")
+        .contains("--scripts-dir")
+        .contains("--script-timeout-ms");
   }
 
   @Test
   void agentRefusesToStartWithoutItsScripts(@TempDir Path empty) {
     Run r = run("agent", "--node", "node-a", "--scripts-dir", empty.toString());
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("vip-enable is missing").contains("vip-disable is missing").contains("vip-status is missing");
+    assertThat(r.err())
+        .contains("vip-enable is missing")
+        .contains("vip-disable is missing")
+        .contains("vip-status is missing");
   }
 
   @Test

@@ -11,7 +11,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class LeaderCandidateTest {
-  /** One started operator as the candidate sees it: its number, whether it was stopped, its lost-leadership hook. */
+  /**
+   * One started operator as the candidate sees it: its number, whether it was stopped, its
+   * lost-leadership hook.
+   */
   static final class Started {
     final int n;
     final Runnable lost;
@@ -28,15 +31,20 @@ class LeaderCandidateTest {
 
   /** Starts that fail for attempts {@code failing} (counted from 1), and succeed otherwise. */
   LeaderCandidate<Started> candidate(List<Integer> failing) {
-    return new LeaderCandidate<>(lost -> {
-      int n = attempts.incrementAndGet();
-      if (failing.contains(n)) {
-        throw new IllegalStateException("Couldn't start informer", new RuntimeException("403 Forbidden"));
-      }
-      Started s = new Started(n, lost);
-      started.add(s);
-      return s;
-    }, s -> s.stopped = true, Duration.ofMillis(20), Duration.ofMillis(80));
+    return new LeaderCandidate<>(
+        lost -> {
+          int n = attempts.incrementAndGet();
+          if (failing.contains(n)) {
+            throw new IllegalStateException(
+                "Couldn't start informer", new RuntimeException("403 Forbidden"));
+          }
+          Started s = new Started(n, lost);
+          started.add(s);
+          return s;
+        },
+        s -> s.stopped = true,
+        Duration.ofMillis(20),
+        Duration.ofMillis(80));
   }
 
   @Test
@@ -54,7 +62,9 @@ class LeaderCandidateTest {
   void aFreshStartThatFailsIsTriedAgainUntilOneRuns() {
     var c = candidate(List.of(2, 3, 4));
     c.current().lost.run();
-    await("a fresh one running after three refused starts").atMost(Duration.ofSeconds(5)).until(() -> c.restarts() == 1);
+    await("a fresh one running after three refused starts")
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> c.restarts() == 1);
     assertThat(c.failedStarts()).isEqualTo(3);
     assertThat(c.current().n).isEqualTo(5);
     assertThat(c.current().stopped).isFalse();

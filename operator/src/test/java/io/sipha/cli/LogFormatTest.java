@@ -26,14 +26,20 @@ class LogFormatTest {
       MDC.put("pair", "voice/pair-1");
       MDC.put("epoch", "7");
       MDC.put("step", "Switchover/Release");
-      LoggerFactory.getLogger("io.sipha.operator.PlanExecutor").info("step=role pod={} role={}", "sip-0", "backup");
+      LoggerFactory.getLogger("io.sipha.operator.PlanExecutor")
+          .info("step=role pod={} role={}", "sip-0", "backup");
     } finally {
       MDC.clear();
       System.setOut(out);
       ctx.reset();
       new ContextInitializer(ctx).autoConfig();
     }
-    String line = buf.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("step=role")).findFirst().orElseThrow();
+    String line =
+        buf.toString(StandardCharsets.UTF_8)
+            .lines()
+            .filter(l -> l.contains("step=role"))
+            .findFirst()
+            .orElseThrow();
     JsonNode json = new ObjectMapper().readTree(line);
     assertThat(json.path("level").asText()).isEqualTo("INFO");
     assertThat(json.path("formattedMessage").asText()).isEqualTo("step=role pod=sip-0 role=backup");

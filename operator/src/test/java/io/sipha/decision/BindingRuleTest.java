@@ -29,35 +29,47 @@ class BindingRuleTest {
   }
 
   Map<String, String> annotated(String role, long epoch) {
-    return Map.of(SipServerPair.ROLE_ANNOTATION, role, SipServerPair.EPOCH_ANNOTATION, String.valueOf(epoch));
+    return Map.of(
+        SipServerPair.ROLE_ANNOTATION, role, SipServerPair.EPOCH_ANNOTATION, String.valueOf(epoch));
   }
 
   @Test
-  @DisplayName("grants the VIP to the node of status.primary when that pod is primary at the status epoch")
+  @DisplayName(
+      "grants the VIP to the node of status.primary when that pod is primary at the status epoch")
   void grantsTheTruePrimary() {
     SipServerPairStatus st = grantedTo("node-a", "sip-0", 4, VipStatus.State.Binding);
-    Optional<VipBindingRule.Binding> b = VipBindingRule.binding(st, "node-a", "node-a", annotated(PRIMARY, 4));
+    Optional<VipBindingRule.Binding> b =
+        VipBindingRule.binding(st, "node-a", "node-a", annotated(PRIMARY, 4));
     assertThat(b).isPresent();
     assertThat(b.get().epoch()).isEqualTo(4);
     assertThat(b.get().vip().cidr()).isEqualTo(VIP_CIDR);
     assertThat(b.get().vip().interfaceName()).isEqualTo("eth0");
-    assertThat(VipBindingRule.binding(grantedTo("node-a", "sip-0", 4, VipStatus.State.Bound), "node-a", "node-a",
-        annotated(PRIMARY, 4))).isPresent();
+    assertThat(
+            VipBindingRule.binding(
+                grantedTo("node-a", "sip-0", 4, VipStatus.State.Bound),
+                "node-a",
+                "node-a",
+                annotated(PRIMARY, 4)))
+        .isPresent();
   }
 
   @Test
-  @DisplayName("forged annotation: a backup pod annotated role=primary at the current epoch gets no binding")
+  @DisplayName(
+      "forged annotation: a backup pod annotated role=primary at the current epoch gets no binding")
   void forgedAnnotationBindsNothing() {
     // status names sip-0 on node-a; sip-1 on node-b was edited by a tenant to role=primary, epoch=4
     SipServerPairStatus st = grantedTo("node-a", "sip-0", 4, VipStatus.State.Bound);
     assertThat(VipBindingRule.binding(st, "node-b", "node-b", annotated(PRIMARY, 4)))
-        .as("even if node-b's agent looked at the forged pod").isEmpty();
+        .as("even if node-b's agent looked at the forged pod")
+        .isEmpty();
     assertThat(VipBindingRule.binding(st, "node-b", "node-a", annotated(PRIMARY, 4)))
-        .as("node-b's agent looking at status.primary").isEmpty();
+        .as("node-b's agent looking at status.primary")
+        .isEmpty();
   }
 
   @Test
-  @DisplayName("no binding for a stale epoch annotation, a Releasing/Unbound grant, another node or a missing primary")
+  @DisplayName(
+      "no binding for a stale epoch annotation, a Releasing/Unbound grant, another node or a missing primary")
   void noBindingOtherwise() {
     SipServerPairStatus st = grantedTo("node-a", "sip-0", 4, VipStatus.State.Bound);
     assertThat(VipBindingRule.binding(st, "node-a", "node-a", annotated(PRIMARY, 3))).isEmpty();
@@ -65,12 +77,27 @@ class BindingRuleTest {
     assertThat(VipBindingRule.binding(st, "node-a", "node-a", null)).isEmpty();
     assertThat(VipBindingRule.binding(st, "node-a", null, annotated(PRIMARY, 4))).isEmpty();
     assertThat(VipBindingRule.binding(st, "node-a", "node-b", annotated(PRIMARY, 4))).isEmpty();
-    assertThat(VipBindingRule.binding(grantedTo("node-a", "sip-0", 4, VipStatus.State.Releasing), "node-a", "node-a",
-        annotated(PRIMARY, 4))).isEmpty();
-    assertThat(VipBindingRule.binding(grantedTo("node-a", "sip-0", 4, VipStatus.State.Unbound), "node-a", "node-a",
-        annotated(PRIMARY, 4))).isEmpty();
-    assertThat(VipBindingRule.binding(grantedTo("node-a", null, 4, VipStatus.State.Bound), "node-a", "node-a",
-        annotated(PRIMARY, 4))).isEmpty();
+    assertThat(
+            VipBindingRule.binding(
+                grantedTo("node-a", "sip-0", 4, VipStatus.State.Releasing),
+                "node-a",
+                "node-a",
+                annotated(PRIMARY, 4)))
+        .isEmpty();
+    assertThat(
+            VipBindingRule.binding(
+                grantedTo("node-a", "sip-0", 4, VipStatus.State.Unbound),
+                "node-a",
+                "node-a",
+                annotated(PRIMARY, 4)))
+        .isEmpty();
+    assertThat(
+            VipBindingRule.binding(
+                grantedTo("node-a", null, 4, VipStatus.State.Bound),
+                "node-a",
+                "node-a",
+                annotated(PRIMARY, 4)))
+        .isEmpty();
     assertThat(VipBindingRule.binding(null, "node-a", "node-a", annotated(PRIMARY, 4))).isEmpty();
   }
 
@@ -86,7 +113,8 @@ class BindingRuleTest {
   }
 
   @Test
-  @DisplayName("in the world, a forged primary annotation on the backup binds nothing and the decider re-asserts backup")
+  @DisplayName(
+      "in the world, a forged primary annotation on the backup binds nothing and the decider re-asserts backup")
   void forgedAnnotationInTheWorld() {
     OnePair w = OnePair.active();
     w.pod("sip-1").role = PRIMARY;
@@ -103,7 +131,8 @@ class BindingRuleTest {
   }
 
   @Test
-  @DisplayName("a forged epoch of 2^63-1 on a pod is ignored: the epoch does not overflow and the switchover completes")
+  @DisplayName(
+      "a forged epoch of 2^63-1 on a pod is ignored: the epoch does not overflow and the switchover completes")
   void forgedMaximalEpochDoesNotOverflow() {
     OnePair w = OnePair.active();
     w.pod("sip-1").epoch = Long.MAX_VALUE;

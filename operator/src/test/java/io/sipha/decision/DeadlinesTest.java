@@ -21,18 +21,21 @@ import org.junit.jupiter.api.Test;
 @DisplayName("PairDecider: every wait has a deadline")
 class DeadlinesTest {
   VipReport failing(String script, long epoch, String message) {
-    return new VipReport(VipReport.State.Failed, epoch, VIP_CIDR, script, 2, message, T0.toString(), null, "eth0");
+    return new VipReport(
+        VipReport.State.Failed, epoch, VIP_CIDR, script, 2, message, T0.toString(), null, "eth0");
   }
 
   @Test
-  @DisplayName("a switchover whose old node keeps failing to release reverts to the old primary after 15 s, refused with the script's error")
+  @DisplayName(
+      "a switchover whose old node keeps failing to release reverts to the old primary after 15 s, refused with the script's error")
   void switchoverRevertsWhenTheOldNodeCannotRelease() {
     OnePair w = OnePair.active();
     w.hold("node-a");
     w.editSpec(s -> s.setPrimary("sip-1"));
     Plan start = w.step();
     assertThat(start.status().epoch).isEqualTo(2);
-    w.agent("node-a").report = failing("vip-disable", 2, "RTNETLINK answers: Operation not permitted");
+    w.agent("node-a").report =
+        failing("vip-disable", 2, "RTNETLINK answers: Operation not permitted");
     Instant began = w.now;
 
     Plan waiting = w.stepAt(began.plusSeconds(14));
@@ -47,7 +50,10 @@ class DeadlinesTest {
     assertThat(reverted.roles()).contains(new RoleAssignment("sip-0", PRIMARY, 3));
     Condition refused = requireCondition(reverted, Conditions.SWITCHOVER_REFUSED);
     assertThat(refused.reason).isEqualTo("VipReleaseFailed");
-    assertThat(refused.message).contains("vip-disable").contains("Operation not permitted").contains("node-a");
+    assertThat(refused.message)
+        .contains("vip-disable")
+        .contains("Operation not permitted")
+        .contains("node-a");
     assertThat(event(reverted, "SwitchoverAborted").warning()).isTrue();
     assertThat(lastHistory(reverted).kind).isEqualTo(TransitionKind.Revert);
 
@@ -56,18 +62,22 @@ class DeadlinesTest {
     assertThat(back.status().phase).isEqualTo(Phase.Active);
     assertThat(back.status().primary).isEqualTo("sip-0");
     Plan later = w.stepAt(w.now.plusSeconds(30));
-    assertThat(later.status().transition).as("the refused request is not retried by itself").isNull();
+    assertThat(later.status().transition)
+        .as("the refused request is not retried by itself")
+        .isNull();
     assertThat(later.status().primary).isEqualTo("sip-0");
   }
 
   @Test
-  @DisplayName("a deadline counts from when this leader saw the step, not from a time a leader with a clock 60 s ahead wrote")
+  @DisplayName(
+      "a deadline counts from when this leader saw the step, not from a time a leader with a clock 60 s ahead wrote")
   void deadlinesCountOnTheDecidersOwnClock() {
     OnePair w = OnePair.active();
     w.hold("node-a");
     w.editSpec(s -> s.setPrimary("sip-1"));
     w.step();
-    w.agent("node-a").report = failing("vip-disable", 2, "RTNETLINK answers: Operation not permitted");
+    w.agent("node-a").report =
+        failing("vip-disable", 2, "RTNETLINK answers: Operation not permitted");
     // the step was started by a previous leader whose clock was 60 s ahead; this one sees it now
     w.status.transition.stepStartedAt = w.now.plusSeconds(60).toString();
     w.status.transition.startedAt = w.status.transition.stepStartedAt;
@@ -76,19 +86,23 @@ class DeadlinesTest {
 
     assertThat(w.stepAt(seen.plusSeconds(14)).status().transition).isNotNull();
     Plan reverted = w.stepAt(seen.plusSeconds(15));
-    assertThat(reverted.status().transition).as("15 s after this leader saw the step, not 75").isNull();
+    assertThat(reverted.status().transition)
+        .as("15 s after this leader saw the step, not 75")
+        .isNull();
     assertThat(reverted.status().primary).isEqualTo("sip-0");
   }
 
   @Test
-  @DisplayName("a failover whose old holder is reachable but cannot release never grants the VIP elsewhere: it says TransitionStalled with the way out")
+  @DisplayName(
+      "a failover whose old holder is reachable but cannot release never grants the VIP elsewhere: it says TransitionStalled with the way out")
   void failoverWhoseOldHolderCannotReleaseStallsVisibly() {
     OnePair w = OnePair.active();
     w.hold("node-a");
     w.pod("sip-0").failure = "container sip-server terminated (Error, exit code 1)";
     Plan start = w.step();
     assertThat(start.status().transition.kind).isEqualTo(TransitionKind.Failover);
-    w.agent("node-a").report = failing("vip-disable", start.status().epoch, "Cannot find device \"eth0\"");
+    w.agent("node-a").report =
+        failing("vip-disable", start.status().epoch, "Cannot find device \"eth0\"");
     Instant began = w.now;
 
     Plan stalled = w.stepAt(began.plusSeconds(15));
@@ -111,7 +125,8 @@ class DeadlinesTest {
   }
 
   @Test
-  @DisplayName("a new primary's node that renews its Lease but never reports gives the role back after 15 s, through a confirmed release")
+  @DisplayName(
+      "a new primary's node that renews its Lease but never reports gives the role back after 15 s, through a confirmed release")
   void bindWithASilentWorkerGivesUp() {
     OnePair w = OnePair.active();
     w.hold("node-b"); // renews its Lease, acts on nothing
@@ -123,7 +138,9 @@ class DeadlinesTest {
     Plan gaveUp = w.stepAt(bindStarted.plusSeconds(16));
     assertThat(eventReasons(gaveUp)).contains("SwitchoverAborted");
     assertThat(event(gaveUp, "SwitchoverAborted").message()).contains("node node-b has not bound");
-    assertThat(gaveUp.status().vip.node).as("node-b must confirm it holds nothing first").isEqualTo("node-b");
+    assertThat(gaveUp.status().vip.node)
+        .as("node-b must confirm it holds nothing first")
+        .isEqualTo("node-b");
     assertThat(gaveUp.status().vip.state).isEqualTo(VipStatus.State.Releasing);
 
     w.follow("node-b");

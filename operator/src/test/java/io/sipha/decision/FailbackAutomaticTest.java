@@ -22,10 +22,12 @@ class FailbackAutomaticTest {
   @Test
   @DisplayName("switches back only after the server has been Ready for failbackDelaySeconds")
   void switchesBackAfterDelay() {
-    OnePair w = OnePair.activeWith(s -> {
-      s.setFailback(FailbackMode.Automatic);
-      s.getFailover().setFailbackDelaySeconds(10);
-    });
+    OnePair w =
+        OnePair.activeWith(
+            s -> {
+              s.setFailback(FailbackMode.Automatic);
+              s.getFailover().setFailbackDelaySeconds(10);
+            });
     Instant back = failoverThenRecreate(w);
 
     Plan scheduled = w.stepAt(back.plusMillis(100));
@@ -34,7 +36,8 @@ class FailbackAutomaticTest {
     Condition c = requireCondition(scheduled, Conditions.FAILBACK_PENDING);
     assertThat(c.status).isEqualTo("True");
     assertThat(c.reason).isEqualTo("FailbackScheduled");
-    assertThat(scheduled.recheckAfter()).isNotNull()
+    assertThat(scheduled.recheckAfter())
+        .isNotNull()
         .isLessThanOrEqualTo(Duration.between(w.now, back.plusSeconds(10)));
 
     Plan almost = w.stepAt(back.plusMillis(9900));
@@ -59,16 +62,19 @@ class FailbackAutomaticTest {
   @Test
   @DisplayName("a server that goes NotReady again before the delay restarts the wait")
   void flappingRestartsTheWait() {
-    OnePair w = OnePair.activeWith(s -> {
-      s.setFailback(FailbackMode.Automatic);
-      s.getFailover().setFailbackDelaySeconds(10);
-    });
+    OnePair w =
+        OnePair.activeWith(
+            s -> {
+              s.setFailback(FailbackMode.Automatic);
+              s.getFailover().setFailbackDelaySeconds(10);
+            });
     Instant back = failoverThenRecreate(w);
     w.stepAt(back.plusSeconds(5));
     w.pod("sip-0").ready = false;
     w.pod("sip-0").readySince = back.plusSeconds(6);
     Plan waiting = w.stepAt(back.plusSeconds(7));
-    assertThat(requireCondition(waiting, Conditions.FAILBACK_PENDING).reason).isEqualTo("WaitingForServer");
+    assertThat(requireCondition(waiting, Conditions.FAILBACK_PENDING).reason)
+        .isEqualTo("WaitingForServer");
     w.pod("sip-0").ready = true;
     w.pod("sip-0").readySince = back.plusSeconds(8);
     Plan notYet = w.stepAt(back.plusSeconds(12));
@@ -79,12 +85,15 @@ class FailbackAutomaticTest {
   }
 
   @Test
-  @DisplayName("after a node loss, automatic failback waits for the split brain to be resolved and the delay to pass")
+  @DisplayName(
+      "after a node loss, automatic failback waits for the split brain to be resolved and the delay to pass")
   void noFailbackDuringSplitBrain() {
-    OnePair w = OnePair.activeWith(s -> {
-      s.setFailback(FailbackMode.Automatic);
-      s.getFailover().setFailbackDelaySeconds(10);
-    });
+    OnePair w =
+        OnePair.activeWith(
+            s -> {
+              s.setFailback(FailbackMode.Automatic);
+              s.getFailover().setFailbackDelaySeconds(10);
+            });
     w.disconnect("node-a");
     Instant lastSeen = w.agent("node-a").renewedAt;
     w.stepAt(lastSeen.plusSeconds(3));
@@ -93,13 +102,17 @@ class FailbackAutomaticTest {
 
     Plan seen = w.step();
     assertThat(seen.status().phase).isEqualTo(Phase.SplitBrain);
-    assertThat(seen.status().transition).as("no failback while a split brain is unresolved").isNull();
+    assertThat(seen.status().transition)
+        .as("no failback while a split brain is unresolved")
+        .isNull();
     assertThat(seen.status().epoch).isEqualTo(2);
 
     w.follow("node-a");
     Plan resolved = w.step();
     assertThat(eventReasons(resolved)).contains("SplitBrainResolved");
     assertThat(resolved.status().fenced).isEmpty();
-    assertThat(resolved.status().transition).as("not before failbackDelaySeconds after the node returned").isNull();
+    assertThat(resolved.status().transition)
+        .as("not before failbackDelaySeconds after the node returned")
+        .isNull();
   }
 }

@@ -5,7 +5,6 @@ import static io.sipha.decision.PlanReaders.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sipha.api.Condition;
-import io.sipha.api.FailbackMode;
 import io.sipha.api.Phase;
 import io.sipha.api.TransitionKind;
 import io.sipha.decision.Plan.RoleAssignment;
@@ -21,7 +20,8 @@ import org.junit.jupiter.api.Test;
 @DisplayName("PairDecider: failback Manual")
 class FailbackManualTest {
   @Test
-  @DisplayName("the failed server comes back Ready: no switch back, FailbackPending True with reason FailbackManual")
+  @DisplayName(
+      "the failed server comes back Ready: no switch back, FailbackPending True with reason FailbackManual")
   void noAutomaticSwitchBack() {
     OnePair w = OnePair.active();
     Instant back = failoverThenRecreate(w);
@@ -39,11 +39,13 @@ class FailbackManualTest {
     assertThat(muchLater.status().epoch).isEqualTo(2);
     assertThat(muchLater.status().transition).isNull();
     assertThat(muchLater.status().phase).isEqualTo(Phase.Active);
-    assertThat(requireCondition(muchLater, Conditions.FAILBACK_PENDING).reason).isEqualTo("FailbackManual");
+    assertThat(requireCondition(muchLater, Conditions.FAILBACK_PENDING).reason)
+        .isEqualTo("FailbackManual");
   }
 
   @Test
-  @DisplayName("setting spec.primary to the current primary acknowledges; changing it again switches over")
+  @DisplayName(
+      "setting spec.primary to the current primary acknowledges; changing it again switches over")
   void acknowledgeThenSwitchOver() {
     OnePair w = OnePair.active();
     Instant back = failoverThenRecreate(w);
@@ -71,14 +73,16 @@ class FailbackManualTest {
   }
 
   @Test
-  @DisplayName("the acknowledgement and the request between two decisions (the spec looks unchanged) still switch over")
+  @DisplayName(
+      "the acknowledgement and the request between two decisions (the spec looks unchanged) still switch over")
   void acknowledgementAndRequestBetweenTwoDecisions() {
     OnePair w = OnePair.active();
     Instant back = failoverThenRecreate(w);
     w.stepAt(back);
     w.editSpec(s -> s.setPrimary("sip-1"));
     w.editSpec(s -> s.setPrimary("sip-0"));
-    w.primariesSeen = Set.of("sip-1", "sip-0"); // the informer saw both edits go by: set to sip-1, then to sip-0
+    w.primariesSeen =
+        Set.of("sip-1", "sip-0"); // the informer saw both edits go by: set to sip-1, then to sip-0
     Plan sw = w.step();
     assertThat(sw.status().transition).as("a request, not FailbackPending").isNotNull();
     assertThat(sw.status().transition.kind).isEqualTo(TransitionKind.Switchover);
@@ -91,7 +95,8 @@ class FailbackManualTest {
     OnePair w = OnePair.active();
     Instant back = failoverThenRecreate(w);
     w.stepAt(back);
-    w.editSpec(s -> s.setFailback(io.sipha.api.FailbackMode.Manual)); // spelled out: generation grows
+    w.editSpec(
+        s -> s.setFailback(io.sipha.api.FailbackMode.Manual)); // spelled out: generation grows
     Plan p = w.step();
     assertThat(p.status().transition).isNull();
     assertThat(p.status().primary).isEqualTo("sip-1");

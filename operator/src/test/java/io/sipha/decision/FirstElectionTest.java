@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 @DisplayName("PairDecider: first election")
 class FirstElectionTest {
   @Test
-  @DisplayName("spec.primary Ready: it is elected at epoch 1, demotion written before promotion, VIP granted to its node")
+  @DisplayName(
+      "spec.primary Ready: it is elected at epoch 1, demotion written before promotion, VIP granted to its node")
   void desiredPrimaryIsElected() {
     OnePair w = new OnePair();
     Plan p = w.step();
@@ -34,13 +35,15 @@ class FirstElectionTest {
     assertThat(p.status().vip.node).isEqualTo("node-a");
     assertThat(p.status().vip.state).isEqualTo(VipStatus.State.Binding);
     assertThat(p.status().phase).isEqualTo(Phase.Pending);
-    assertThat(p.roles()).containsExactly(
-        new RoleAssignment("sip-1", BACKUP, 1), new RoleAssignment("sip-0", PRIMARY, 1));
+    assertThat(p.roles())
+        .containsExactly(
+            new RoleAssignment("sip-1", BACKUP, 1), new RoleAssignment("sip-0", PRIMARY, 1));
     assertThat(eventReasons(p)).contains("ElectionStarted");
   }
 
   @Test
-  @DisplayName("once the elected node reports the VIP Bound at epoch 1 the pair is Active and the Election is in history")
+  @DisplayName(
+      "once the elected node reports the VIP Bound at epoch 1 the pair is Active and the Election is in history")
   void electionCompletes() {
     OnePair w = new OnePair();
     w.step();
@@ -80,7 +83,8 @@ class FirstElectionTest {
   }
 
   @Test
-  @DisplayName("no server Ready: phase Pending, no roles, and the Ready condition names the pods it waits for")
+  @DisplayName(
+      "no server Ready: phase Pending, no roles, and the Ready condition names the pods it waits for")
   void noneReadyIsPending() {
     OnePair w = new OnePair();
     w.pod("sip-0").ready = false;
@@ -111,7 +115,8 @@ class FirstElectionTest {
   }
 
   @Test
-  @DisplayName("both pods missing is Pending (not Invalid) and the message says which pods do not exist")
+  @DisplayName(
+      "both pods missing is Pending (not Invalid) and the message says which pods do not exist")
   void bothMissingIsPending() {
     OnePair w = new OnePair();
     w.pod("sip-0").exists = false;
@@ -121,7 +126,9 @@ class FirstElectionTest {
     assertThat(p.status().phase).isEqualTo(Phase.Pending);
     Condition ready = requireCondition(p, Conditions.READY);
     assertThat(ready.reason).isNotEqualTo("InvalidSpec");
-    assertThat(ready.message).contains("pod sip-0 does not exist").contains("pod sip-1 does not exist");
+    assertThat(ready.message)
+        .contains("pod sip-0 does not exist")
+        .contains("pod sip-1 does not exist");
     assertThat(p.roles()).isEmpty();
   }
 
@@ -133,7 +140,9 @@ class FirstElectionTest {
     Plan p = w.step();
 
     assertThat(p.podsToLabel()).containsExactly("sip-1");
-    assertThat(event(p, "PodLabelled").message()).contains("sip-1").contains(SipServerPair.PAIR_LABEL);
+    assertThat(event(p, "PodLabelled").message())
+        .contains("sip-1")
+        .contains(SipServerPair.PAIR_LABEL);
     assertThat(w.step().podsToLabel()).isEmpty();
   }
 }

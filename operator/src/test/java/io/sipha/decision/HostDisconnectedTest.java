@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 @DisplayName("PairDecider: primary host disconnected (workflow 3)")
 class HostDisconnectedTest {
   @Test
-  @DisplayName("before nodeLossSeconds nothing moves; once the agent is late, recheckAfter points at the moment the node would be lost")
+  @DisplayName(
+      "before nodeLossSeconds nothing moves; once the agent is late, recheckAfter points at the moment the node would be lost")
   void nothingBeforeNodeLoss() {
     OnePair w = OnePair.active();
     w.disconnect("node-a");
@@ -40,7 +41,8 @@ class HostDisconnectedTest {
   }
 
   @Test
-  @DisplayName("the backup's node lost: a timer at its deadline, then BackupReady False and Degraded, nothing moves")
+  @DisplayName(
+      "the backup's node lost: a timer at its deadline, then BackupReady False and Degraded, nothing moves")
   void backupNodeLost() {
     OnePair w = OnePair.active();
     w.disconnect("node-b");
@@ -56,7 +58,8 @@ class HostDisconnectedTest {
   }
 
   @Test
-  @DisplayName("after nodeLossSeconds: Failover NodeLost, VIP granted to the backup's node in the same plan, lost node fenced")
+  @DisplayName(
+      "after nodeLossSeconds: Failover NodeLost, VIP granted to the backup's node in the same plan, lost node fenced")
   void nodeLostFailsOverInOnePlan() {
     OnePair w = OnePair.active();
     w.disconnect("node-a");
@@ -69,8 +72,9 @@ class HostDisconnectedTest {
     assertThat(p.status().primary).isEqualTo("sip-1");
     assertThat(p.status().vip.node).isEqualTo("node-b");
     assertThat(p.status().vip.state).isEqualTo(VipStatus.State.Binding);
-    assertThat(p.roles()).containsExactly(
-        new RoleAssignment("sip-0", BACKUP, 2), new RoleAssignment("sip-1", PRIMARY, 2));
+    assertThat(p.roles())
+        .containsExactly(
+            new RoleAssignment("sip-0", BACKUP, 2), new RoleAssignment("sip-1", PRIMARY, 2));
     assertThat(p.status().fenced).hasSize(1);
     FencedHolder f = p.status().fenced.get(0);
     assertThat(f.node).isEqualTo("node-a");
@@ -89,7 +93,8 @@ class HostDisconnectedTest {
   }
 
   @Test
-  @DisplayName("the VIP is up on the other node within 3.3 s of the last heartbeat with the default nodeLossSeconds")
+  @DisplayName(
+      "the VIP is up on the other node within 3.3 s of the last heartbeat with the default nodeLossSeconds")
   void withinDefaultBudget() {
     OnePair w = OnePair.active();
     w.disconnect("node-a");

@@ -30,20 +30,41 @@ class InvalidSpecsTest {
 
   static Stream<Arguments> invalidSpecs() {
     return Stream.of(
-        invalid("the same server twice",
-            w -> w.spec.setServers(new ArrayList<>(List.of("sip-0", "sip-0"))), "spec.servers", "same pod twice"),
-        invalid("spec.primary not in spec.servers",
-            w -> w.spec.setPrimary("sip-2"), "spec.primary", "sip-2"),
-        invalid("an address that is not an IP literal (300.1.1.1)",
-            w -> w.spec.getVirtualIP().setAddress("300.1.1.1"), "spec.virtualIP.address", "300.1.1.1"),
-        invalid("prefixLength 33 for an IPv4 address",
-            w -> w.spec.getVirtualIP().setPrefixLength(33), "spec.virtualIP.prefixLength", "1-32"),
-        invalid("an interface name carrying a shell command",
-            w -> w.spec.getVirtualIP().setInterfaceName("eth0; rm -rf /"), "spec.virtualIP.interface", "eth0; rm -rf /"),
-        invalid("a VIP outside the admin's allowed CIDRs",
-            w -> w.allowed = AllowedCidrs.parse(List.of("198.51.100.0/24")), "spec.virtualIP.address", "198.51.100.0/24"),
-        invalid("a VIP already claimed by another pair",
-            w -> w.vipClaimedBy = "voice/pair-2", "spec.virtualIP.address", "voice/pair-2"));
+        invalid(
+            "the same server twice",
+            w -> w.spec.setServers(new ArrayList<>(List.of("sip-0", "sip-0"))),
+            "spec.servers",
+            "same pod twice"),
+        invalid(
+            "spec.primary not in spec.servers",
+            w -> w.spec.setPrimary("sip-2"),
+            "spec.primary",
+            "sip-2"),
+        invalid(
+            "an address that is not an IP literal (300.1.1.1)",
+            w -> w.spec.getVirtualIP().setAddress("300.1.1.1"),
+            "spec.virtualIP.address",
+            "300.1.1.1"),
+        invalid(
+            "prefixLength 33 for an IPv4 address",
+            w -> w.spec.getVirtualIP().setPrefixLength(33),
+            "spec.virtualIP.prefixLength",
+            "1-32"),
+        invalid(
+            "an interface name carrying a shell command",
+            w -> w.spec.getVirtualIP().setInterfaceName("eth0; rm -rf /"),
+            "spec.virtualIP.interface",
+            "eth0; rm -rf /"),
+        invalid(
+            "a VIP outside the admin's allowed CIDRs",
+            w -> w.allowed = AllowedCidrs.parse(List.of("198.51.100.0/24")),
+            "spec.virtualIP.address",
+            "198.51.100.0/24"),
+        invalid(
+            "a VIP already claimed by another pair",
+            w -> w.vipClaimedBy = "voice/pair-2",
+            "spec.virtualIP.address",
+            "voice/pair-2"));
   }
 
   /**
@@ -54,7 +75,8 @@ class InvalidSpecsTest {
     return invalidSpecs().filter(a -> !((Named<?>) a.get()[0]).getName().contains("allowed CIDRs"));
   }
 
-  static Arguments invalid(String name, Consumer<OnePair> breakIt, String fieldPath, String alsoMentions) {
+  static Arguments invalid(
+      String name, Consumer<OnePair> breakIt, String fieldPath, String alsoMentions) {
     return Arguments.of(Named.of(name, new InvalidCase(breakIt, fieldPath, alsoMentions)));
   }
 
@@ -79,7 +101,9 @@ class InvalidSpecsTest {
     assertThat(e.message()).contains(c.fieldPath());
   }
 
-  @ParameterizedTest(name = "{0} on an Active pair: the pair keeps serving on its last valid spec and fails over when its primary fails")
+  @ParameterizedTest(
+      name =
+          "{0} on an Active pair: the pair keeps serving on its last valid spec and fails over when its primary fails")
   @MethodSource("io.sipha.decision.InvalidSpecsTest#invalidSpecChanges")
   void anInvalidPairKeepsServingOnItsLastValidSpec(InvalidCase c) {
     OnePair w = OnePair.active();
@@ -98,7 +122,9 @@ class InvalidSpecsTest {
     Condition ready = requireCondition(p, Conditions.READY);
     assertThat(ready.reason).isEqualTo("InvalidSpec");
     assertThat(ready.message).contains(c.fieldPath()).contains("last valid spec");
-    assertThat(p.events().stream().filter(e -> e.reason().equals("InvalidSpec"))).as("said once").isEmpty();
+    assertThat(p.events().stream().filter(e -> e.reason().equals("InvalidSpec")))
+        .as("said once")
+        .isEmpty();
   }
 
   @ParameterizedTest(name = "{0} on an Active pair changes no role, no epoch and no VIP grant")

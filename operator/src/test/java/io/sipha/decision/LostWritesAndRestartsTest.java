@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @DisplayName("PairDecider: lost writes and restarts")
 class LostWritesAndRestartsTest {
-  @ParameterizedTest(name = "a switchover whose status write is lost at step {0} still completes with one primary")
+  @ParameterizedTest(
+      name = "a switchover whose status write is lost at step {0} still completes with one primary")
   @ValueSource(ints = {0, 1, 2})
   void lostStatusWrite(int atStep) {
     OnePair w = OnePair.active();
@@ -37,7 +38,8 @@ class LostWritesAndRestartsTest {
     assertThat(done.status().phase).isEqualTo(Phase.Active);
   }
 
-  @ParameterizedTest(name = "a switchover whose role writes are lost at step {0} still completes with one primary")
+  @ParameterizedTest(
+      name = "a switchover whose role writes are lost at step {0} still completes with one primary")
   @ValueSource(ints = {0, 1, 2})
   void lostRoleWrites(int atStep) {
     OnePair w = OnePair.active();

@@ -58,7 +58,8 @@ class ManualSwitchoverTest {
     }
 
     @Test
-    @DisplayName("the start demotes sip-0 at epoch 2 and releases the VIP on node-a, with nobody primary")
+    @DisplayName(
+        "the start demotes sip-0 at epoch 2 and releases the VIP on node-a, with nobody primary")
     void theStartDemotesAndReleases() {
       SipServerPairStatus st = start().status();
       assertThat(st.epoch).isEqualTo(2);
@@ -80,7 +81,8 @@ class ManualSwitchoverTest {
     }
 
     @Test
-    @DisplayName("until node-a confirms, the VIP stays Releasing there, nobody is promoted, and a recheck is set")
+    @DisplayName(
+        "until node-a confirms, the VIP stays Releasing there, nobody is promoted, and a recheck is set")
     void itWaitsForTheRelease() {
       Plan waiting = waiting();
       assertThat(waiting.status().vip.node).as("still waiting for node-a").isEqualTo("node-a");
@@ -91,7 +93,8 @@ class ManualSwitchoverTest {
     }
 
     @Test
-    @DisplayName("node-a's confirmed release grants the VIP to node-b and promotes sip-1 at epoch 2")
+    @DisplayName(
+        "node-a's confirmed release grants the VIP to node-b and promotes sip-1 at epoch 2")
     void theConfirmedReleaseGrantsAndPromotes() {
       Plan grant = grant();
       assertThat(grant.status().vip.node).isEqualTo("node-b");
@@ -113,7 +116,8 @@ class ManualSwitchoverTest {
     }
 
     @Test
-    @DisplayName("the history and SwitchoverCompleted say what it was and how long it took (300 ms: three steps)")
+    @DisplayName(
+        "the history and SwitchoverCompleted say what it was and how long it took (300 ms: three steps)")
     void itIsRecordedWithItsDuration() {
       Plan done = done();
       HistoryEntry h = lastHistory(done);
@@ -123,13 +127,19 @@ class ManualSwitchoverTest {
       assertThat(h.epoch).isEqualTo(2);
       assertThat(h.reason).isEqualTo("SwitchoverRequested");
       assertThat(h.startedAt).isEqualTo(startedAt.toString());
-      assertThat(h.durationMillis).isEqualTo(Duration.between(startedAt, w.now).toMillis()).isEqualTo(300);
-      assertThat(event(done, "SwitchoverCompleted").message()).contains("sip-1").contains("node-b").contains("300 ms");
+      assertThat(h.durationMillis)
+          .isEqualTo(Duration.between(startedAt, w.now).toMillis())
+          .isEqualTo(300);
+      assertThat(event(done, "SwitchoverCompleted").message())
+          .contains("sip-1")
+          .contains("node-b")
+          .contains("300 ms");
     }
   }
 
   @Test
-  @DisplayName("a switchover whose old node is lost while releasing grants the VIP once that node is declared lost")
+  @DisplayName(
+      "a switchover whose old node is lost while releasing grants the VIP once that node is declared lost")
   void oldNodeLostWhileReleasing() {
     OnePair w = OnePair.active();
     w.hold("node-a");
@@ -161,7 +171,8 @@ class ManualSwitchoverTest {
   }
 
   @Test
-  @DisplayName("a release is confirmed only by an Unbound report about the address being released, not about another one")
+  @DisplayName(
+      "a release is confirmed only by an Unbound report about the address being released, not about another one")
   void aReleaseIsConfirmedOnlyByAReportAboutTheAddressBeingReleased() {
     OnePair w = OnePair.active();
     w.hold("node-a");
@@ -170,14 +181,32 @@ class ManualSwitchoverTest {
     assertThat(start.status().transition.step).isEqualTo(io.sipha.api.Transition.Step.Release);
     // node-a reports Unbound at the new epoch, but about 192.0.2.40 (what it last made sure of):
     // 192.0.2.10 may still be on its host
-    w.agent("node-a").report = new VipReport(VipReport.State.Unbound, 2, "192.0.2.40/24", "vip-disable", 0, "ok",
-        T0.toString(), null, "eth0");
+    w.agent("node-a").report =
+        new VipReport(
+            VipReport.State.Unbound,
+            2,
+            "192.0.2.40/24",
+            "vip-disable",
+            0,
+            "ok",
+            T0.toString(),
+            null,
+            "eth0");
     Plan still = w.step();
     assertThat(still.status().transition.step).isEqualTo(io.sipha.api.Transition.Step.Release);
     assertThat(still.status().vip.state).isEqualTo(VipStatus.State.Releasing);
     assertThat(still.status().vip.node).isEqualTo("node-a");
-    w.agent("node-a").report = new VipReport(VipReport.State.Unbound, 2, VIP_CIDR, "vip-disable", 0, "ok",
-        T0.toString(), null, "eth0");
+    w.agent("node-a").report =
+        new VipReport(
+            VipReport.State.Unbound,
+            2,
+            VIP_CIDR,
+            "vip-disable",
+            0,
+            "ok",
+            T0.toString(),
+            null,
+            "eth0");
     Plan bind = w.step();
     assertThat(bind.status().transition.step).isEqualTo(io.sipha.api.Transition.Step.Bind);
     assertThat(bind.status().vip.node).isEqualTo("node-b");

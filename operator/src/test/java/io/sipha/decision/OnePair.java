@@ -29,8 +29,8 @@ import java.util.function.Consumer;
  * the plan's status back as the next status, applies the plan's role assignments to the pods'
  * annotations and lets the agents answer according to {@link VipBindingRule}. The clock is a plain
  * {@link Instant} the test moves; nothing sleeps. After every step the safety rules of the design
- * are checked ({@link #assertSafe}, over {@link SafetyRules}, which the three-pair simulation checks
- * too).
+ * are checked ({@link #assertSafe}, over {@link SafetyRules}, which the three-pair simulation
+ * checks too).
  */
 final class OnePair {
   static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
@@ -38,12 +38,14 @@ final class OnePair {
   static final String PRIMARY = SipServerPair.ROLE_PRIMARY;
   static final String BACKUP = SipServerPair.ROLE_BACKUP;
 
-
   /** How a simulated node agent behaves. */
   enum AgentMode {
     /** Renews its Lease at every step and answers the status by {@link VipBindingRule}. */
     FOLLOW,
-    /** Renews its Lease but its report does not change (a slow or stuck script, or a host that has not seen the API yet). */
+    /**
+     * Renews its Lease but its report does not change (a slow or stuck script, or a host that has
+     * not seen the API yet).
+     */
     HOLD,
     /** Neither renews its Lease nor changes its report: the host is disconnected. */
     DISCONNECTED
@@ -83,7 +85,10 @@ final class OnePair {
       return a;
     }
 
-    /** The StatefulSet recreates the pod: same name and node, no annotations, Ready since {@code at}. */
+    /**
+     * The StatefulSet recreates the pod: same name and node, no annotations, Ready since {@code
+     * at}.
+     */
     void recreate(Instant at) {
       exists = true;
       ready = true;
@@ -100,6 +105,7 @@ final class OnePair {
     AgentMode mode = AgentMode.FOLLOW;
     Instant renewedAt;
     VipReport report;
+
     /** Its heartbeat has come by its watch, the reports it wrote before it not yet by theirs. */
     boolean reportsBehind;
 
@@ -120,15 +126,24 @@ final class OnePair {
   final Map<String, SimAgent> agents = new LinkedHashMap<>();
   AllowedCidrs allowed = AllowedCidrs.any();
   String vipClaimedBy;
-  /** When the deciding process first saw the current step (a new leader), or null: as the status says. */
+
+  /**
+   * When the deciding process first saw the current step (a new leader), or null: as the status
+   * says.
+   */
   Instant stepObservedAt;
+
   /** The values spec.primary took since the last decision, as the operator's informer saw them. */
   Set<String> primariesSeen = Set.of();
+
   /** Every node any status ever listed in status.fenced: declared lost by the operator. */
   final Set<String> declaredLost = new LinkedHashSet<>();
+
   final List<Plan> plans = new ArrayList<>();
+
   /** One-shot faults: the next step's status write or role writes are lost (a failed API call). */
   boolean loseNextStatusWrite;
+
   boolean loseNextRoleWrites;
 
   OnePair() {
@@ -161,7 +176,10 @@ final class OnePair {
     return w;
   }
 
-  /** sip-0 was deleted and sip-1 took over at epoch 2; sip-0 is recreated and Ready at the returned instant. */
+  /**
+   * sip-0 was deleted and sip-1 took over at epoch 2; sip-0 is recreated and Ready at the returned
+   * instant.
+   */
   static Instant failoverThenRecreate(OnePair w) {
     w.pod("sip-0").exists = false;
     Plan done = w.settle();
@@ -223,8 +241,19 @@ final class OnePair {
     pods.forEach((n, p) -> podFacts.put(n, p.fact()));
     Map<String, AgentFact> agentFacts = new LinkedHashMap<>();
     agents.forEach((n, a) -> agentFacts.put(n, a.fact()));
-    return new PairFacts("voice", "pair-1", generation, spec, status, podFacts, agentFacts, allowed,
-        vipClaimedBy, now).withStepObservedAt(stepObservedAt).withPrimariesSeen(primariesSeen);
+    return new PairFacts(
+            "voice",
+            "pair-1",
+            generation,
+            spec,
+            status,
+            podFacts,
+            agentFacts,
+            allowed,
+            vipClaimedBy,
+            now)
+        .withStepObservedAt(stepObservedAt)
+        .withPrimariesSeen(primariesSeen);
   }
 
   /** One reconcile, 100 ms after the previous one. */
@@ -269,7 +298,8 @@ final class OnePair {
   Plan settle() {
     Plan last = settle(30);
     if (last.status().transition != null || !last.roles().isEmpty()) {
-      return fail("the pair did not settle in 30 steps; last status: phase %s, transition %s",
+      return fail(
+          "the pair did not settle in 30 steps; last status: phase %s, transition %s",
           status.phase, status.transition == null ? null : status.transition.kind);
     }
     return last;
@@ -296,24 +326,49 @@ final class OnePair {
       if (a.mode != AgentMode.FOLLOW) {
         continue;
       }
-      Optional<VipBindingRule.Binding> want = VipBindingRule.binding(status, a.node,
-          primaryExists ? primary.node : null, primaryExists ? primary.annotations() : null);
+      Optional<VipBindingRule.Binding> want =
+          VipBindingRule.binding(
+              status,
+              a.node,
+              primaryExists ? primary.node : null,
+              primaryExists ? primary.annotations() : null);
       VipReport r = a.report;
       if (want.isPresent()) {
         VipBindingRule.Binding b = want.get();
         if (r == null || !r.is(VipReport.State.Bound) || r.epoch() != b.epoch()) {
-          a.report = new VipReport(VipReport.State.Bound, b.epoch(), b.vip().cidr(), "vip-enable", 0, "ok",
-              now.toString(), null, "eth0");
+          a.report =
+              new VipReport(
+                  VipReport.State.Bound,
+                  b.epoch(),
+                  b.vip().cidr(),
+                  "vip-enable",
+                  0,
+                  "ok",
+                  now.toString(),
+                  null,
+                  "eth0");
         }
       } else if (r == null || !r.is(VipReport.State.Unbound) || r.epoch() != epoch) {
         boolean granted = status != null && status.vip != null && a.node.equals(status.vip.node);
-        Long stale = r != null && r.is(VipReport.State.Bound) && !granted && r.epoch() < epoch ? r.epoch() : null;
+        Long stale =
+            r != null && r.is(VipReport.State.Bound) && !granted && r.epoch() < epoch
+                ? r.epoch()
+                : null;
         if (stale == null && r != null) {
           stale = r.removedStaleEpoch();
         }
         String address = status == null || status.vip == null ? null : status.vip.address;
-        a.report = new VipReport(VipReport.State.Unbound, epoch, address, "vip-disable", 0, "ok",
-            now.toString(), stale, "eth0");
+        a.report =
+            new VipReport(
+                VipReport.State.Unbound,
+                epoch,
+                address,
+                "vip-disable",
+                0,
+                "ok",
+                now.toString(),
+                stale,
+                "eth0");
       }
     }
   }
@@ -328,16 +383,25 @@ final class OnePair {
   void assertSafe(SipServerPairStatus before, PairFacts facts, Plan plan) {
     SipServerPairStatus st = plan.status();
     long previousEpoch = before == null ? 0 : before.epoch;
-    assertThat(st.epoch).as("safety: the epoch never decreases (was %d)", previousEpoch)
+    assertThat(st.epoch)
+        .as("safety: the epoch never decreases (was %d)", previousEpoch)
         .isGreaterThanOrEqualTo(previousEpoch);
 
     Map<String, Long> primaries = new LinkedHashMap<>();
-    pods.values().stream().filter(p -> p.exists && PRIMARY.equals(p.role)).forEach(p -> primaries.put(p.name, p.epoch));
-    assertThat(SafetyRules.sharedPrimaryEpochs(primaries)).as("safety: at most one pod annotated primary per epoch").isEmpty();
-    List<String> primaryNow = primaries.entrySet().stream().filter(e -> Long.valueOf(st.epoch).equals(e.getValue()))
-        .map(Map.Entry::getKey).toList();
+    pods.values().stream()
+        .filter(p -> p.exists && PRIMARY.equals(p.role))
+        .forEach(p -> primaries.put(p.name, p.epoch));
+    assertThat(SafetyRules.sharedPrimaryEpochs(primaries))
+        .as("safety: at most one pod annotated primary per epoch")
+        .isEmpty();
+    List<String> primaryNow =
+        primaries.entrySet().stream()
+            .filter(e -> Long.valueOf(st.epoch).equals(e.getValue()))
+            .map(Map.Entry::getKey)
+            .toList();
     if (!primaryNow.isEmpty()) {
-      assertThat(primaryNow).as("safety: the pod annotated primary at the current epoch is status.primary")
+      assertThat(primaryNow)
+          .as("safety: the pod annotated primary at the current epoch is status.primary")
           .containsExactly(st.primary);
     }
 
@@ -348,18 +412,27 @@ final class OnePair {
     var saw = SafetyRules.GrantWitness.of(facts, st.epoch, facts.agents().keySet());
     for (AgentFact a : facts.agents().values()) {
       VipReport r = a.report();
-      if (!a.node().equals(vip.node) && r != null && r.is(VipReport.State.Bound) && r.epoch() < st.epoch
+      if (!a.node().equals(vip.node)
+          && r != null
+          && r.is(VipReport.State.Bound)
+          && r.epoch() < st.epoch
           && !saw.lost().contains(a.node())) {
         assertThat(declaredLost)
-            .as("safety: VIP granted to %s while live node %s reports it Bound at older epoch %d",
+            .as(
+                "safety: VIP granted to %s while live node %s reports it Bound at older epoch %d",
                 vip.node, a.node(), r.epoch())
             .contains(a.node());
       }
     }
-    if (before != null && before.vip != null && before.vip.node != null && !before.vip.node.equals(vip.node)
+    if (before != null
+        && before.vip != null
+        && before.vip.node != null
+        && !before.vip.node.equals(vip.node)
         && before.vip.state != VipStatus.State.Unbound) {
-      assertThat(saw.confirmed().contains(before.vip.node) || declaredLost.contains(before.vip.node))
-          .as("safety: VIP moved from %s to %s before %s confirmed its release at epoch %d or was declared lost",
+      assertThat(
+              saw.confirmed().contains(before.vip.node) || declaredLost.contains(before.vip.node))
+          .as(
+              "safety: VIP moved from %s to %s before %s confirmed its release at epoch %d or was declared lost",
               before.vip.node, vip.node, before.vip.node, st.epoch)
           .isTrue();
     }

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 @DisplayName("PairDecider: paused")
 class PausedTest {
   @Test
-  @DisplayName("phase Paused, no role assignments, and status.primary / epoch unchanged even when the primary fails")
+  @DisplayName(
+      "phase Paused, no role assignments, and status.primary / epoch unchanged even when the primary fails")
   void pausedChangesNothing() {
     OnePair w = OnePair.active();
     w.editSpec(s -> s.setPaused(true));
@@ -52,10 +53,13 @@ class PausedTest {
     w.step(); // Switchover: node-a is asked to release, nobody is primary
     w.editSpec(s -> s.setPaused(true));
     Plan paused = w.step();
-    assertThat(requireCondition(paused, Conditions.READY).message).contains("finishing the Switchover");
+    assertThat(requireCondition(paused, Conditions.READY).message)
+        .contains("finishing the Switchover");
     w.follow("node-a");
     Plan done = w.settle();
-    assertThat(done.status().primary).as("the VIP is not left without a holder for the pause").isEqualTo("sip-1");
+    assertThat(done.status().primary)
+        .as("the VIP is not left without a holder for the pause")
+        .isEqualTo("sip-1");
     assertThat(done.status().vip.node).isEqualTo("node-b");
     assertThat(done.status().vip.state).isEqualTo(VipStatus.State.Bound);
     assertThat(done.status().phase).isEqualTo(Phase.Paused);

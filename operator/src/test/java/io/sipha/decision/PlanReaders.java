@@ -19,11 +19,14 @@ final class PlanReaders {
   }
 
   static Condition requireCondition(Plan p, String type) {
-    return condition(p, type).orElseGet(() -> fail("no condition %s in %s", type, conditionTypes(p)));
+    return condition(p, type)
+        .orElseGet(() -> fail("no condition %s in %s", type, conditionTypes(p)));
   }
 
   static List<String> conditionTypes(Plan p) {
-    return p.status().conditions.stream().map(c -> c.type + "=" + c.status + "/" + c.reason).toList();
+    return p.status().conditions.stream()
+        .map(c -> c.type + "=" + c.status + "/" + c.reason)
+        .toList();
   }
 
   static List<String> eventReasons(Plan p) {
@@ -31,7 +34,9 @@ final class PlanReaders {
   }
 
   static Note event(Plan p, String reason) {
-    return p.events().stream().filter(e -> e.reason().equals(reason)).findFirst()
+    return p.events().stream()
+        .filter(e -> e.reason().equals(reason))
+        .findFirst()
         .orElseGet(() -> fail("no event %s among %s", reason, eventReasons(p)));
   }
 

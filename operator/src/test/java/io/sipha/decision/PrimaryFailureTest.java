@@ -12,16 +12,20 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Failure detection on its own: what makes a serving primary failed, and the reason it is given. */
+/**
+ * Failure detection on its own: what makes a serving primary failed, and the reason it is given.
+ */
 class PrimaryFailureTest {
   private static final Instant NOW = Instant.parse("2026-12-02T10:00:00Z");
   private static final AgentFact NODE_A = new AgentFact("node-a", NOW.minusMillis(200), null);
 
-  private static PodFact primary(String node, boolean ready, Instant readySince, String failure, String role, Long epoch) {
+  private static PodFact primary(
+      String node, boolean ready, Instant readySince, String failure, String role, Long epoch) {
     return new PodFact("sip-0", true, node, ready, readySince, failure, role, epoch, true);
   }
 
-  private static final PodFact SERVING = primary("node-a", true, NOW.minusSeconds(60), null, "primary", 1L);
+  private static final PodFact SERVING =
+      primary("node-a", true, NOW.minusSeconds(60), null, "primary", 1L);
 
   private static Decision decision(PodFact pod, AgentFact agent) {
     SipServerPairSpec spec = new SipServerPairSpec();
@@ -35,7 +39,9 @@ class PrimaryFailureTest {
     st.epoch = 1;
     st.vip = new VipStatus("192.0.2.10/24", "eth0", "node-a", VipStatus.State.Bound, 0);
     Map<String, PodFact> pods = pod.exists() ? Map.of("sip-0", pod) : Map.of();
-    PairFacts facts = new PairFacts("voice", "pair-1", 1, spec, st, pods, Map.of("node-a", agent), null, null, NOW);
+    PairFacts facts =
+        new PairFacts(
+            "voice", "pair-1", 1, spec, st, pods, Map.of("node-a", agent), null, null, NOW);
     Decision d = new Decision(facts);
     d.spec = spec;
     d.nodeLoss = Duration.ofSeconds(3);
@@ -56,8 +62,11 @@ class PrimaryFailureTest {
 
   @Test
   void eachWayOfFailingHasItsReason() {
-    assertThat(reasonOf(PodFact.missing("sip-0"), NODE_A)).isEqualTo(PrimaryFailure.Reason.PrimaryPodDeleted);
-    assertThat(reasonOf(primary("node-a", false, NOW, "container sip exited 137", "primary", 1L), NODE_A))
+    assertThat(reasonOf(PodFact.missing("sip-0"), NODE_A))
+        .isEqualTo(PrimaryFailure.Reason.PrimaryPodDeleted);
+    assertThat(
+            reasonOf(
+                primary("node-a", false, NOW, "container sip exited 137", "primary", 1L), NODE_A))
         .isEqualTo(PrimaryFailure.Reason.PrimaryFailed);
     assertThat(reasonOf(SERVING, new AgentFact("node-a", NOW.minusSeconds(4), null)))
         .isEqualTo(PrimaryFailure.Reason.NodeLost);
@@ -71,13 +80,16 @@ class PrimaryFailureTest {
 
   @Test
   void onlyAPrimaryThatRunsElsewhereCanMoveWithTheVip() {
-    assertThat(PrimaryFailure.Reason.values()).filteredOn(PrimaryFailure.Reason::moved)
-        .containsExactly(PrimaryFailure.Reason.PrimaryRescheduled, PrimaryFailure.Reason.PrimaryPodRecreated);
+    assertThat(PrimaryFailure.Reason.values())
+        .filteredOn(PrimaryFailure.Reason::moved)
+        .containsExactly(
+            PrimaryFailure.Reason.PrimaryRescheduled, PrimaryFailure.Reason.PrimaryPodRecreated);
   }
 
   @Test
   void aPrimaryNotReadyWithinItsGraceIsNotFailedYetAndIsLookedAtWhenTheGraceEnds() {
-    Decision d = decision(primary("node-a", false, NOW.minusSeconds(2), null, "primary", 1L), NODE_A);
+    Decision d =
+        decision(primary("node-a", false, NOW.minusSeconds(2), null, "primary", 1L), NODE_A);
     assertThat(PrimaryFailure.of(d, "sip-0")).isNull();
     assertThat(d.recheckAfter()).isEqualTo(Duration.ofSeconds(3));
   }
@@ -91,8 +103,12 @@ class PrimaryFailureTest {
 
   @Test
   void theMessageNamesTheNodeAndTheSettingThatDecided() {
-    PrimaryFailure lost = PrimaryFailure.of(decision(SERVING, new AgentFact("node-a", NOW.minusSeconds(10), null)), "sip-0");
-    assertThat(lost.message()).isEqualTo("node node-a is lost: its agent has not renewed its Lease for 3 s"
-        + " (spec.failover.nodeLossSeconds)");
+    PrimaryFailure lost =
+        PrimaryFailure.of(
+            decision(SERVING, new AgentFact("node-a", NOW.minusSeconds(10), null)), "sip-0");
+    assertThat(lost.message())
+        .isEqualTo(
+            "node node-a is lost: its agent has not renewed its Lease for 3 s"
+                + " (spec.failover.nodeLossSeconds)");
   }
 }

@@ -48,7 +48,8 @@ class PrimaryServerFailureTest {
   }
 
   @Test
-  @DisplayName("a terminated primary container fails over at once with reason PrimaryFailed, VIP released on its live node first")
+  @DisplayName(
+      "a terminated primary container fails over at once with reason PrimaryFailed, VIP released on its live node first")
   void terminatedContainerFailsOverAtOnce() {
     OnePair w = OnePair.active();
     w.hold("node-a");
@@ -57,10 +58,13 @@ class PrimaryServerFailureTest {
     Plan p = w.step();
     assertThat(p.status().transition.kind).isEqualTo(TransitionKind.Failover);
     assertThat(p.status().transition.reason).isEqualTo("PrimaryFailed");
-    assertThat(p.status().vip.node).as("node-a's agent is alive: it must disable the VIP first").isEqualTo("node-a");
+    assertThat(p.status().vip.node)
+        .as("node-a's agent is alive: it must disable the VIP first")
+        .isEqualTo("node-a");
     assertThat(p.status().vip.state).isEqualTo(VipStatus.State.Releasing);
-    assertThat(p.roles()).containsExactly(
-        new RoleAssignment("sip-0", BACKUP, 2), new RoleAssignment("sip-1", BACKUP, 2));
+    assertThat(p.roles())
+        .containsExactly(
+            new RoleAssignment("sip-0", BACKUP, 2), new RoleAssignment("sip-1", BACKUP, 2));
 
     w.follow("node-a");
     Plan grant = w.step();
@@ -70,7 +74,8 @@ class PrimaryServerFailureTest {
   }
 
   @Test
-  @DisplayName("a NotReady primary is kept for unreadyGraceSeconds (recheckAfter points at the deadline), then fails over")
+  @DisplayName(
+      "a NotReady primary is kept for unreadyGraceSeconds (recheckAfter points at the deadline), then fails over")
   void notReadyWaitsForGrace() {
     OnePair w = OnePair.active();
     Instant since = w.now;

@@ -36,12 +36,15 @@ class ReconnectionTest {
 
     Plan resolved() {
       seen();
-      w.follow("node-a"); // it sees the API: not granted, so it removes the VIP and reports Unbound at epoch 2
+      w.follow(
+          "node-a"); // it sees the API: not granted, so it removes the VIP and reports Unbound at
+      // epoch 2
       return w.step();
     }
 
     @Test
-    @DisplayName("seen: phase SplitBrain, condition SplitBrain True naming node-a and epoch 1, a Warning Event")
+    @DisplayName(
+        "seen: phase SplitBrain, condition SplitBrain True naming node-a and epoch 1, a Warning Event")
     void itIsSeen() {
       Plan seen = seen();
       Condition sb = requireCondition(seen, Conditions.SPLIT_BRAIN);
@@ -52,18 +55,22 @@ class ReconnectionTest {
     }
 
     @Test
-    @DisplayName("seen: sip-1 stays primary on node-b at epoch 2 and the stale pod carries backup at epoch 2")
+    @DisplayName(
+        "seen: sip-1 stays primary on node-b at epoch 2 and the stale pod carries backup at epoch 2")
     void theCurrentPrimaryStaysAndTheStaleOneIsDemoted() {
       Plan seen = seen();
       assertThat(seen.status().primary).isEqualTo("sip-1");
       assertThat(seen.status().epoch).isEqualTo(2);
       assertThat(seen.status().vip.node).isEqualTo("node-b");
-      assertThat(w.pod("sip-0").role).as("the stale pod carries backup at the current epoch").isEqualTo(BACKUP);
+      assertThat(w.pod("sip-0").role)
+          .as("the stale pod carries backup at the current epoch")
+          .isEqualTo(BACKUP);
       assertThat(w.pod("sip-0").epoch).isEqualTo(2L);
     }
 
     @Test
-    @DisplayName("resolved once node-a removed it: Active, SplitBrain False, nobody fenced, a Demotion in the history")
+    @DisplayName(
+        "resolved once node-a removed it: Active, SplitBrain False, nobody fenced, a Demotion in the history")
     void itIsResolved() {
       Plan resolved = resolved();
       assertThat(requireCondition(resolved, Conditions.SPLIT_BRAIN).status).isEqualTo("False");
@@ -89,7 +96,8 @@ class ReconnectionTest {
   }
 
   @Test
-  @DisplayName("a returned agent that already removed the stale VIP resolves the fence without a SplitBrain and the holder re-announces")
+  @DisplayName(
+      "a returned agent that already removed the stale VIP resolves the fence without a SplitBrain and the holder re-announces")
   void returnedAgentAlreadyRemovedIt() {
     OnePair w = afterNodeLoss();
     long announce = w.status.vip.announce;
@@ -105,12 +113,13 @@ class ReconnectionTest {
   }
 
   /**
-   * A self-fenced primary comes back: its first renewal reaches the operator by the heartbeat
-   * watch before the report that says it removed the VIP reaches it by the reports watch (seen in
-   * CI under load: a SplitBrainDetected Warning and a demotion for a node that held nothing).
+   * A self-fenced primary comes back: its first renewal reaches the operator by the heartbeat watch
+   * before the report that says it removed the VIP reaches it by the reports watch (seen in CI
+   * under load: a SplitBrainDetected Warning and a demotion for a node that held nothing).
    */
   @Test
-  @DisplayName("a returned node whose heartbeat is ahead of its reports is not taken for a split brain; its reports then resolve the fence")
+  @DisplayName(
+      "a returned node whose heartbeat is ahead of its reports is not taken for a split brain; its reports then resolve the fence")
   void aHeartbeatAheadOfItsReportsIsNoSplitBrain() {
     OnePair w = afterNodeLoss();
     w.hold("node-a"); // its last report the operator has: Bound at epoch 1
@@ -132,7 +141,8 @@ class ReconnectionTest {
   }
 
   @Test
-  @DisplayName("while the stale node holds the VIP the true holder stays granted and the stale node is never granted")
+  @DisplayName(
+      "while the stale node holds the VIP the true holder stays granted and the stale node is never granted")
   void trueHolderStaysGranted() {
     OnePair w = afterNodeLoss();
     w.hold("node-a");

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 @DisplayName("PairDecider: refused switchover")
 class RefusedSwitchoverTest {
   @Test
-  @DisplayName("a NotReady target is refused with a condition and an Event naming it; epoch, primary and roles stay")
+  @DisplayName(
+      "a NotReady target is refused with a condition and an Event naming it; epoch, primary and roles stay")
   void notReadyTargetIsRefused() {
     OnePair w = OnePair.active();
     w.pod("sip-1").ready = false;
@@ -43,7 +44,9 @@ class RefusedSwitchoverTest {
     assertThat(w.pod("sip-0").epoch).isEqualTo(1L);
 
     Plan again = w.step();
-    assertThat(eventReasons(again)).as("the refusal Event is not repeated").doesNotContain("SwitchoverRefused");
+    assertThat(eventReasons(again))
+        .as("the refusal Event is not repeated")
+        .doesNotContain("SwitchoverRefused");
     assertThat(again.status().epoch).isEqualTo(1);
   }
 
@@ -55,13 +58,16 @@ class RefusedSwitchoverTest {
     w.stepAt(w.now.plusSeconds(4));
     w.editSpec(s -> s.setPrimary("sip-1"));
     Plan p = w.step();
-    assertThat(requireCondition(p, Conditions.SWITCHOVER_REFUSED).message).contains("sip-1").contains("node-b");
+    assertThat(requireCondition(p, Conditions.SWITCHOVER_REFUSED).message)
+        .contains("sip-1")
+        .contains("node-b");
     assertThat(p.status().epoch).isEqualTo(1);
     assertThat(p.status().primary).isEqualTo("sip-0");
   }
 
   @Test
-  @DisplayName("once the refused target becomes Ready the switchover proceeds and the refusal is cleared")
+  @DisplayName(
+      "once the refused target becomes Ready the switchover proceeds and the refusal is cleared")
   void proceedsOnceReady() {
     OnePair w = OnePair.active();
     w.pod("sip-1").ready = false;

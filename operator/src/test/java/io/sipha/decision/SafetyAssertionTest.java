@@ -24,7 +24,8 @@ class SafetyAssertionTest {
     w.pod("sip-1").epoch = 1L;
     Plan p = w.plans.get(w.plans.size() - 1);
     assertThatThrownBy(() -> w.assertSafe(w.status, w.facts(), p))
-        .isInstanceOf(AssertionError.class).hasMessageContaining("at most one pod annotated primary");
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("at most one pod annotated primary");
   }
 
   @Test
@@ -35,11 +36,13 @@ class SafetyAssertionTest {
     higher.epoch = 5;
     Plan p = w.plans.get(w.plans.size() - 1);
     assertThatThrownBy(() -> w.assertSafe(higher, w.facts(), p))
-        .isInstanceOf(AssertionError.class).hasMessageContaining("epoch never decreases");
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("epoch never decreases");
   }
 
   @Test
-  @DisplayName("fails when the VIP is granted while a live node not declared lost still reports it Bound at an older epoch")
+  @DisplayName(
+      "fails when the VIP is granted while a live node not declared lost still reports it Bound at an older epoch")
   void catchesEarlyGrant() {
     OnePair w = OnePair.active();
     SipServerPairStatus granted = PairDecider.copy(w.status);
@@ -49,6 +52,7 @@ class SafetyAssertionTest {
     granted.vip.state = VipStatus.State.Binding;
     Plan forged = new Plan(List.of(), List.of(), granted, List.of(), null);
     assertThatThrownBy(() -> w.assertSafe(w.status, w.facts(), forged))
-        .isInstanceOf(AssertionError.class).hasMessageContaining("reports it Bound at older epoch");
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("reports it Bound at older epoch");
   }
 }

@@ -14,22 +14,25 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The design's safety rules as checks over what a decision saw and what the pods carry: one
- * version of each, checked by the one-pair fixture of the decision tests ({@link OnePair}) after
- * every decision and by the three-pair simulation ({@code sim.World}) after every step.
+ * The design's safety rules as checks over what a decision saw and what the pods carry: one version
+ * of each, checked by the one-pair fixture of the decision tests ({@link OnePair}) after every
+ * decision and by the three-pair simulation ({@code sim.World}) after every step.
  */
 public final class SafetyRules {
   private SafetyRules() {}
 
   /** Whether the status grants the pair's VIP to a node (Binding or Bound there). */
   public static boolean grantsVip(SipServerPairStatus st) {
-    return st != null && st.vip != null && st.vip.node != null
+    return st != null
+        && st.vip != null
+        && st.vip.node != null
         && (st.vip.state == VipStatus.State.Binding || st.vip.state == VipStatus.State.Bound);
   }
 
   /** spec.failover.nodeLossSeconds, or its default when the spec has no failover section. */
   public static Duration nodeLoss(SipServerPairSpec spec) {
-    return Duration.ofSeconds(spec == null || spec.getFailover() == null ? 3 : spec.getFailover().getNodeLossSeconds());
+    return Duration.ofSeconds(
+        spec == null || spec.getFailover() == null ? 3 : spec.getFailover().getNodeLossSeconds());
   }
 
   /**
@@ -52,28 +55,34 @@ public final class SafetyRules {
           confirmed.add(n);
         }
       }
-      return new GrantWitness(Collections.unmodifiableSet(lost), Collections.unmodifiableSet(confirmed));
+      return new GrantWitness(
+          Collections.unmodifiableSet(lost), Collections.unmodifiableSet(confirmed));
     }
 
-    /** Whether {@code node} may still be holding the VIP aside the grantee: it was lost or it released it. */
+    /**
+     * Whether {@code node} may still be holding the VIP aside the grantee: it was lost or it
+     * released it.
+     */
     public boolean clears(String node) {
       return lost.contains(node) || confirmed.contains(node);
     }
   }
 
   /**
-   * The epochs at which two or more pods are primary, each with those pods: "one primary per
-   * epoch" holds when it is empty.
+   * The epochs at which two or more pods are primary, each with those pods: "one primary per epoch"
+   * holds when it is empty.
    *
-   * @param primaryEpochs each pod annotated primary, with the epoch it is annotated with (null: none)
+   * @param primaryEpochs each pod annotated primary, with the epoch it is annotated with (null:
+   *     none)
    */
   public static Map<Long, List<String>> sharedPrimaryEpochs(Map<String, Long> primaryEpochs) {
     Map<Long, List<String>> byEpoch = new TreeMap<>();
-    primaryEpochs.forEach((pod, epoch) -> {
-      if (epoch != null) {
-        byEpoch.computeIfAbsent(epoch, e -> new ArrayList<>()).add(pod);
-      }
-    });
+    primaryEpochs.forEach(
+        (pod, epoch) -> {
+          if (epoch != null) {
+            byEpoch.computeIfAbsent(epoch, e -> new ArrayList<>()).add(pod);
+          }
+        });
     byEpoch.values().removeIf(pods -> pods.size() < 2);
     return byEpoch;
   }

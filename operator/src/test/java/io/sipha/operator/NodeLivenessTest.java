@@ -24,7 +24,9 @@ class NodeLivenessTest {
     h.seen("node-a", back, back);
     assertThat(h.renewedAt("node-b", back)).as("node-b starts afresh").isEqualTo(back);
     h.seen("node-a", back.plusSeconds(1), back.plusSeconds(1));
-    assertThat(h.newlyLate(back.plusSeconds(2))).as("node-b's pairs are woken again").containsExactly("node-b");
+    assertThat(h.newlyLate(back.plusSeconds(2)))
+        .as("node-b's pairs are woken again")
+        .containsExactly("node-b");
   }
 
   @Test
@@ -32,7 +34,8 @@ class NodeLivenessTest {
     var h = new Heartbeats();
     Instant agentClock = T0.plusSeconds(3600); // the node's clock is an hour ahead
     h.seen("node-a", agentClock, java.time.Duration.ofSeconds(20), T0);
-    h.seen("node-a", agentClock.plusSeconds(1), java.time.Duration.ofSeconds(20), T0.plusSeconds(1));
+    h.seen(
+        "node-a", agentClock.plusSeconds(1), java.time.Duration.ofSeconds(20), T0.plusSeconds(1));
     assertThat(h.restartingUntil("node-a")).isEqualTo(T0.plusSeconds(20));
     h.seen("node-a", agentClock.plusSeconds(2), null, T0.plusSeconds(2));
     assertThat(h.restartingUntil("node-a")).as("the new agent runs: no restart any more").isNull();
@@ -66,8 +69,12 @@ class NodeLivenessTest {
     h.seen("node-b", T0.plusSeconds(1), T0.plusSeconds(1));
     h.seen("node-b", T0.plusSeconds(2), T0.plusSeconds(2));
     assertThat(h.newlyLate(T0.plusSeconds(2))).containsExactly("node-a");
-    assertThat(h.seen("node-b", T0.plusSeconds(3), T0.plusSeconds(3))).as("a node on time wakes nothing").isEmpty();
-    assertThat(h.seen("node-a", T0.plusSeconds(3), T0.plusSeconds(3))).as("node-a is back").containsExactly("node-a");
+    assertThat(h.seen("node-b", T0.plusSeconds(3), T0.plusSeconds(3)))
+        .as("a node on time wakes nothing")
+        .isEmpty();
+    assertThat(h.seen("node-a", T0.plusSeconds(3), T0.plusSeconds(3)))
+        .as("node-a is back")
+        .containsExactly("node-a");
     assertThat(h.seen("node-a", T0.plusSeconds(4), T0.plusSeconds(4))).as("once").isEmpty();
   }
 }

@@ -21,9 +21,12 @@ class OperatorMetricsTest {
     metrics.event(new Note(false, EventReason.Completed, TransitionKind.Failover, "done again"));
     metrics.event(new Note(false, EventReason.Completed, TransitionKind.Deletion, "deleted"));
 
-    assertThat(registry.get("sipha_transitions_total").tag("kind", "Failover").counter().count()).isEqualTo(2);
-    assertThat(registry.get("sipha_transitions_total").tag("kind", "Deletion").counter().count()).isEqualTo(1);
-    assertThat(registry.find("sipha_transitions_total").tag("kind", "Switchover").counter()).isNull();
+    assertThat(registry.get("sipha_transitions_total").tag("kind", "Failover").counter().count())
+        .isEqualTo(2);
+    assertThat(registry.get("sipha_transitions_total").tag("kind", "Deletion").counter().count())
+        .isEqualTo(1);
+    assertThat(registry.find("sipha_transitions_total").tag("kind", "Switchover").counter())
+        .isNull();
   }
 
   @Test
@@ -39,7 +42,8 @@ class OperatorMetricsTest {
 
   @Test
   void anEventsReasonIsItsKindAndWhatHappenedToIt() {
-    assertThat(new Note(false, EventReason.Started, TransitionKind.Failback, "").reason()).isEqualTo("FailbackStarted");
+    assertThat(new Note(false, EventReason.Started, TransitionKind.Failback, "").reason())
+        .isEqualTo("FailbackStarted");
     assertThat(new Note(false, EventReason.VipReleased, "").reason()).isEqualTo("VipReleased");
   }
 }

@@ -25,10 +25,13 @@ final class ApiStore {
 
   /** The pairs, by name, in the order they were created (the oldest first). */
   final Map<String, PairObject> pairs = new LinkedHashMap<>();
+
   /** The pods that exist, by name. A deleted pod is absent. */
   final Map<String, Pod> pods = new TreeMap<>();
+
   /** The agents' Leases, by node. */
   final Map<String, Lease> leases = new TreeMap<>();
+
   private long uids;
 
   static String key(String pair) {
@@ -38,7 +41,8 @@ final class ApiStore {
   PairObject pair(String name) {
     PairObject p = pairs.get(name);
     if (p == null) {
-      throw new IllegalArgumentException("no pair " + name + " in the simulation: " + pairs.keySet());
+      throw new IllegalArgumentException(
+          "no pair " + name + " in the simulation: " + pairs.keySet());
     }
     return p;
   }
@@ -49,7 +53,8 @@ final class ApiStore {
     return p;
   }
 
-  static SipServerPairSpec spec(List<String> servers, String primary, VirtualIp vip, int nodeLossSeconds) {
+  static SipServerPairSpec spec(
+      List<String> servers, String primary, VirtualIp vip, int nodeLossSeconds) {
     SipServerPairSpec s = new SipServerPairSpec();
     s.setServers(new ArrayList<>(servers));
     s.setPrimary(primary);
@@ -67,36 +72,42 @@ final class ApiStore {
    */
   ApiStore copy() {
     ApiStore c = new ApiStore();
-    pairs.forEach((n, p) -> {
-      PairObject q = new PairObject(p.name, p.spec, p.created);
-      q.generation = p.generation;
-      q.resourceVersion = p.resourceVersion;
-      q.status = p.status;
-      c.pairs.put(n, q);
-    });
-    pods.forEach((n, p) -> {
-      Pod q = new Pod(p.name, p.uid, p.node);
-      q.ready = p.ready;
-      q.readySince = p.readySince;
-      q.terminated = p.terminated;
-      q.labelled = p.labelled;
-      q.annotations.putAll(p.annotations);
-      q.version = p.version;
-      c.pods.put(n, q);
-    });
-    leases.forEach((n, l) -> {
-      Lease q = new Lease(l.node);
-      q.renewTime = l.renewTime;
-      q.reports = l.reports;
-      q.restartingUntil = l.restartingUntil;
-      c.leases.put(n, q);
-    });
+    pairs.forEach(
+        (n, p) -> {
+          PairObject q = new PairObject(p.name, p.spec, p.created);
+          q.generation = p.generation;
+          q.resourceVersion = p.resourceVersion;
+          q.status = p.status;
+          c.pairs.put(n, q);
+        });
+    pods.forEach(
+        (n, p) -> {
+          Pod q = new Pod(p.name, p.uid, p.node);
+          q.ready = p.ready;
+          q.readySince = p.readySince;
+          q.terminated = p.terminated;
+          q.labelled = p.labelled;
+          q.annotations.putAll(p.annotations);
+          q.version = p.version;
+          c.pods.put(n, q);
+        });
+    leases.forEach(
+        (n, l) -> {
+          Lease q = new Lease(l.node);
+          q.renewTime = l.renewTime;
+          q.reports = l.reports;
+          q.restartingUntil = l.restartingUntil;
+          c.leases.put(n, q);
+        });
     return c;
   }
 
   private long versions = 1000;
 
-  /** A resourceVersion for a pod write: unique across the store, so a recreated pod never matches an old one. */
+  /**
+   * A resourceVersion for a pod write: unique across the store, so a recreated pod never matches an
+   * old one.
+   */
   long nextVersion() {
     return ++versions;
   }
@@ -115,10 +126,13 @@ final class ApiStore {
     final String name;
     final String key;
     final Instant created;
+
     /** The spec; replaced (never mutated) on every user edit, so a plan keeps the spec it saw. */
     SipServerPairSpec spec;
+
     long generation = 1;
     long resourceVersion = 1;
+
     /** The status as last written; replaced (never mutated) by the operator's writes. */
     SipServerPairStatus status;
 
@@ -136,11 +150,19 @@ final class ApiStore {
       resourceVersion++;
     }
 
-    /** The pair as the operator's informer would hand it over (for the product's cross-pair rules). */
+    /**
+     * The pair as the operator's informer would hand it over (for the product's cross-pair rules).
+     */
     SipServerPair resource() {
       SipServerPair r = new SipServerPair();
-      r.setMetadata(new ObjectMetaBuilder().withNamespace(NAMESPACE).withName(name).withGeneration(generation)
-          .withResourceVersion(String.valueOf(resourceVersion)).withCreationTimestamp(created.toString()).build());
+      r.setMetadata(
+          new ObjectMetaBuilder()
+              .withNamespace(NAMESPACE)
+              .withName(name)
+              .withGeneration(generation)
+              .withResourceVersion(String.valueOf(resourceVersion))
+              .withCreationTimestamp(created.toString())
+              .build());
       r.setSpec(spec);
       r.setStatus(status);
       return r;
@@ -153,12 +175,16 @@ final class ApiStore {
     final String uid;
     final String node;
     boolean ready;
+
     /** lastTransitionTime of the Ready condition. */
     Instant readySince;
+
     /** A terminated SIP Server container, or null. */
     String terminated;
+
     boolean labelled = true;
     final Map<String, String> annotations = new TreeMap<>();
+
     /** Its resourceVersion: a new one, unique in the store (as etcd's revision), at every write. */
     long version;
 

@@ -63,22 +63,32 @@ class PairSimulationPropertyTest {
   }
 
   static void collectStatistics(World w) {
-    Statistics.label("role changes (highest epoch - 1)").collect(w.maxEpoch <= 1 ? "0" : w.maxEpoch <= 3 ? "1-2"
-        : w.maxEpoch <= 6 ? "3-5" : "6+");
+    Statistics.label("role changes (highest epoch - 1)")
+        .collect(w.maxEpoch <= 1 ? "0" : w.maxEpoch <= 3 ? "1-2" : w.maxEpoch <= 6 ? "3-5" : "6+");
     Statistics.label("a node declared lost (status.fenced)").collect(w.sawFenced);
-    Statistics.label("VIP on two hosts at some time (a partitioned or silent one)").collect(w.sawTwoHolders);
+    Statistics.label("VIP on two hosts at some time (a partitioned or silent one)")
+        .collect(w.sawTwoHolders);
     Statistics.label("SplitBrain condition written").collect(w.sawSplitBrain);
     Statistics.label("a transition aborted").collect(w.sawAbort);
     Statistics.label("a status write refused (409/500/404)").collect(w.sawFailedWrite);
     Statistics.label("a pair pointed at another pair's address").collect(w.sawContestedVip);
     Statistics.label("a holder cut off from the API self-fenced").collect(w.sawSelfFence);
-    Statistics.label("converged after the heal, s").collect(w.convergedAfter.toSeconds() < 3 ? "0-2"
-        : w.convergedAfter.toSeconds() < 6 ? "3-5" : w.convergedAfter.toSeconds() < 11 ? "6-10" : "11+");
+    Statistics.label("converged after the heal, s")
+        .collect(
+            w.convergedAfter.toSeconds() < 3
+                ? "0-2"
+                : w.convergedAfter.toSeconds() < 6
+                    ? "3-5"
+                    : w.convergedAfter.toSeconds() < 11 ? "6-10" : "11+");
   }
 
   @Provide
   Arbitrary<Schedule> schedules() {
-    return steps().list().ofMinSize(20).ofMaxSize(MAX).withSizeDistribution(RandomDistribution.uniform())
+    return steps()
+        .list()
+        .ofMinSize(20)
+        .ofMaxSize(MAX)
+        .withSizeDistribution(RandomDistribution.uniform())
         .map(Schedule::new);
   }
 
@@ -86,53 +96,77 @@ class PairSimulationPropertyTest {
   static final int MAX = Integer.getInteger("sipha.sim.maxSteps", 60);
 
   static Arbitrary<Step> steps() {
-    Arbitrary<String> node = Arbitraries.frequencyOf(
-        Tuple.of(4, Arbitraries.just("node-a")), Tuple.of(4, Arbitraries.just("node-b")),
-        Tuple.of(2, Arbitraries.just("node-c")));
+    Arbitrary<String> node =
+        Arbitraries.frequencyOf(
+            Tuple.of(4, Arbitraries.just("node-a")),
+            Tuple.of(4, Arbitraries.just("node-b")),
+            Tuple.of(2, Arbitraries.just("node-c")));
     // pair-1 most, the others less: each pair gets enough of a schedule to go through faults
-    Arbitrary<String> pair = Arbitraries.frequencyOf(
-        Tuple.of(3, Arbitraries.just("pair-1")), Tuple.of(2, Arbitraries.just("pair-2")),
-        Tuple.of(1, Arbitraries.just("pair-3")));
-    Arbitrary<String> pod = Arbitraries.frequencyOf(
-        Tuple.of(3, Arbitraries.of("sip-0", "sip-1")), Tuple.of(2, Arbitraries.of("sip-2", "sip-3")),
-        Tuple.of(1, Arbitraries.of("sip-4", "sip-5")));
+    Arbitrary<String> pair =
+        Arbitraries.frequencyOf(
+            Tuple.of(3, Arbitraries.just("pair-1")),
+            Tuple.of(2, Arbitraries.just("pair-2")),
+            Tuple.of(1, Arbitraries.just("pair-3")));
+    Arbitrary<String> pod =
+        Arbitraries.frequencyOf(
+            Tuple.of(3, Arbitraries.of("sip-0", "sip-1")),
+            Tuple.of(2, Arbitraries.of("sip-2", "sip-3")),
+            Tuple.of(1, Arbitraries.of("sip-4", "sip-5")));
     Arbitrary<Boolean> bool = Arbitraries.of(true, false);
-    List<Tuple2<Integer, Arbitrary<? extends Step>>> alphabet = List.of(
-        w(16, pair.map(p -> new Reconcile(p, -1))),
-        w(3, Combinators.combine(pair, Arbitraries.integers().between(0, 3)).as(Reconcile::new)),
-        w(18, node.map(AgentTick::new)),
-        w(14, Arbitraries.of(100, 300, 500, 1000, 1500, 2000, 3000, 3500, 5000, 11000).map(AdvanceClock::new)),
-        w(4, pod.map(Switchover::new)),
-        w(1, pod.map(Step.AcknowledgeThenSwitchover::new)),
-        w(1, Combinators.combine(pair, bool).as(InvalidSwitchover::new)),
-        w(1, Combinators.combine(pair, bool).as(Step.Pause::new)),
-        w(1, Combinators.combine(pair, bool).as(Step.Failback::new)),
-        w(2, Combinators.combine(pair, Arbitraries.of(World.ADDRESSES)).as(Step.VipChange::new)),
-        w(1, Combinators.combine(node, Arbitraries.of(-3600, -5, 0, 5, 3600)).as(Step.ClockSkew::new)),
-        w(2, pod.map(PodNotReady::new)),
-        w(2, pod.map(PodReady::new)),
-        w(1, pod.map(PodFailed::new)),
-        w(1, pod.map(PodDeleted::new)),
-        w(2, Combinators.combine(pod, node, bool).as(PodRecreated::new)),
-        w(4, node.map(Partition::new)),
-        w(3, node.map(Heal::new)),
-        w(2, node.map(Step.Isolate::new)),
-        w(2, Combinators.combine(pair, bool).as(Step.SelfFencing::new)),
-        w(2, Combinators.combine(node, Arbitraries.of(AgentCrash.Kind.class)).as(AgentCrash::new)),
-        w(2, node.map(AgentRestart::new)),
-        w(2, Arbitraries.just(new OperatorCrash())),
-        w(1, Arbitraries.just(new Step.LeaderChange())),
-        w(2, Combinators.combine(node, bool, bool).as(ScriptFail::new)),
-        w(2, Combinators.combine(node, bool, bool).as(ScriptHang::new)),
-        w(2, Combinators.combine(Arbitraries.of("operator", "node-a", "node-b", "node-c"), bool).as(Step.CacheLag::new)),
-        w(2, Arbitraries.just(new ApiConflict())),
-        w(2, Arbitraries.just(new ApiError())));
+    List<Tuple2<Integer, Arbitrary<? extends Step>>> alphabet =
+        List.of(
+            w(16, pair.map(p -> new Reconcile(p, -1))),
+            w(
+                3,
+                Combinators.combine(pair, Arbitraries.integers().between(0, 3)).as(Reconcile::new)),
+            w(18, node.map(AgentTick::new)),
+            w(
+                14,
+                Arbitraries.of(100, 300, 500, 1000, 1500, 2000, 3000, 3500, 5000, 11000)
+                    .map(AdvanceClock::new)),
+            w(4, pod.map(Switchover::new)),
+            w(1, pod.map(Step.AcknowledgeThenSwitchover::new)),
+            w(1, Combinators.combine(pair, bool).as(InvalidSwitchover::new)),
+            w(1, Combinators.combine(pair, bool).as(Step.Pause::new)),
+            w(1, Combinators.combine(pair, bool).as(Step.Failback::new)),
+            w(
+                2,
+                Combinators.combine(pair, Arbitraries.of(World.ADDRESSES)).as(Step.VipChange::new)),
+            w(
+                1,
+                Combinators.combine(node, Arbitraries.of(-3600, -5, 0, 5, 3600))
+                    .as(Step.ClockSkew::new)),
+            w(2, pod.map(PodNotReady::new)),
+            w(2, pod.map(PodReady::new)),
+            w(1, pod.map(PodFailed::new)),
+            w(1, pod.map(PodDeleted::new)),
+            w(2, Combinators.combine(pod, node, bool).as(PodRecreated::new)),
+            w(4, node.map(Partition::new)),
+            w(3, node.map(Heal::new)),
+            w(2, node.map(Step.Isolate::new)),
+            w(2, Combinators.combine(pair, bool).as(Step.SelfFencing::new)),
+            w(
+                2,
+                Combinators.combine(node, Arbitraries.of(AgentCrash.Kind.class))
+                    .as(AgentCrash::new)),
+            w(2, node.map(AgentRestart::new)),
+            w(2, Arbitraries.just(new OperatorCrash())),
+            w(1, Arbitraries.just(new Step.LeaderChange())),
+            w(2, Combinators.combine(node, bool, bool).as(ScriptFail::new)),
+            w(2, Combinators.combine(node, bool, bool).as(ScriptHang::new)),
+            w(
+                2,
+                Combinators.combine(Arbitraries.of("operator", "node-a", "node-b", "node-c"), bool)
+                    .as(Step.CacheLag::new)),
+            w(2, Arbitraries.just(new ApiConflict())),
+            w(2, Arbitraries.just(new ApiError())));
     @SuppressWarnings("unchecked")
     Tuple2<Integer, Arbitrary<? extends Step>>[] array = alphabet.toArray(new Tuple2[0]);
     return Arbitraries.frequencyOf(array);
   }
 
-  private static Tuple2<Integer, Arbitrary<? extends Step>> w(int weight, Arbitrary<? extends Step> a) {
+  private static Tuple2<Integer, Arbitrary<? extends Step>> w(
+      int weight, Arbitrary<? extends Step> a) {
     return Tuple.of(weight, a);
   }
 }

@@ -2,7 +2,9 @@ package io.sipha.sim;
 
 import java.util.List;
 
-/** A generated schedule: printed one numbered step per line (so a shrunk failure reads as a story). */
+/**
+ * A generated schedule: printed one numbered step per line (so a shrunk failure reads as a story).
+ */
 record Schedule(List<Step> steps) {
   @Override
   public String toString() {

@@ -25,10 +25,9 @@ import java.util.function.Function;
  * The operator process: {@code NodeLiveness} (the product's {@link Heartbeats}: renewals timed on
  * the operator's clock when it hears them; no node judged while it hears none; a fresh start after
  * a deaf spell and at process start), {@code PairObserver} (the product's {@link Sightings} for
- * readiness changes and transition steps; facts
- * from the API store), the decider, and {@code PlanExecutor} (pod labels, role annotations in the
- * plan's order, then the status with optimistic concurrency; the first failed write fails the
- * reconcile and the rest of the plan is lost).
+ * readiness changes and transition steps; facts from the API store), the decider, and {@code
+ * PlanExecutor} (pod labels, role annotations in the plan's order, then the status with optimistic
+ * concurrency; the first failed write fails the reconcile and the rest of the plan is lost).
  */
 final class SimOperator {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -43,8 +42,9 @@ final class SimOperator {
   sealed interface Write permits PodPatch, Status {}
 
   /**
-   * PlanExecutor.writePods: one patch per pod, as the plan's own {@link Plan#podWrites} groups them;
-   * a role write carries the resourceVersion of the pod the plan saw (409 if the pod changed since).
+   * PlanExecutor.writePods: one patch per pod, as the plan's own {@link Plan#podWrites} groups
+   * them; a role write carries the resourceVersion of the pod the plan saw (409 if the pod changed
+   * since).
    */
   record PodPatch(Plan.PodWrite write) implements Write {
     String pod() {
@@ -63,20 +63,38 @@ final class SimOperator {
   record Status(SipServerPairStatus status) implements Write {}
 
   /** A reconcile whose writes have not all been made yet. */
-  record InFlight(String pair, PairFacts facts, Plan plan, long observedResourceVersion, List<Write> remaining) {}
+  record InFlight(
+      String pair,
+      PairFacts facts,
+      Plan plan,
+      long observedResourceVersion,
+      List<Write> remaining) {}
 
   private final World w;
   private final Function<PairFacts, Plan> decider;
   boolean up = true;
   ApiFault nextWriteFault;
-  /** The reconciles in flight, by pair (JOSDK reconciles pairs side by side, each one at a time). */
+
+  /**
+   * The reconciles in flight, by pair (JOSDK reconciles pairs side by side, each one at a time).
+   */
   final Map<String, InFlight> inFlight = new java.util.TreeMap<>();
-  // the product's own bookkeeping of what this process saw, on its clock (NodeLiveness, PairObserver)
+
+  // the product's own bookkeeping of what this process saw, on its clock (NodeLiveness,
+  // PairObserver)
   private Heartbeats heartbeats = new Heartbeats();
   private Sightings sightings = new Sightings();
-  /** The product's record of which pair this process lets hold each address (a new process starts empty). */
+
+  /**
+   * The product's record of which pair this process lets hold each address (a new process starts
+   * empty).
+   */
   private io.sipha.operator.VipClaims claims = new io.sipha.operator.VipClaims();
-  /** The product's record of the values spec.primary took since each pair's last decision (a new process starts empty). */
+
+  /**
+   * The product's record of the values spec.primary took since each pair's last decision (a new
+   * process starts empty).
+   */
   private io.sipha.operator.PrimaryRequests requests = new io.sipha.operator.PrimaryRequests();
 
   SimOperator(World w, Function<PairFacts, Plan> decider) {
@@ -91,7 +109,10 @@ final class SimOperator {
     inFlight.clear();
   }
 
-  /** The writes of a deposed leader, still on their way, by pair: they land at the pair's next reconcile step. */
+  /**
+   * The writes of a deposed leader, still on their way, by pair: they land at the pair's next
+   * reconcile step.
+   */
   final Map<String, InFlight> deposed = new java.util.TreeMap<>();
 
   /**
@@ -126,11 +147,15 @@ final class SimOperator {
   ApiStore lagged;
 
   private void relist() {
-    w.api.leases.values().forEach(l -> {
-      if (l.renewTime != null) {
-        seen(l);
-      }
-    });
+    w.api
+        .leases
+        .values()
+        .forEach(
+            l -> {
+              if (l.renewTime != null) {
+                seen(l);
+              }
+            });
   }
 
   /** A new process: its Lease informer lists every Lease at start (each one "seen" now). */
@@ -170,10 +195,15 @@ final class SimOperator {
     }
   }
 
-  /** NodeLiveness.seen, with the product's Heartbeats: an announced restart is a duration from its renewal. */
+  /**
+   * NodeLiveness.seen, with the product's Heartbeats: an announced restart is a duration from its
+   * renewal.
+   */
   private void seen(ApiStore.Lease l) {
-    Duration restartFor = l.restartingUntil == null || l.renewTime == null ? null
-        : Duration.between(l.renewTime, l.restartingUntil);
+    Duration restartFor =
+        l.restartingUntil == null || l.renewTime == null
+            ? null
+            : Duration.between(l.renewTime, l.restartingUntil);
     heartbeats.seen(l.node, l.renewTime, restartFor, w.now);
   }
 
@@ -183,28 +213,60 @@ final class SimOperator {
     ApiStore api = lagged != null ? lagged : w.api;
     ApiStore.PairObject o = api.pair(pair);
     Map<String, PodFact> pods = new LinkedHashMap<>();
-    for (String name : o.spec.getServers().stream().filter(Objects::nonNull).distinct().limit(2).toList()) {
+    for (String name :
+        o.spec.getServers().stream().filter(Objects::nonNull).distinct().limit(2).toList()) {
       ApiStore.Pod p = api.pods.get(name);
-      pods.put(name, p == null ? PodFact.missing(name)
-          : podFact(p).withReadySince(sightings.readySince(name, p.uid, p.ready, w.now)));
+      pods.put(
+          name,
+          p == null
+              ? PodFact.missing(name)
+              : podFact(p).withReadySince(sightings.readySince(name, p.uid, p.ready, w.now)));
     }
     Map<String, AgentFact> agents = new HashMap<>();
     Map<String, java.util.Set<String>> holders = new HashMap<>();
-    api.leases.values().forEach(l -> {
-      Instant seen = heartbeats.renewedAt(l.node, w.now);
-      agents.put(l.node, new AgentFact(l.node, seen != null ? seen : w.now, l.reports.get(o.key),
-          heartbeats.restartingUntil(l.node)));
-      Facts.reportedHolders(l.reports).forEach((h, keys) -> holders.computeIfAbsent(h, x -> new java.util.TreeSet<>()).addAll(keys));
-    });
+    api.leases
+        .values()
+        .forEach(
+            l -> {
+              Instant seen = heartbeats.renewedAt(l.node, w.now);
+              agents.put(
+                  l.node,
+                  new AgentFact(
+                      l.node,
+                      seen != null ? seen : w.now,
+                      l.reports.get(o.key),
+                      heartbeats.restartingUntil(l.node)));
+              Facts.reportedHolders(l.reports)
+                  .forEach(
+                      (h, keys) ->
+                          holders.computeIfAbsent(h, x -> new java.util.TreeSet<>()).addAll(keys));
+            });
     // the product's rule for a VIP two pairs name: it goes with holding (PairObserver.vipClaimedBy)
-    String claimedBy = Facts.vipClaimedBy(o.resource(), api.pairs.values().stream().map(ApiStore.PairObject::resource),
-        Facts::vipHost, h -> holders.getOrDefault(h, java.util.Set.of()));
+    String claimedBy =
+        Facts.vipClaimedBy(
+            o.resource(),
+            api.pairs.values().stream().map(ApiStore.PairObject::resource),
+            Facts::vipHost,
+            h -> holders.getOrDefault(h, java.util.Set.of()));
     if (claimedBy == null) {
-      claimedBy = claims.heldByOther(o.key, Facts.vipHost(o.resource()), // PairObserver.vipClaimedBy
-          k -> api.pairs.values().stream().anyMatch(p -> p.key.equals(k)));
+      claimedBy =
+          claims.heldByOther(
+              o.key,
+              Facts.vipHost(o.resource()), // PairObserver.vipClaimedBy
+              k -> api.pairs.values().stream().anyMatch(p -> p.key.equals(k)));
     }
-    return new PairFacts(ApiStore.NAMESPACE, pair, o.generation, o.spec, o.status, pods, agents,
-        AllowedCidrs.any(), claimedBy, w.now).withStepObservedAt(
+    return new PairFacts(
+            ApiStore.NAMESPACE,
+            pair,
+            o.generation,
+            o.spec,
+            o.status,
+            pods,
+            agents,
+            AllowedCidrs.any(),
+            claimedBy,
+            w.now)
+        .withStepObservedAt(
             sightings.stepSince(o.key, o.status == null ? null : o.status.transition, w.now))
         .withPrimariesSeen(requests.seen(o.key));
   }
@@ -217,8 +279,17 @@ final class SimOperator {
     } catch (NumberFormatException ignored) {
       // counts as none
     }
-    return new PodFact(p.name, true, p.node, p.ready, p.readySince, p.terminated,
-        p.annotations.get(SipServerPair.ROLE_ANNOTATION), epoch, p.labelled, String.valueOf(p.version));
+    return new PodFact(
+        p.name,
+        true,
+        p.node,
+        p.ready,
+        p.readySince,
+        p.terminated,
+        p.annotations.get(SipServerPair.ROLE_ANNOTATION),
+        epoch,
+        p.labelled,
+        String.valueOf(p.version));
   }
 
   // ------------------------------------------------------------------ reconcile + PlanExecutor
@@ -245,12 +316,22 @@ final class SimOperator {
 
     Plan plan = decider.apply(facts);
     sightings.stepDecided(o.key, plan.status().transition, w.now);
-    String other = claims.claim(o.key, Facts.heldHost(plan.status()),
-        k -> w.api.pairs.values().stream().anyMatch(p -> p.key.equals(k)));
+    String other =
+        claims.claim(
+            o.key,
+            Facts.heldHost(plan.status()),
+            k -> w.api.pairs.values().stream().anyMatch(p -> p.key.equals(k)));
     if (other != null) {
-      // SipServerPairReconciler: another pair of this process is being given the address; nothing written
-      return said.append("decides ").append(summary(plan)).append(", but ").append(Facts.heldHost(plan.status()))
-          .append(" is claimed by ").append(other).append(" in this process: nothing written, it looks again").toString();
+      // SipServerPairReconciler: another pair of this process is being given the address; nothing
+      // written
+      return said.append("decides ")
+          .append(summary(plan))
+          .append(", but ")
+          .append(Facts.heldHost(plan.status()))
+          .append(" is claimed by ")
+          .append(other)
+          .append(" in this process: nothing written, it looks again")
+          .toString();
     }
     List<Write> writes = new ArrayList<>();
     plan.podWrites().forEach(pw -> writes.add(new PodPatch(pw)));
@@ -306,15 +387,25 @@ final class SimOperator {
     if (count >= writes.size()) {
       settle(f);
       if (f.facts().status() != null && f.facts().status().primary != null) {
-        requests.done(w.api.pair(f.pair()).key, f.facts().primariesSeen()); // SipServerPairReconciler: the writes landed
+        requests.done(
+            w.api.pair(f.pair()).key,
+            f.facts().primariesSeen()); // SipServerPairReconciler: the writes landed
       }
     }
     if (count < writes.size()) {
-      inFlight.put(f.pair(), new InFlight(f.pair(), f.facts(), f.plan(), f.observedResourceVersion(),
-          writes.subList(count, writes.size())));
+      inFlight.put(
+          f.pair(),
+          new InFlight(
+              f.pair(),
+              f.facts(),
+              f.plan(),
+              f.observedResourceVersion(),
+              writes.subList(count, writes.size())));
       said.append(writes.size() - count).append(" write(s) still in flight; ");
     } else if (!f.plan().events().isEmpty()) {
-      said.append("events ").append(f.plan().events().stream().map(Plan.Note::reason).toList()).append("; ");
+      said.append("events ")
+          .append(f.plan().events().stream().map(Plan.Note::reason).toList())
+          .append("; ");
     }
   }
 
@@ -329,7 +420,9 @@ final class SimOperator {
     if (nextWriteFault != null) {
       ApiFault fault = nextWriteFault;
       nextWriteFault = null;
-      return fault == ApiFault.CONFLICT_409 ? "409 Conflict (injected)" : "500 Internal Server Error (injected)";
+      return fault == ApiFault.CONFLICT_409
+          ? "409 Conflict (injected)"
+          : "500 Internal Server Error (injected)";
     }
     ApiStore api = w.api;
     if (wr instanceof PodPatch pp) {
@@ -339,8 +432,13 @@ final class SimOperator {
       }
       String seen = f.facts().pod(pp.pod()).resourceVersion();
       if (pp.role() != null && seen != null && !seen.equals(String.valueOf(p.version))) {
-        return "409 Conflict (pod " + pp.pod() + " changed since the plan read it: resourceVersion " + seen
-            + " is stale, now " + p.version + ")";
+        return "409 Conflict (pod "
+            + pp.pod()
+            + " changed since the plan read it: resourceVersion "
+            + seen
+            + " is stale, now "
+            + p.version
+            + ")";
       }
       if (pp.label()) {
         p.labelled = true;
@@ -354,8 +452,11 @@ final class SimOperator {
     } else if (wr instanceof Status s) {
       ApiStore.PairObject o = api.pair(f.pair());
       if (f.observedResourceVersion() != o.resourceVersion) {
-        return "409 Conflict (the pair changed since it was read: resourceVersion " + f.observedResourceVersion()
-            + " is stale, now " + o.resourceVersion + ")";
+        return "409 Conflict (the pair changed since it was read: resourceVersion "
+            + f.observedResourceVersion()
+            + " is stale, now "
+            + o.resourceVersion
+            + ")";
       }
       o.status = s.status();
       o.resourceVersion++;
@@ -372,8 +473,14 @@ final class SimOperator {
 
   private static String describe(Write wr) {
     if (wr instanceof PodPatch pp) {
-      return pp.role() == null ? "label " + pp.pod()
-          : (pp.label() ? "label and " : "") + pp.pod() + " " + pp.role().role() + "@" + pp.role().epoch();
+      return pp.role() == null
+          ? "label " + pp.pod()
+          : (pp.label() ? "label and " : "")
+              + pp.pod()
+              + " "
+              + pp.role().role()
+              + "@"
+              + pp.role().epoch();
     }
     return "status written";
   }
@@ -382,7 +489,12 @@ final class SimOperator {
     SipServerPairStatus s = p.status();
     StringBuilder b = new StringBuilder().append(s.phase).append(" epoch ").append(s.epoch);
     if (s.transition != null) {
-      b.append(" ").append(s.transition.kind).append("->").append(s.transition.to).append("/").append(s.transition.step);
+      b.append(" ")
+          .append(s.transition.kind)
+          .append("->")
+          .append(s.transition.to)
+          .append("/")
+          .append(s.transition.step);
     }
     return b.toString();
   }
@@ -392,7 +504,12 @@ final class SimOperator {
   }
 
   String describe() {
-    return "operator: " + (up ? "running" : "down") + (lagged == null ? "" : ", its watches deliver nothing") + inFlight.values().stream()
-        .map(f -> ", " + f.pair() + ": " + f.remaining().size() + " write(s) in flight").collect(java.util.stream.Collectors.joining()) + (nextWriteFault == null ? "" : ", next write gets " + nextWriteFault);
+    return "operator: "
+        + (up ? "running" : "down")
+        + (lagged == null ? "" : ", its watches deliver nothing")
+        + inFlight.values().stream()
+            .map(f -> ", " + f.pair() + ": " + f.remaining().size() + " write(s) in flight")
+            .collect(java.util.stream.Collectors.joining())
+        + (nextWriteFault == null ? "" : ", next write gets " + nextWriteFault);
   }
 }

@@ -30,8 +30,13 @@ sealed interface Step {
       return writesNow < 0
           ? "the operator reconciles " + pair
           : writesNow == 0
-              ? "the operator reconciles " + pair + ", but none of its writes land before the next step (all in flight)"
-              : "the operator reconciles " + pair + ", but only its first " + writesNow
+              ? "the operator reconciles "
+                  + pair
+                  + ", but none of its writes land before the next step (all in flight)"
+              : "the operator reconciles "
+                  + pair
+                  + ", but only its first "
+                  + writesNow
                   + " write(s) land before the next step (the rest are in flight)";
     }
   }
@@ -63,7 +68,9 @@ sealed interface Step {
     }
   }
 
-  /** The user asks for a switchover: spec.primary of the pair whose server {@code to} is changes. */
+  /**
+   * The user asks for a switchover: spec.primary of the pair whose server {@code to} is changes.
+   */
   record Switchover(String to) implements Step {
     @Override
     public String apply(World w) {
@@ -88,7 +95,8 @@ sealed interface Step {
 
     @Override
     public String toString() {
-      return "the user sets spec.primary to the current primary (acknowledging) and then to " + to
+      return "the user sets spec.primary to the current primary (acknowledging) and then to "
+          + to
           + ", before the operator reconciles";
     }
   }
@@ -119,7 +127,10 @@ sealed interface Step {
 
     @Override
     public String toString() {
-      return node + "'s clock (its agent's and its kubelet's) steps to " + seconds + " s off the operator's";
+      return node
+          + "'s clock (its agent's and its kubelet's) steps to "
+          + seconds
+          + " s off the operator's";
     }
   }
 
@@ -136,7 +147,10 @@ sealed interface Step {
 
     @Override
     public String toString() {
-      return "the user sets " + pair + "'s spec.failback to " + (automatic ? "Automatic (failbackDelaySeconds 2)" : "Manual");
+      return "the user sets "
+          + pair
+          + "'s spec.failback to "
+          + (automatic ? "Automatic (failbackDelaySeconds 2)" : "Manual");
     }
   }
 
@@ -172,7 +186,9 @@ sealed interface Step {
     public String toString() {
       return unknownPod
           ? "the user sets " + pair + "'s spec.primary to sip-7, which is not one of spec.servers"
-          : "the user sets " + pair + "'s spec.failover.nodeLossSeconds to 1 (below the minimum of 2)";
+          : "the user sets "
+              + pair
+              + "'s spec.failover.nodeLossSeconds to 1 (below the minimum of 2)";
     }
   }
 
@@ -258,7 +274,8 @@ sealed interface Step {
 
     @Override
     public String toString() {
-      return node + " is isolated: cut off from the API and from the other nodes (its host keeps its VIP)";
+      return node
+          + " is isolated: cut off from the API and from the other nodes (its host keeps its VIP)";
     }
   }
 
@@ -271,7 +288,8 @@ sealed interface Step {
 
     @Override
     public String toString() {
-      return on ? "the user turns self-fencing on for " + pair + " (spec.failover.fenceAfterSeconds: 2)"
+      return on
+          ? "the user turns self-fencing on for " + pair + " (spec.failover.fenceAfterSeconds: 2)"
           : "the user turns self-fencing off for " + pair;
     }
   }
@@ -303,10 +321,13 @@ sealed interface Step {
         case CRASH -> {
           boolean was = a.up;
           a.crash();
-          yield was ? "the agent is gone; the host keeps what it has" : "no effect: the agent is not running";
+          yield was
+              ? "the agent is gone; the host keeps what it has"
+              : "no effect: the agent is not running";
         }
         case MID_SCRIPT -> a.crashMidScript();
-        case GRACEFUL -> a.up ? "stopped" + a.stopGracefully() : "no effect: the agent is not running";
+        case GRACEFUL ->
+            a.up ? "stopped" + a.stopGracefully() : "no effect: the agent is not running";
       };
     }
 
@@ -314,8 +335,12 @@ sealed interface Step {
     public String toString() {
       return switch (kind) {
         case CRASH -> node + "'s agent crashes";
-        case MID_SCRIPT -> node + "'s agent runs and crashes right after its script changed the host (before it reports)";
-        case GRACEFUL -> node + "'s agent stops on purpose (a rolling update: it announces its restart in its Lease)";
+        case MID_SCRIPT ->
+            node
+                + "'s agent runs and crashes right after its script changed the host (before it reports)";
+        case GRACEFUL ->
+            node
+                + "'s agent stops on purpose (a rolling update: it announces its restart in its Lease)";
       };
     }
   }
@@ -332,13 +357,18 @@ sealed interface Step {
     }
   }
 
-  /** A standby replica takes over; the old leader's plan in flight lands late, after the new one read the API. */
+  /**
+   * A standby replica takes over; the old leader's plan in flight lands late, after the new one
+   * read the API.
+   */
   record LeaderChange() implements Step {
     @Override
     public String apply(World w) {
       boolean inFlight = !w.operator.inFlight.isEmpty();
       w.operator.leaderChange();
-      return inFlight ? "a new leader starts; the old one's writes in flight will land late" : "a new leader starts";
+      return inFlight
+          ? "a new leader starts; the old one's writes in flight will land late"
+          : "a new leader starts";
     }
 
     @Override
@@ -365,14 +395,20 @@ sealed interface Step {
   record ScriptFail(String node, boolean on, boolean afterChange) implements Step {
     @Override
     public String apply(World w) {
-      return w.scriptFault(node, !on ? SimAgent.Fault.NONE
-          : afterChange ? SimAgent.Fault.FAIL_AFTER_CHANGE : SimAgent.Fault.FAIL);
+      return w.scriptFault(
+          node,
+          !on
+              ? SimAgent.Fault.NONE
+              : afterChange ? SimAgent.Fault.FAIL_AFTER_CHANGE : SimAgent.Fault.FAIL);
     }
 
     @Override
     public String toString() {
-      return !on ? node + "'s VIP scripts work again"
-          : node + "'s VIP scripts fail with exit code 2" + (afterChange ? " after changing the host" : "");
+      return !on
+          ? node + "'s VIP scripts work again"
+          : node
+              + "'s VIP scripts fail with exit code 2"
+              + (afterChange ? " after changing the host" : "");
     }
   }
 
@@ -380,14 +416,21 @@ sealed interface Step {
   record ScriptHang(String node, boolean on, boolean afterChange) implements Step {
     @Override
     public String apply(World w) {
-      return w.scriptFault(node, !on ? SimAgent.Fault.NONE
-          : afterChange ? SimAgent.Fault.HANG_AFTER_CHANGE : SimAgent.Fault.HANG);
+      return w.scriptFault(
+          node,
+          !on
+              ? SimAgent.Fault.NONE
+              : afterChange ? SimAgent.Fault.HANG_AFTER_CHANGE : SimAgent.Fault.HANG);
     }
 
     @Override
     public String toString() {
-      return !on ? node + "'s VIP scripts no longer hang"
-          : node + "'s VIP scripts hang until killed at the " + World.SCRIPT_TIMEOUT.toSeconds() + " s timeout"
+      return !on
+          ? node + "'s VIP scripts no longer hang"
+          : node
+              + "'s VIP scripts hang until killed at the "
+              + World.SCRIPT_TIMEOUT.toSeconds()
+              + " s timeout"
               + (afterChange ? ", after changing the host" : "");
     }
   }
@@ -406,12 +449,15 @@ sealed interface Step {
       SimAgent a = w.agent(process);
       boolean was = a.lagging;
       a.lagging = on;
-      return was == on ? "no effect" : on ? "its watches deliver nothing from now on" : "its watches deliver again";
+      return was == on
+          ? "no effect"
+          : on ? "its watches deliver nothing from now on" : "its watches deliver again";
     }
 
     @Override
     public String toString() {
-      return on ? process + "'s watches stay connected but deliver nothing (its caches lag the API)"
+      return on
+          ? process + "'s watches stay connected but deliver nothing (its caches lag the API)"
           : process + "'s watches deliver again";
     }
   }

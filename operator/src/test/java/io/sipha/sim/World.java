@@ -49,23 +49,38 @@ final class World {
     }
   }
 
-  static final List<PairSetup> PAIRS = List.of(
-      new PairSetup("pair-1", List.of("sip-0", "sip-1"), List.of("node-a", "node-b"), "192.0.2.10"),
-      new PairSetup("pair-2", List.of("sip-2", "sip-3"), List.of("node-b", "node-c"), "192.0.2.20"),
-      new PairSetup("pair-3", List.of("sip-4", "sip-5"), List.of("node-c", "node-a"), "192.0.2.30"));
+  static final List<PairSetup> PAIRS =
+      List.of(
+          new PairSetup(
+              "pair-1", List.of("sip-0", "sip-1"), List.of("node-a", "node-b"), "192.0.2.10"),
+          new PairSetup(
+              "pair-2", List.of("sip-2", "sip-3"), List.of("node-b", "node-c"), "192.0.2.20"),
+          new PairSetup(
+              "pair-3", List.of("sip-4", "sip-5"), List.of("node-c", "node-a"), "192.0.2.30"));
+
   /** The addresses a user may give a pair: the three pairs' own, and a free one. */
-  static final List<String> ADDRESSES = List.of("192.0.2.10", "192.0.2.20", "192.0.2.30", "192.0.2.40");
+  static final List<String> ADDRESSES =
+      List.of("192.0.2.10", "192.0.2.20", "192.0.2.30", "192.0.2.40");
+
   /** pair-1's servers (the scenarios are about pair-1; the other pairs run beside it). */
   static final List<String> SERVERS = PAIRS.get(0).servers();
+
   static final int PREFIX = 24;
   static final String INTERFACE = "eth0";
+
   /** The agent's defaults (sipha agent --renew-ms, --resync-ms, --script-timeout-ms). */
   static final Duration RENEW_EVERY = Duration.ofSeconds(1);
+
   static final Duration RESYNC_EVERY = Duration.ofSeconds(5);
   static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(10);
   static final Duration NODE_LOSS = Duration.ofSeconds(3);
-  /** The heal phase runs rounds of: 500 ms pass, every agent runs, the operator reconciles every pair. */
+
+  /**
+   * The heal phase runs rounds of: 500 ms pass, every agent runs, the operator reconciles every
+   * pair.
+   */
   static final Duration HEAL_ROUND = Duration.ofMillis(500);
+
   /**
    * Once every fault is repaired, each pair has one primary holding its VIP within this much
    * virtual time: a script that hung just before the repair is killed at its timeout (10 s), the
@@ -74,7 +89,9 @@ final class World {
    * moves back to its own pair once the pair that took it meanwhile has let it go (the user's
    * correction at the heal).
    */
-  static final Duration CONVERGENCE_BOUND = SCRIPT_TIMEOUT.plus(RESYNC_EVERY).plus(NODE_LOSS).plusSeconds(2);
+  static final Duration CONVERGENCE_BOUND =
+      SCRIPT_TIMEOUT.plus(RESYNC_EVERY).plus(NODE_LOSS).plusSeconds(2);
+
   /** Rounds the converged state must hold unchanged after it is first reached. */
   static final int STABLE_ROUNDS = 4;
 
@@ -86,23 +103,31 @@ final class World {
       "the VIP is enabled only after the previous holder confirmed its release or was declared lost";
   static final String ONE_GRANTEE = "one node is granted the VIP per epoch";
   static final String ONE_PAIR_PER_ADDRESS = "no address granted to two pairs";
-  static final String INVALID_REFUSED = "an invalid spec is refused with a condition that names the field";
-  static final String CONVERGES = "once faults heal, each pair has a single primary holding its VIP within the bound";
+  static final String INVALID_REFUSED =
+      "an invalid spec is refused with a condition that names the field";
+  static final String CONVERGES =
+      "once faults heal, each pair has a single primary holding its VIP within the bound";
   static final String STAYS = "once converged, the pairs stay converged";
-  static final String SWITCHOVER_ANSWERED = "every switchover request is completed or refused with a reason";
+  static final String SWITCHOVER_ANSWERED =
+      "every switchover request is completed or refused with a reason";
 
   /**
    * Known bugs the property tolerates by default, each narrowly (see docs/reliability.md, "Known
    * bugs"): {@code pod-epoch} (a pod's epoch goes back to the status's after a status write was
-   * lost behind its role writes), {@code fenced-holder} (the holder's own node left in status.fenced blocks every
-   * switchover request), {@code probe-unbound} (the agent keeps an Unbound report when its start-up
-   * vip-status fails; tolerated by simulating the proposed fix), {@code fenced-returned} (for the
-   * maintainers to decide: the release does not wait for a node fenced earlier in the transition
-   * that is alive again). Empty: every invariant is strict.
+   * lost behind its role writes), {@code fenced-holder} (the holder's own node left in
+   * status.fenced blocks every switchover request), {@code probe-unbound} (the agent keeps an
+   * Unbound report when its start-up vip-status fails; tolerated by simulating the proposed fix),
+   * {@code fenced-returned} (for the maintainers to decide: the release does not wait for a node
+   * fenced earlier in the transition that is alive again). Empty: every invariant is strict.
    */
   static final String KNOWN_BUGS = "";
-  /** The tolerated bugs: the system property {@code sipha.sim.tolerate} (a comma list), else {@link #KNOWN_BUGS}. */
-  static final Set<String> TOLERATED = Set.of(System.getProperty("sipha.sim.tolerate", KNOWN_BUGS).split(","));
+
+  /**
+   * The tolerated bugs: the system property {@code sipha.sim.tolerate} (a comma list), else {@link
+   * #KNOWN_BUGS}.
+   */
+  static final Set<String> TOLERATED =
+      Set.of(System.getProperty("sipha.sim.tolerate", KNOWN_BUGS).split(","));
 
   /** An invariant broken. */
   static final class Violation extends AssertionError {
@@ -120,21 +145,28 @@ final class World {
   /** What the user asked of one pair, and the invariants' memory of it. */
   static final class PairState {
     final PairSetup setup;
+
     /** spec.paused as the user last set it (kept across the user's other edits). */
     boolean paused;
+
     /** spec.failback as the user last set it: Automatic with a 2 s delay, or Manual. */
     boolean automaticFailback;
+
     /** spec.virtualIP.address as the user last set it. */
     String address;
+
     /** spec.failover.fenceAfterSeconds: 2 (self-fencing on, below nodeLossSeconds) or off. */
     boolean selfFencing;
+
     /** The last valid spec.primary the user asked for, and the field an invalid edit broke. */
     String lastValidPrimary;
+
     /**
      * The user's last request came after an acknowledgement of a failover (spec.primary set to the
      * current primary first): FailbackPending is then no answer to it.
      */
     boolean acknowledged;
+
     String invalidField;
     long highestStatusEpoch;
     final Map<Long, Grant> grants = new HashMap<>();
@@ -150,10 +182,13 @@ final class World {
   final ApiStore api = new ApiStore();
   final Map<String, SimAgent> agents = new LinkedHashMap<>();
   final SimOperator operator;
+
   /** The addresses on each host (canonical address text). */
   private final Map<String, Set<String>> hostVips = new TreeMap<>();
+
   /** The node each server pod was last created on (the heal phase recreates it there). */
   private final Map<String, String> lastNode = new HashMap<>();
+
   final Map<String, PairState> pairs = new LinkedHashMap<>();
   private final Map<String, String> pairOfPod = new HashMap<>();
 
@@ -195,7 +230,10 @@ final class World {
     for (PairSetup ps : PAIRS) {
       PairState state = new PairState(ps);
       pairs.put(ps.name(), state);
-      api.create(ps.name(), userSpec(state, ps.servers().get(0), (int) NODE_LOSS.toSeconds()), T0.minusSeconds(age));
+      api.create(
+          ps.name(),
+          userSpec(state, ps.servers().get(0), (int) NODE_LOSS.toSeconds()),
+          T0.minusSeconds(age));
       age -= 10;
       for (int i = 0; i < 2; i++) {
         api.createPod(ps.servers().get(i), ps.homes().get(i), true, T0.minusSeconds(60));
@@ -217,7 +255,10 @@ final class World {
     operator.start();
   }
 
-  /** Every pair's first election completed: its first server primary at epoch 1, VIP Bound (pair-1: sip-0 on node-a). */
+  /**
+   * Every pair's first election completed: its first server primary at epoch 1, VIP Bound (pair-1:
+   * sip-0 on node-a).
+   */
   static World active() {
     return active(PairDecider::decide);
   }
@@ -236,8 +277,12 @@ final class World {
     }
     for (PairSetup ps : PAIRS) {
       SipServerPairStatus st = w.api.pair(ps.name()).status;
-      if (!w.converged() || st == null || !ps.servers().get(0).equals(st.primary) || st.epoch != 1) {
-        throw new IllegalStateException(ps.name() + " did not become Active at epoch 1:\n" + w.state());
+      if (!w.converged()
+          || st == null
+          || !ps.servers().get(0).equals(st.primary)
+          || st.epoch != 1) {
+        throw new IllegalStateException(
+            ps.name() + " did not become Active at epoch 1:\n" + w.state());
       }
     }
     w.trace.add("start: " + w.summary());
@@ -281,7 +326,9 @@ final class World {
     stepIndex++;
     stepText = s.toString();
     String effect = s.apply(this);
-    trace.add(String.format("%3d. %s%n       -> %s%n       => %s", stepIndex, stepText, effect, summary()));
+    trace.add(
+        String.format(
+            "%3d. %s%n       -> %s%n       => %s", stepIndex, stepText, effect, summary()));
     checkInvariants();
   }
 
@@ -307,8 +354,12 @@ final class World {
 
   /** A spec the user writes: with what they set before (paused, failback, the address) kept. */
   private static SipServerPairSpec userSpec(PairState ps, String primary, int nodeLossSeconds) {
-    SipServerPairSpec next = ApiStore.spec(ps.setup.servers(), primary,
-        new io.sipha.api.VirtualIp(ps.address, PREFIX, INTERFACE), nodeLossSeconds);
+    SipServerPairSpec next =
+        ApiStore.spec(
+            ps.setup.servers(),
+            primary,
+            new io.sipha.api.VirtualIp(ps.address, PREFIX, INTERFACE),
+            nodeLossSeconds);
     next.setPaused(ps.paused);
     if (ps.selfFencing) {
       next.getFailover().setFenceAfterSeconds(2);
@@ -341,12 +392,20 @@ final class World {
 
   String failback(String pair, boolean automatic) {
     pairs.get(pair).automaticFailback = automatic;
-    return pair + " spec.failback = " + (automatic ? "Automatic (delay 2 s)" : "Manual") + " " + rewrite(pair);
+    return pair
+        + " spec.failback = "
+        + (automatic ? "Automatic (delay 2 s)" : "Manual")
+        + " "
+        + rewrite(pair);
   }
 
   String selfFencing(String pair, boolean on) {
     pairs.get(pair).selfFencing = on;
-    return pair + " spec.failover.fenceAfterSeconds = " + (on ? "2" : "unset") + " " + rewrite(pair);
+    return pair
+        + " spec.failover.fenceAfterSeconds = "
+        + (on ? "2" : "unset")
+        + " "
+        + rewrite(pair);
   }
 
   /** The node is cut off from the API and from the other nodes (its peers' agents), or heals. */
@@ -361,12 +420,20 @@ final class World {
   String changeVip(String pair, String address) {
     PairState ps = pairs.get(pair);
     ps.address = address;
-    String other = pairs.values().stream().filter(o -> o != ps && address.equals(o.address)).map(o -> o.setup.name())
-        .findFirst().orElse(null);
+    String other =
+        pairs.values().stream()
+            .filter(o -> o != ps && address.equals(o.address))
+            .map(o -> o.setup.name())
+            .findFirst()
+            .orElse(null);
     if (other != null) {
       sawContestedVip = true;
     }
-    return pair + " spec.virtualIP.address = " + address + (other == null ? "" : " (" + other + "'s address)") + " "
+    return pair
+        + " spec.virtualIP.address = "
+        + address
+        + (other == null ? "" : " (" + other + "'s address)")
+        + " "
         + rewrite(pair);
   }
 
@@ -377,7 +444,11 @@ final class World {
     ps.lastValidPrimary = to;
     ps.invalidField = null;
     ps.acknowledged = false;
-    return pair + " spec.primary = " + to + " " + edit(pair, userSpec(ps, to, (int) NODE_LOSS.toSeconds()));
+    return pair
+        + " spec.primary = "
+        + to
+        + " "
+        + edit(pair, userSpec(ps, to, (int) NODE_LOSS.toSeconds()));
   }
 
   /**
@@ -397,13 +468,21 @@ final class World {
     // server (FailbackPending); setting it to the current primary acknowledges. The operator knows
     // of it only if its informer saw the two edits go by (a process that is down or whose watches
     // deliver nothing relists later and sees only the last). Otherwise two plain edits.
-    boolean protocol = st.transition == null && !current.equals(before) && before != null
-        && before.equals(st.acceptedPrimary);
+    boolean protocol =
+        st.transition == null
+            && !current.equals(before)
+            && before != null
+            && before.equals(st.acceptedPrimary);
     edit(pair, userSpec(ps, current, (int) NODE_LOSS.toSeconds()));
     ps.lastValidPrimary = to;
     ps.invalidField = null;
     ps.acknowledged = protocol && operator.watching();
-    return pair + " spec.primary = " + current + " (acknowledged), then " + to + " "
+    return pair
+        + " spec.primary = "
+        + current
+        + " (acknowledged), then "
+        + to
+        + " "
         + edit(pair, userSpec(ps, to, (int) NODE_LOSS.toSeconds()));
   }
 
@@ -433,7 +512,11 @@ final class World {
       p.readySince = kubeletNow(p.node);
     }
     p.version = api.nextVersion();
-    return pod + (ready ? " Ready" : " NotReady") + " since " + t(p.readySince) + " (its kubelet's clock)";
+    return pod
+        + (ready ? " Ready" : " NotReady")
+        + " since "
+        + t(p.readySince)
+        + " (its kubelet's clock)";
   }
 
   String terminate(String pod) {
@@ -450,22 +533,33 @@ final class World {
     return pod + " failed";
   }
 
-  /** The time on a node's clock: its kubelet writes the Ready condition's lastTransitionTime with it. */
+  /**
+   * The time on a node's clock: its kubelet writes the Ready condition's lastTransitionTime with
+   * it.
+   */
   private Instant kubeletNow(String node) {
     SimAgent a = agents.get(node);
     return a == null ? now : now.plus(a.clockSkew);
   }
 
   String deletePod(String pod) {
-    return api.pods.remove(pod) == null ? "no effect: " + pod + " does not exist" : pod + " is gone";
+    return api.pods.remove(pod) == null
+        ? "no effect: " + pod + " does not exist"
+        : pod + " is gone";
   }
 
   String recreatePod(String pod, String node, boolean ready) {
     boolean existed = api.pods.remove(pod) != null;
     ApiStore.Pod p = api.createPod(pod, node, ready, kubeletNow(node));
     lastNode.put(pod, node);
-    return (existed ? "the old " + pod + " is deleted; " : "") + pod + " (" + p.uid + ") runs on " + node
-        + (ready ? ", Ready" : ", not Ready yet") + ", without role annotations";
+    return (existed ? "the old " + pod + " is deleted; " : "")
+        + pod
+        + " ("
+        + p.uid
+        + ") runs on "
+        + node
+        + (ready ? ", Ready" : ", not Ready yet")
+        + ", without role annotations";
   }
 
   String partition(String node, boolean cut) {
@@ -479,7 +573,9 @@ final class World {
     a.partition(cut);
     if (cut) {
       a.inContact = false;
-      return node + " cannot reach the API" + (hostVips.get(node).isEmpty() ? "" : "; its host keeps " + hostVips.get(node));
+      return node
+          + " cannot reach the API"
+          + (hostVips.get(node).isEmpty() ? "" : "; its host keeps " + hostVips.get(node));
     }
     return node + " reaches the API again";
   }
@@ -501,8 +597,11 @@ final class World {
     if (!here.add(vip.host())) {
       return;
     }
-    List<String> others = hostVips.entrySet().stream().filter(e -> e.getValue().contains(vip.host())
-        && !e.getKey().equals(node)).map(Map.Entry::getKey).toList();
+    List<String> others =
+        hostVips.entrySet().stream()
+            .filter(e -> e.getValue().contains(vip.host()) && !e.getKey().equals(node))
+            .map(Map.Entry::getKey)
+            .toList();
     if (!others.isEmpty()) {
       sawTwoHolders = true;
     }
@@ -514,7 +613,8 @@ final class World {
       // landed after it): a stale holder, as one that never dropped the VIP, until it sees it
       return;
     }
-    checkVipEnabledOnlyAfterReleaseOrLoss(pairKey.substring(pairKey.indexOf('/') + 1), node, vip, epoch, others);
+    checkVipEnabledOnlyAfterReleaseOrLoss(
+        pairKey.substring(pairKey.indexOf('/') + 1), node, vip, epoch, others);
   }
 
   void hostReleases(String node, VipAddress vip) {
@@ -538,7 +638,10 @@ final class World {
   /** The hosts that hold the address the pair's spec names. */
   List<String> vipHosts(String pair) {
     String host = VipAddress.canonicalHost(api.pair(pair).spec.getVirtualIP().getAddress());
-    return hostVips.entrySet().stream().filter(e -> e.getValue().contains(host)).map(Map.Entry::getKey).toList();
+    return hostVips.entrySet().stream()
+        .filter(e -> e.getValue().contains(host))
+        .map(Map.Entry::getKey)
+        .toList();
   }
 
   // ------------------------------------------------------------------ the operator's status writes
@@ -552,16 +655,24 @@ final class World {
     if (!st.fenced.isEmpty()) {
       sawFenced = true;
     }
-    if (facts.status() != null && facts.status().transition != null && st.transition != null
+    if (facts.status() != null
+        && facts.status().transition != null
+        && st.transition != null
         && facts.status().transition.epoch != st.transition.epoch) {
       sawAbort = true;
     }
     PairState ps = pairs.get(pair);
     Condition refused = Conditions.find(st.conditions, Conditions.SWITCHOVER_REFUSED).orElse(null);
-    if (ps.acknowledged && ((st.transition == null && ps.lastValidPrimary.equals(st.primary))
-        || (refused != null && "True".equals(refused.status) && refused.message != null
-            && refused.message.contains("spec.primary asks for " + ps.lastValidPrimary + " ")))) {
-      ps.acknowledged = false; // the request after the acknowledgement is answered: what follows is judged as usual
+    if (ps.acknowledged
+        && ((st.transition == null && ps.lastValidPrimary.equals(st.primary))
+            || (refused != null
+                && "True".equals(refused.status)
+                && refused.message != null
+                && refused.message.contains(
+                    "spec.primary asks for " + ps.lastValidPrimary + " ")))) {
+      ps.acknowledged =
+          false; // the request after the acknowledgement is answered: what follows is judged as
+      // usual
     }
     checkOneNodeGrantedPerEpoch(pair, facts, st);
     checkNoAddressGrantedToTwoPairs(pair, st);
@@ -589,21 +700,27 @@ final class World {
     Map<String, Long> primaries = new LinkedHashMap<>();
     for (String name : pairs.get(pair).setup.servers()) {
       ApiStore.Pod p = api.pods.get(name);
-      if (p != null && SipServerPair.ROLE_PRIMARY.equals(p.annotations.get(SipServerPair.ROLE_ANNOTATION))) {
+      if (p != null
+          && SipServerPair.ROLE_PRIMARY.equals(p.annotations.get(SipServerPair.ROLE_ANNOTATION))) {
         primaries.put(p.name, epochOf(p));
       }
     }
-    SafetyRules.sharedPrimaryEpochs(primaries).forEach((e, pods) ->
-        fail(ONE_PRIMARY, pair + ": " + pods + " are all primary at epoch " + e));
+    SafetyRules.sharedPrimaryEpochs(primaries)
+        .forEach(
+            (e, pods) -> fail(ONE_PRIMARY, pair + ": " + pods + " are all primary at epoch " + e));
   }
 
-  /** Each pair's status epoch never decreases, nor does the epoch annotation of a pod (same uid). */
+  /**
+   * Each pair's status epoch never decreases, nor does the epoch annotation of a pod (same uid).
+   */
   void checkTheEpochNeverDecreases() {
     for (PairState ps : pairs.values()) {
       SipServerPairStatus st = status(ps.setup.name());
       long e = st == null ? 0 : st.epoch;
       if (e < ps.highestStatusEpoch) {
-        fail(EPOCH_GROWS, ps.setup.name() + ": status.epoch went from " + ps.highestStatusEpoch + " to " + e);
+        fail(
+            EPOCH_GROWS,
+            ps.setup.name() + ": status.epoch went from " + ps.highestStatusEpoch + " to " + e);
       }
       ps.highestStatusEpoch = e;
     }
@@ -611,11 +728,24 @@ final class World {
       SipServerPairStatus st = status(pairOfPod(p.name));
       Long now = epochOf(p);
       Long before = podEpochs.get(p.uid);
-      boolean knownBug = tolerates("pod-epoch") && before != null && now != null && st != null
-          && now == st.epoch && before > st.epoch; // re-asserted below an epoch a lost write left
+      boolean knownBug =
+          tolerates("pod-epoch")
+              && before != null
+              && now != null
+              && st != null
+              && now == st.epoch
+              && before > st.epoch; // re-asserted below an epoch a lost write left
       if (before != null && (now == null || now < before) && !knownBug) {
-        fail(EPOCH_GROWS, "pod " + p.name + " (" + p.uid + ") had sipha.io/epoch " + before
-            + " and now has " + now);
+        fail(
+            EPOCH_GROWS,
+            "pod "
+                + p.name
+                + " ("
+                + p.uid
+                + ") had sipha.io/epoch "
+                + before
+                + " and now has "
+                + now);
       }
       if (now != null) {
         podEpochs.put(p.uid, now);
@@ -624,24 +754,28 @@ final class World {
   }
 
   /**
-   * No address is on two hosts among those in contact with the API, whichever pairs put it there.
-   * A host is out of contact while it is partitioned, its agent is down or starting, its scripts
-   * fail or hang, and until its agent has run once completely after that (a host that heals keeps
-   * a stale VIP until its agent has run: the seed accepts that; after that run the duplicate must
-   * be gone).
+   * No address is on two hosts among those in contact with the API, whichever pairs put it there. A
+   * host is out of contact while it is partitioned, its agent is down or starting, its scripts fail
+   * or hang, and until its agent has run once completely after that (a host that heals keeps a
+   * stale VIP until its agent has run: the seed accepts that; after that run the duplicate must be
+   * gone).
    */
   void checkNoAddressOnTwoHostsInContact() {
     Map<String, List<String>> holders = new TreeMap<>();
-    hostVips.forEach((n, addresses) -> {
-      if (agent(n).inContact) {
-        addresses.forEach(a -> holders.computeIfAbsent(a, x -> new ArrayList<>()).add(n));
-      }
-    });
-    holders.forEach((address, hosts) -> {
-      if (hosts.size() > 1) {
-        fail(VIP_ONE_HOST, hosts + " hold " + address + " and their agents are in contact with the API");
-      }
-    });
+    hostVips.forEach(
+        (n, addresses) -> {
+          if (agent(n).inContact) {
+            addresses.forEach(a -> holders.computeIfAbsent(a, x -> new ArrayList<>()).add(n));
+          }
+        });
+    holders.forEach(
+        (address, hosts) -> {
+          if (hosts.size() > 1) {
+            fail(
+                VIP_ONE_HOST,
+                hosts + " hold " + address + " and their agents are in contact with the API");
+          }
+        });
   }
 
   /**
@@ -651,28 +785,62 @@ final class World {
    * previous holder confirmed it is disabled, or after that holder's node is declared lost"). A
    * host holding it for another pair is neither: the address is taken from under that pair.
    */
-  private void checkVipEnabledOnlyAfterReleaseOrLoss(String pair, String node, VipAddress vip, long epoch,
-      List<String> otherHolders) {
+  private void checkVipEnabledOnlyAfterReleaseOrLoss(
+      String pair, String node, VipAddress vip, long epoch, List<String> otherHolders) {
     Grant g = pairs.get(pair).grants.get(epoch);
     if (g == null || !g.node().equals(node)) {
-      violations.add(new String[] {VIP_AFTER_RELEASE, pair + ": " + node + " enabled " + vip.cidr() + " at epoch "
-          + epoch + " but the grant at that epoch is " + g});
+      violations.add(
+          new String[] {
+            VIP_AFTER_RELEASE,
+            pair
+                + ": "
+                + node
+                + " enabled "
+                + vip.cidr()
+                + " at epoch "
+                + epoch
+                + " but the grant at that epoch is "
+                + g
+          });
       return;
     }
     for (String o : otherHolders) {
-      // to decide: a node fenced (declared lost) earlier in this transition that is alive again at the
+      // to decide: a node fenced (declared lost) earlier in this transition that is alive again at
+      // the
       // grant, with a report older than its own last grant, is not waited for (docs/reliability.md)
       boolean toDecide = tolerates("fenced-returned") && g.fenced().contains(o);
       if (!g.saw().clears(o) && !toDecide) {
-        violations.add(new String[] {VIP_AFTER_RELEASE, pair + ": " + node + " enabled " + vip.cidr() + " at epoch "
-            + epoch + " while " + o + " holds it; the decision at step " + g.step() + " that granted it saw " + o
-            + " alive and not confirmed (lost: " + g.saw().lost() + ", confirmed: " + g.saw().confirmed() + ", fenced: "
-            + g.fenced() + ")"});
+        violations.add(
+            new String[] {
+              VIP_AFTER_RELEASE,
+              pair
+                  + ": "
+                  + node
+                  + " enabled "
+                  + vip.cidr()
+                  + " at epoch "
+                  + epoch
+                  + " while "
+                  + o
+                  + " holds it; the decision at step "
+                  + g.step()
+                  + " that granted it saw "
+                  + o
+                  + " alive and not confirmed (lost: "
+                  + g.saw().lost()
+                  + ", confirmed: "
+                  + g.saw().confirmed()
+                  + ", fenced: "
+                  + g.fenced()
+                  + ")"
+            });
       }
     }
   }
 
-  /** Each epoch grants a pair's VIP (Binding or Bound) to one node only; records what the grant saw. */
+  /**
+   * Each epoch grants a pair's VIP (Binding or Bound) to one node only; records what the grant saw.
+   */
   private void checkOneNodeGrantedPerEpoch(String pair, PairFacts facts, SipServerPairStatus st) {
     if (st.primary == null || !SafetyRules.grantsVip(st)) {
       return;
@@ -681,18 +849,32 @@ final class World {
     Grant g = grants.get(st.epoch);
     if (g == null) {
       var saw = SafetyRules.GrantWitness.of(facts, st.epoch, NODES);
-      Set<String> fenced = st.fenced.stream().map(f -> f.node).collect(Collectors.toCollection(TreeSet::new));
+      Set<String> fenced =
+          st.fenced.stream().map(f -> f.node).collect(Collectors.toCollection(TreeSet::new));
       grants.put(st.epoch, new Grant(st.vip.node, saw, fenced, stepIndex));
       // a host the grant declared lost may still hold the VIP (it came back while the plan was in
       // flight, or it is still cut off): it is out of contact until its agent has seen this grant
       // (acted on a read that shows it: a fresh read from before it does not count)
-      saw.lost().forEach(n -> {
-        agent(n).inContact = false;
-        agent(n).mustSee.merge(ApiStore.key(pair), st.epoch, Math::max);
-      });
+      saw.lost()
+          .forEach(
+              n -> {
+                agent(n).inContact = false;
+                agent(n).mustSee.merge(ApiStore.key(pair), st.epoch, Math::max);
+              });
     } else if (!g.node().equals(st.vip.node)) {
-      violations.add(new String[] {ONE_GRANTEE, pair + ": epoch " + st.epoch + " granted it to " + g.node()
-          + " at step " + g.step() + " and now to " + st.vip.node});
+      violations.add(
+          new String[] {
+            ONE_GRANTEE,
+            pair
+                + ": epoch "
+                + st.epoch
+                + " granted it to "
+                + g.node()
+                + " at step "
+                + g.step()
+                + " and now to "
+                + st.vip.node
+          });
     }
   }
 
@@ -701,16 +883,34 @@ final class World {
    * holds that address (granted, binding, bound, being released, or up on a node it declared lost).
    */
   private void checkNoAddressGrantedToTwoPairs(String pair, SipServerPairStatus st) {
-    if (st.vip == null || st.vip.address == null
+    if (st.vip == null
+        || st.vip.address == null
         || !(st.vip.state == VipStatus.State.Binding || st.vip.state == VipStatus.State.Bound)) {
       return;
     }
     String host = VipAddress.canonicalHost(st.vip.address);
     for (ApiStore.PairObject o : api.pairs.values()) {
-      if (!o.name.equals(pair) && host != null && host.equals(io.sipha.kube.Facts.heldHost(o.resource()))) {
-        violations.add(new String[] {ONE_PAIR_PER_ADDRESS, pair + "'s status grants " + st.vip.address + " to "
-            + st.vip.node + " while " + o.name + "'s status holds it (" + o.status.vip.state + " on " + o.status.vip.node
-            + ", fenced " + o.status.fenced.stream().map(f -> f.node).toList() + ")"});
+      if (!o.name.equals(pair)
+          && host != null
+          && host.equals(io.sipha.kube.Facts.heldHost(o.resource()))) {
+        violations.add(
+            new String[] {
+              ONE_PAIR_PER_ADDRESS,
+              pair
+                  + "'s status grants "
+                  + st.vip.address
+                  + " to "
+                  + st.vip.node
+                  + " while "
+                  + o.name
+                  + "'s status holds it ("
+                  + o.status.vip.state
+                  + " on "
+                  + o.status.vip.node
+                  + ", fenced "
+                  + o.status.fenced.stream().map(f -> f.node).toList()
+                  + ")"
+            });
       }
     }
   }
@@ -723,11 +923,25 @@ final class World {
     Condition ready = Conditions.find(st.conditions, Conditions.READY).orElse(null);
     String invalidField = pairs.get(pair).invalidField;
     String field = invalidField == null ? "spec." : invalidField;
-    if (st.phase != Phase.Invalid || ready == null || !"False".equals(ready.status) || ready.message == null
+    if (st.phase != Phase.Invalid
+        || ready == null
+        || !"False".equals(ready.status)
+        || ready.message == null
         || !ready.message.contains(field)) {
-      violations.add(new String[] {INVALID_REFUSED, pair + ": phase " + st.phase
-          + ", Ready " + (ready == null ? "missing" : ready.status + " " + ready.reason + ": " + ready.message)
-          + " (expected it to name " + field + ")"});
+      violations.add(
+          new String[] {
+            INVALID_REFUSED,
+            pair
+                + ": phase "
+                + st.phase
+                + ", Ready "
+                + (ready == null
+                    ? "missing"
+                    : ready.status + " " + ready.reason + ": " + ready.message)
+                + " (expected it to name "
+                + field
+                + ")"
+          });
     }
   }
 
@@ -786,13 +1000,24 @@ final class World {
         edit = true;
       }
       if (ps.invalidField != null) {
-        healed.append("the user corrects ").append(pair).append("'s ").append(ps.invalidField).append(" (spec.primary ")
-            .append(ps.lastValidPrimary).append("); ");
+        healed
+            .append("the user corrects ")
+            .append(pair)
+            .append("'s ")
+            .append(ps.invalidField)
+            .append(" (spec.primary ")
+            .append(ps.lastValidPrimary)
+            .append("); ");
         ps.invalidField = null;
         edit = true;
       }
       if (!ps.address.equals(ps.setup.address())) {
-        healed.append("the user gives ").append(pair).append(" its own address ").append(ps.setup.address()).append(" back; ");
+        healed
+            .append("the user gives ")
+            .append(pair)
+            .append(" its own address ")
+            .append(ps.setup.address())
+            .append(" back; ");
         ps.address = ps.setup.address();
         edit = true;
       }
@@ -800,8 +1025,10 @@ final class World {
         edit(pair, userSpec(ps, ps.lastValidPrimary, (int) NODE_LOSS.toSeconds()));
       }
     }
-    trace.add("  --- heal: " + (healed.length() == 0 ? "nothing was broken" : healed.toString().strip())
-        + " --- then rounds of: 500 ms pass, every agent runs, the operator reconciles every pair");
+    trace.add(
+        "  --- heal: "
+            + (healed.length() == 0 ? "nothing was broken" : healed.toString().strip())
+            + " --- then rounds of: 500 ms pass, every agent runs, the operator reconciles every pair");
     stepText = "heal round";
     Instant healedAt = now;
     Instant firstConverged = null;
@@ -816,8 +1043,13 @@ final class World {
         said.add(a.node + ": " + a.run());
       }
       said.add("operator: " + operator.reconcileAll());
-      trace.add(String.format("  heal round %d (%s after the heal)%n       -> %s%n       => %s", round,
-          Duration.between(healedAt, now).toMillis() + " ms", String.join(" | ", said), summary()));
+      trace.add(
+          String.format(
+              "  heal round %d (%s after the heal)%n       -> %s%n       => %s",
+              round,
+              Duration.between(healedAt, now).toMillis() + " ms",
+              String.join(" | ", said),
+              summary()));
       checkInvariants();
       if (converged()) {
         if (firstConverged == null) {
@@ -828,17 +1060,31 @@ final class World {
         }
         stable++;
       } else if (firstConverged != null) {
-        fail(STAYS, "it was converged at " + t(firstConverged)
-            + " and is not any more: " + whyNotConverged());
+        fail(
+            STAYS,
+            "it was converged at "
+                + t(firstConverged)
+                + " and is not any more: "
+                + whyNotConverged());
       } else if (Duration.between(healedAt, now).compareTo(CONVERGENCE_BOUND) > 0) {
-        fail(CONVERGES, "bound " + CONVERGENCE_BOUND.toSeconds() + " s; after " + Duration.between(healedAt, now).toMillis() + " ms " + whyNotConverged());
+        fail(
+            CONVERGES,
+            "bound "
+                + CONVERGENCE_BOUND.toSeconds()
+                + " s; after "
+                + Duration.between(healedAt, now).toMillis()
+                + " ms "
+                + whyNotConverged());
       }
     }
     convergedAfter = Duration.between(healedAt, firstConverged);
     checkEverySwitchoverRequestIsAnswered();
   }
 
-  /** Each pair: one primary at the current epoch, its node holds the VIP alone, the status says Active. */
+  /**
+   * Each pair: one primary at the current epoch, its node holds the VIP alone, the status says
+   * Active.
+   */
   boolean converged() {
     return whyNotConverged() == null;
   }
@@ -881,20 +1127,26 @@ final class World {
       return "there is no primary";
     }
     ApiStore.Pod p = api.pods.get(st.primary);
-    if (p == null || !SipServerPair.ROLE_PRIMARY.equals(p.annotations.get(SipServerPair.ROLE_ANNOTATION))
-        || epochOf(p) == null || epochOf(p) != st.epoch) {
+    if (p == null
+        || !SipServerPair.ROLE_PRIMARY.equals(p.annotations.get(SipServerPair.ROLE_ANNOTATION))
+        || epochOf(p) == null
+        || epochOf(p) != st.epoch) {
       return "status.primary " + st.primary + " is not annotated primary at epoch " + st.epoch;
     }
     for (String s : ps.setup.servers()) {
       ApiStore.Pod o = api.pods.get(s);
-      if (!s.equals(st.primary) && (o == null
-          || !SipServerPair.ROLE_BACKUP.equals(o.annotations.get(SipServerPair.ROLE_ANNOTATION))
-          || epochOf(o) == null || epochOf(o) != st.epoch)) {
+      if (!s.equals(st.primary)
+          && (o == null
+              || !SipServerPair.ROLE_BACKUP.equals(o.annotations.get(SipServerPair.ROLE_ANNOTATION))
+              || epochOf(o) == null
+              || epochOf(o) != st.epoch)) {
         return "the other server " + s + " is not annotated backup at epoch " + st.epoch;
       }
     }
     String address = api.pair(pair).spec.getVirtualIP().getAddress();
-    if (st.vip == null || st.vip.state != VipStatus.State.Bound || !p.node.equals(st.vip.node)
+    if (st.vip == null
+        || st.vip.state != VipStatus.State.Bound
+        || !p.node.equals(st.vip.node)
         || !address.equals(VipAddress.canonicalHost(st.vip.address))) {
       return "the status does not say " + address + " is Bound on " + p.node;
     }
@@ -908,20 +1160,33 @@ final class World {
     String wanted = o.spec.getPrimary();
     ApiStore.Pod w = wanted == null ? null : api.pods.get(wanted);
     Condition refused = Conditions.find(st.conditions, Conditions.SWITCHOVER_REFUSED).orElse(null);
-    boolean refusedIt = refused != null && "True".equals(refused.status) && refused.message != null
-        && refused.message.contains("spec.primary asks for " + wanted + " ");
-    if (o.spec.getFailback() == io.sipha.api.FailbackMode.Automatic && wanted != null && !wanted.equals(st.primary)
-        && w != null && w.ready && w.terminated == null && !refusedIt) {
-      return "an automatic failback to " + wanted + " is due"; // it will move the VIP: not settled yet
+    boolean refusedIt =
+        refused != null
+            && "True".equals(refused.status)
+            && refused.message != null
+            && refused.message.contains("spec.primary asks for " + wanted + " ");
+    if (o.spec.getFailback() == io.sipha.api.FailbackMode.Automatic
+        && wanted != null
+        && !wanted.equals(st.primary)
+        && w != null
+        && w.ready
+        && w.terminated == null
+        && !refusedIt) {
+      return "an automatic failback to "
+          + wanted
+          + " is due"; // it will move the VIP: not settled yet
     }
     return requestUnanswered(pair);
   }
 
   private String convergedKey() {
-    return pairs.keySet().stream().map(pair -> {
-      SipServerPairStatus st = status(pair);
-      return pair + " " + st.primary + "@" + st.epoch + " on " + st.vip.node;
-    }).collect(Collectors.joining(", "));
+    return pairs.keySet().stream()
+        .map(
+            pair -> {
+              SipServerPairStatus st = status(pair);
+              return pair + " " + st.primary + "@" + st.epoch + " on " + st.vip.node;
+            })
+        .collect(Collectors.joining(", "));
   }
 
   /**
@@ -943,35 +1208,66 @@ final class World {
     if (wanted == null || wanted.equals(st.primary)) {
       return null;
     }
-    if (tolerates("fenced-holder") && st.vip != null
+    if (tolerates("fenced-holder")
+        && st.vip != null
         && st.fenced.stream().anyMatch(f -> f.node.equals(st.vip.node))) {
       return null; // known bug: the holder's own node left in status.fenced blocks every request
     }
-    // refused: SwitchoverRefused names the request; accepted but not done (a failback): FailbackPending
-    // names it, and status.acceptedPrimary says the operator took it (a stale condition does not count)
+    // refused: SwitchoverRefused names the request; accepted but not done (a failback):
+    // FailbackPending
+    // names it, and status.acceptedPrimary says the operator took it (a stale condition does not
+    // count)
     Condition refused = Conditions.find(st.conditions, Conditions.SWITCHOVER_REFUSED).orElse(null);
-    if (refused != null && "True".equals(refused.status) && refused.message != null
+    if (refused != null
+        && "True".equals(refused.status)
+        && refused.message != null
         && refused.message.contains("spec.primary asks for " + wanted + " ")) {
       return null;
     }
     Condition pending = Conditions.find(st.conditions, Conditions.FAILBACK_PENDING).orElse(null);
-    if (!pairs.get(pair).acknowledged && wanted.equals(st.acceptedPrimary) && pending != null && "True".equals(pending.status) && pending.message != null
-        && List.of("spec.primary names " + wanted + ";", "failback to " + wanted + " ", "switching back to " + wanted + " ")
-            .stream().anyMatch(pending.message::contains)) {
+    if (!pairs.get(pair).acknowledged
+        && wanted.equals(st.acceptedPrimary)
+        && pending != null
+        && "True".equals(pending.status)
+        && pending.message != null
+        && List.of(
+                "spec.primary names " + wanted + ";",
+                "failback to " + wanted + " ",
+                "switching back to " + wanted + " ")
+            .stream()
+            .anyMatch(pending.message::contains)) {
       return null;
     }
-    return "spec.primary is " + wanted + " but the primary is " + st.primary
-        + " and no SwitchoverRefused or FailbackPending condition names " + wanted + "; conditions: "
-        + st.conditions.stream().map(c -> c.type + "=" + c.status + " (" + c.message + ")")
-        .collect(Collectors.joining("; "));
+    return "spec.primary is "
+        + wanted
+        + " but the primary is "
+        + st.primary
+        + " and no SwitchoverRefused or FailbackPending condition names "
+        + wanted
+        + "; conditions: "
+        + st.conditions.stream()
+            .map(c -> c.type + "=" + c.status + " (" + c.message + ")")
+            .collect(Collectors.joining("; "));
   }
 
   // ================================================================== reporting
 
   private void fail(String invariant, String what) {
-    throw new Violation(invariant, "Invariant broken: " + invariant + "\n  " + what + "\n  after step " + stepIndex + ": " + stepText
-        + "\n\nState now:\n" + state() + "\n\nThe schedule as it ran (step, what happened, state after):\n"
-        + String.join("\n", trace) + "\n");
+    throw new Violation(
+        invariant,
+        "Invariant broken: "
+            + invariant
+            + "\n  "
+            + what
+            + "\n  after step "
+            + stepIndex
+            + ": "
+            + stepText
+            + "\n\nState now:\n"
+            + state()
+            + "\n\nThe schedule as it ran (step, what happened, state after):\n"
+            + String.join("\n", trace)
+            + "\n");
   }
 
   /** The schedule as it ran, one step a line (for a scenario that wants to show it). */
@@ -984,40 +1280,102 @@ final class World {
     b.append("  clock ").append(t(now)).append("\n");
     for (ApiStore.PairObject o : api.pairs.values()) {
       SipServerPairSpec spec = o.spec;
-      b.append("  ").append(o.name).append(" spec: primary ").append(spec.getPrimary()).append(", VIP ")
-          .append(spec.getVirtualIP().getAddress()).append(", nodeLossSeconds ")
-          .append(spec.getFailover().getNodeLossSeconds()).append(spec.isPaused() ? ", paused" : "")
-          .append(", generation ").append(o.generation).append(", resourceVersion ").append(o.resourceVersion).append("\n");
+      b.append("  ")
+          .append(o.name)
+          .append(" spec: primary ")
+          .append(spec.getPrimary())
+          .append(", VIP ")
+          .append(spec.getVirtualIP().getAddress())
+          .append(", nodeLossSeconds ")
+          .append(spec.getFailover().getNodeLossSeconds())
+          .append(spec.isPaused() ? ", paused" : "")
+          .append(", generation ")
+          .append(o.generation)
+          .append(", resourceVersion ")
+          .append(o.resourceVersion)
+          .append("\n");
       SipServerPairStatus st = o.status;
       if (st == null) {
         b.append("    status: none\n");
       } else {
-        b.append("    status: phase ").append(st.phase).append(", epoch ").append(st.epoch).append(", primary ")
-            .append(st.primary).append(", backup ").append(st.backup).append(", acceptedPrimary ")
-            .append(st.acceptedPrimary).append(", vip ")
+        b.append("    status: phase ")
+            .append(st.phase)
+            .append(", epoch ")
+            .append(st.epoch)
+            .append(", primary ")
+            .append(st.primary)
+            .append(", backup ")
+            .append(st.backup)
+            .append(", acceptedPrimary ")
+            .append(st.acceptedPrimary)
+            .append(", vip ")
             .append(st.vip == null ? "-" : st.vip.address + " " + st.vip.node + "/" + st.vip.state)
-            .append(", transition ").append(st.transition == null ? "-" : st.transition.kind + " " + st.transition.from
-                + "->" + st.transition.to + " at " + st.transition.epoch + " (" + st.transition.step + ")")
-            .append(", fenced ").append(st.fenced.stream().map(f -> f.node + "@" + f.epoch).toList()).append("\n");
-        b.append("    conditions: ").append(st.conditions.stream().filter(c -> "True".equals(c.status)
-            || Conditions.READY.equals(c.type)).map(c -> c.type + "=" + c.status + " (" + c.message + ")")
-            .collect(Collectors.joining("; "))).append("\n");
+            .append(", transition ")
+            .append(
+                st.transition == null
+                    ? "-"
+                    : st.transition.kind
+                        + " "
+                        + st.transition.from
+                        + "->"
+                        + st.transition.to
+                        + " at "
+                        + st.transition.epoch
+                        + " ("
+                        + st.transition.step
+                        + ")")
+            .append(", fenced ")
+            .append(st.fenced.stream().map(f -> f.node + "@" + f.epoch).toList())
+            .append("\n");
+        b.append("    conditions: ")
+            .append(
+                st.conditions.stream()
+                    .filter(c -> "True".equals(c.status) || Conditions.READY.equals(c.type))
+                    .map(c -> c.type + "=" + c.status + " (" + c.message + ")")
+                    .collect(Collectors.joining("; ")))
+            .append("\n");
       }
       for (String s : spec.getServers()) {
         ApiStore.Pod p = api.pods.get(s);
-        b.append("    pod ").append(s).append(": ").append(p == null ? "does not exist" : p.uid + " on " + p.node
-            + (p.ready ? ", Ready" : ", NotReady") + (p.terminated == null ? "" : ", failed")
-            + ", " + p.annotations.get(SipServerPair.ROLE_ANNOTATION) + "@" + epochOf(p)).append("\n");
+        b.append("    pod ")
+            .append(s)
+            .append(": ")
+            .append(
+                p == null
+                    ? "does not exist"
+                    : p.uid
+                        + " on "
+                        + p.node
+                        + (p.ready ? ", Ready" : ", NotReady")
+                        + (p.terminated == null ? "" : ", failed")
+                        + ", "
+                        + p.annotations.get(SipServerPair.ROLE_ANNOTATION)
+                        + "@"
+                        + epochOf(p))
+            .append("\n");
       }
     }
     for (SimAgent a : agents.values()) {
       ApiStore.Lease l = api.leases.get(a.node);
-      b.append("  host ").append(a.node).append(" holds ").append(hostVips.get(a.node))
-          .append("; agent ").append(a.describe()).append("; Lease renewed ")
-          .append(l == null ? "never" : t(l.renewTime)).append(", reports ")
-          .append(l == null ? "-" : l.reports.entrySet().stream().map(e -> e.getKey() + " " + describe(e.getValue()))
-              .collect(Collectors.joining(", ")))
-          .append(l == null || l.restartingUntil == null ? "" : ", restarting until " + t(l.restartingUntil))
+      b.append("  host ")
+          .append(a.node)
+          .append(" holds ")
+          .append(hostVips.get(a.node))
+          .append("; agent ")
+          .append(a.describe())
+          .append("; Lease renewed ")
+          .append(l == null ? "never" : t(l.renewTime))
+          .append(", reports ")
+          .append(
+              l == null
+                  ? "-"
+                  : l.reports.entrySet().stream()
+                      .map(e -> e.getKey() + " " + describe(e.getValue()))
+                      .collect(Collectors.joining(", ")))
+          .append(
+              l == null || l.restartingUntil == null
+                  ? ""
+                  : ", restarting until " + t(l.restartingUntil))
           .append("\n");
     }
     b.append("  ").append(operator.describe());
@@ -1030,14 +1388,42 @@ final class World {
     parts.add(t(now));
     for (ApiStore.PairObject o : api.pairs.values()) {
       SipServerPairStatus st = o.status;
-      String status = st == null ? "no status" : "epoch " + st.epoch + " " + st.phase + ", primary " + st.primary
-          + ", vip " + (st.vip == null ? "-" : st.vip.address + " " + st.vip.node + "/" + st.vip.state)
-          + (st.transition == null ? "" : ", " + st.transition.kind + "->" + st.transition.to + "/" + st.transition.step);
-      String pods = o.spec.getServers().stream().map(s -> {
-        ApiStore.Pod p = api.pods.get(s);
-        return p == null ? s + " gone" : s + "@" + p.node + " " + p.annotations.get(SipServerPair.ROLE_ANNOTATION)
-            + "@" + epochOf(p) + (p.ready ? "" : " NotReady");
-      }).collect(Collectors.joining(", "));
+      String status =
+          st == null
+              ? "no status"
+              : "epoch "
+                  + st.epoch
+                  + " "
+                  + st.phase
+                  + ", primary "
+                  + st.primary
+                  + ", vip "
+                  + (st.vip == null ? "-" : st.vip.address + " " + st.vip.node + "/" + st.vip.state)
+                  + (st.transition == null
+                      ? ""
+                      : ", "
+                          + st.transition.kind
+                          + "->"
+                          + st.transition.to
+                          + "/"
+                          + st.transition.step);
+      String pods =
+          o.spec.getServers().stream()
+              .map(
+                  s -> {
+                    ApiStore.Pod p = api.pods.get(s);
+                    return p == null
+                        ? s + " gone"
+                        : s
+                            + "@"
+                            + p.node
+                            + " "
+                            + p.annotations.get(SipServerPair.ROLE_ANNOTATION)
+                            + "@"
+                            + epochOf(p)
+                            + (p.ready ? "" : " NotReady");
+                  })
+              .collect(Collectors.joining(", "));
       parts.add(o.name + ": " + status + "; " + pods);
     }
     parts.add("hosts " + hostVips);
@@ -1045,8 +1431,14 @@ final class World {
   }
 
   static String describe(VipReport r) {
-    return r == null ? "-" : r.state() + "@" + r.epoch() + " " + r.address()
-        + (r.removedStaleEpoch() == null ? "" : " removedStale " + r.removedStaleEpoch());
+    return r == null
+        ? "-"
+        : r.state()
+            + "@"
+            + r.epoch()
+            + " "
+            + r.address()
+            + (r.removedStaleEpoch() == null ? "" : " removedStale " + r.removedStaleEpoch());
   }
 
   /** The virtual time as seconds after the start, e.g. "t+12.300s". */
@@ -1055,7 +1447,8 @@ final class World {
       return "-";
     }
     long ms = Duration.between(T0, i).toMillis();
-    return String.format("t%s%d.%03ds", ms < 0 ? "-" : "+", Math.abs(ms) / 1000, Math.abs(ms) % 1000);
+    return String.format(
+        "t%s%d.%03ds", ms < 0 ? "-" : "+", Math.abs(ms) / 1000, Math.abs(ms) % 1000);
   }
 
   private static Long epochOf(ApiStore.Pod p) {

@@ -17,21 +17,25 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The default VIP scripts shipped with sipha, run for real with ip(8) inside a network namespace
- * of the test's own (root only; skipped elsewhere with the reason). Documentation addresses only.
+ * The default VIP scripts shipped with sipha, run for real with ip(8) inside a network namespace of
+ * the test's own (root only; skipped elsewhere with the reason). Documentation addresses only.
  */
 class DefaultVipScriptsTest {
   static final String NS = "sipha-test-" + ProcessHandle.current().pid();
+
   /** The scripts the Helm chart installs by default (its ConfigMap is made from these files). */
   static final Path DEFAULT_SCRIPTS = Path.of("..", "helm", "sipha", "files");
+
   @TempDir static Path dir;
   static VipScripts scripts;
   static boolean created;
 
   @BeforeAll
   static void namespace() throws Exception {
-    assumeTrue("root".equals(System.getProperty("user.name")), "needs root to create a network namespace");
-    assumeTrue(Files.isExecutable(Path.of("/usr/sbin/ip")) || Files.isExecutable(Path.of("/sbin/ip")),
+    assumeTrue(
+        "root".equals(System.getProperty("user.name")), "needs root to create a network namespace");
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/sbin/ip")) || Files.isExecutable(Path.of("/sbin/ip")),
         "needs iproute2 (ip)");
     sh("ip", "netns", "add", NS);
     created = true;
@@ -42,7 +46,10 @@ class DefaultVipScriptsTest {
       Path real = dir.resolve("real-" + s.fileName());
       Files.copy(DEFAULT_SCRIPTS.resolve(s.fileName()), real);
       Path wrapper = dir.resolve(s.fileName());
-      Files.writeString(wrapper, "#!/bin/sh\nexec ip netns exec " + NS + " " + real + " \"$@\"\n", StandardCharsets.UTF_8);
+      Files.writeString(
+          wrapper,
+          "#!/bin/sh\nexec ip netns exec " + NS + " " + real + " \"$@\"\n",
+          StandardCharsets.UTF_8);
       for (Path p : List.of(real, wrapper)) {
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
       }
@@ -79,7 +86,9 @@ class DefaultVipScriptsTest {
     ScriptResult disabled = scripts.run(VipScript.DISABLE, vip);
     assertThat(disabled.succeeded()).as(disabled.describe()).isTrue();
     assertThat(addresses()).doesNotContain(shown);
-    assertThat(scripts.run(VipScript.DISABLE, vip).succeeded()).as("disable is idempotent").isTrue();
+    assertThat(scripts.run(VipScript.DISABLE, vip).succeeded())
+        .as("disable is idempotent")
+        .isTrue();
     assertThat(scripts.run(VipScript.STATUS, vip).exitCode()).as("absent after").isEqualTo(1);
   }
 
@@ -95,7 +104,8 @@ class DefaultVipScriptsTest {
 
   @Test
   void aMissingInterfaceFailsWithTheErrorCaptured() {
-    ScriptResult r = scripts.run(VipScript.ENABLE, VipAddress.parse("192.0.2.10", 24, "eth9").vip());
+    ScriptResult r =
+        scripts.run(VipScript.ENABLE, VipAddress.parse("192.0.2.10", 24, "eth9").vip());
     assertThat(r.succeeded()).isFalse();
     assertThat(r.exitCode()).isPositive();
     assertThat(r.describe()).contains("vip-enable exited").contains("eth9");

@@ -51,7 +51,8 @@ class VipAddressTest {
     }
 
     @Test
-    @DisplayName("surrounding blanks, even a trailing newline, are refused rather than silently trimmed")
+    @DisplayName(
+        "surrounding blanks, even a trailing newline, are refused rather than silently trimmed")
     void blanksAreRefused() {
       for (String a : new String[] {" 198.51.100.7 ", "192.0.2.10\n", "\t192.0.2.10"}) {
         VipAddress.Result r = VipAddress.parse(a, 24, "eth0");
@@ -79,16 +80,40 @@ class VipAddressTest {
     }
 
     @ParameterizedTest(name = "\"{0}\" is a valid IPv6 VIP")
-    @ValueSource(strings = {"2001:db8::1", "2001:DB8::A", "2001:db8:0:0:1:0:0:1", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"})
+    @ValueSource(
+        strings = {
+          "2001:db8::1",
+          "2001:DB8::A",
+          "2001:db8:0:0:1:0:0:1",
+          "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"
+        })
     void moreIpv6(String address) {
       assertThat(ok(address, 128).isIpv6()).isTrue();
     }
 
     @ParameterizedTest(name = "\"{0}\" is not an address literal")
-    @ValueSource(strings = {
-        "300.1.1.1", "192.0.2", "192.0.2.10.1", "192.0.2.010", "192.0.2.-1", "192.0.2.10/24", "192.0.2.1a",
-        "3221225994", "0xC0.0.2.10", "2001:db8::g", "2001:db8:::1", "[2001:db8::1]", "2001:db8::1%eth0",
-        "192.0.2\n.10", "1.2.3.4 5", "localhost", "example.invalid", "sip-0.example.invalid", ":"})
+    @ValueSource(
+        strings = {
+          "300.1.1.1",
+          "192.0.2",
+          "192.0.2.10.1",
+          "192.0.2.010",
+          "192.0.2.-1",
+          "192.0.2.10/24",
+          "192.0.2.1a",
+          "3221225994",
+          "0xC0.0.2.10",
+          "2001:db8::g",
+          "2001:db8:::1",
+          "[2001:db8::1]",
+          "2001:db8::1%eth0",
+          "192.0.2\n.10",
+          "1.2.3.4 5",
+          "localhost",
+          "example.invalid",
+          "sip-0.example.invalid",
+          ":"
+        })
     void invalidLiterals(String address) {
       VipAddress.Result r = parse(address, 24, "eth0");
       assertThat(r.ok()).isFalse();
@@ -116,12 +141,24 @@ class VipAddressTest {
       assertThat(VipAddress.literal(name)).isNull();
       VipAddress.Result r = parse(name, 24, "eth0");
       assertThat(r.ok()).isFalse();
-      assertThat(r.problem().message()).contains("\"" + name + "\"").contains("not an IPv4 or IPv6 address literal");
+      assertThat(r.problem().message())
+          .contains("\"" + name + "\"")
+          .contains("not an IPv4 or IPv6 address literal");
     }
 
     @ParameterizedTest(name = "\"{0}\" cannot be a virtual IP")
-    @ValueSource(strings = {"0.0.0.0", "127.0.0.1", "224.0.0.1", "169.254.1.1", "255.255.255.255", "::", "::1",
-        "ff02::1", "fe80::1"})
+    @ValueSource(
+        strings = {
+          "0.0.0.0",
+          "127.0.0.1",
+          "224.0.0.1",
+          "169.254.1.1",
+          "255.255.255.255",
+          "::",
+          "::1",
+          "ff02::1",
+          "fe80::1"
+        })
     void specialAddressesAreRefused(String address) {
       VipAddress.Result r = parse(address, 24, "eth0");
       assertThat(r.ok()).isFalse();
@@ -155,7 +192,10 @@ class VipAddressTest {
       VipAddress.Result r = parse("192.0.2.10", prefix, "eth0");
       assertThat(r.ok()).isFalse();
       assertThat(r.problem().field()).isEqualTo("prefixLength");
-      assertThat(r.problem().message()).contains(prefix + " is out of range").contains("1-32").contains("IPv4");
+      assertThat(r.problem().message())
+          .contains(prefix + " is out of range")
+          .contains("1-32")
+          .contains("IPv4");
     }
 
     @ParameterizedTest(name = "IPv6 /{0} is accepted")
@@ -187,7 +227,8 @@ class VipAddressTest {
   class Interfaces {
 
     @ParameterizedTest(name = "\"{0}\" is an interface name")
-    @ValueSource(strings = {"eth0", "bond0.100", "enp0s31f6", "br-lan", "veth_a1", "a", "abcdefghijklmno"})
+    @ValueSource(
+        strings = {"eth0", "bond0.100", "enp0s31f6", "br-lan", "veth_a1", "a", "abcdefghijklmno"})
     void valid(String name) {
       VipAddress.Result r = parse("192.0.2.10", 24, name);
       assertThat(r.ok()).as("%s", r.problem()).isTrue();
@@ -195,13 +236,33 @@ class VipAddressTest {
     }
 
     @ParameterizedTest(name = "\"{0}\" is refused as an interface name")
-    @ValueSource(strings = {"-x", "--help", "eth0;", "eth0; rm -rf /", "abcdefghijklmnop", "eth0\n", "eth\n0",
-        "eth 0", "eth0/1", "../x", ".hidden", "eth0$(id)", "eth0`id`", "eth0|x", "eth0&", "éth0", ""})
+    @ValueSource(
+        strings = {
+          "-x",
+          "--help",
+          "eth0;",
+          "eth0; rm -rf /",
+          "abcdefghijklmnop",
+          "eth0\n",
+          "eth\n0",
+          "eth 0",
+          "eth0/1",
+          "../x",
+          ".hidden",
+          "eth0$(id)",
+          "eth0`id`",
+          "eth0|x",
+          "eth0&",
+          "éth0",
+          ""
+        })
     void invalid(String name) {
       VipAddress.Result r = parse("192.0.2.10", 24, name);
       assertThat(r.ok()).isFalse();
       assertThat(r.problem().field()).isEqualTo("interface");
-      assertThat(r.problem().message()).contains("is not a Linux interface name").doesNotContain("\n");
+      assertThat(r.problem().message())
+          .contains("is not a Linux interface name")
+          .doesNotContain("\n");
     }
 
     @Test
@@ -233,13 +294,16 @@ class VipAddressTest {
     }
 
     @ParameterizedTest(name = "\"{0}\" is refused on field {1}")
-    @CsvSource(delimiter = '|', value = {
-        "192.0.2.10 | address",
-        "192.0.2.10/ | prefixLength",
-        "192.0.2.10/x | prefixLength",
-        "192.0.2.10/33 | prefixLength",
-        "example.invalid/24 | address",
-        "300.1.1.1/24 | address"})
+    @CsvSource(
+        delimiter = '|',
+        value = {
+          "192.0.2.10 | address",
+          "192.0.2.10/ | prefixLength",
+          "192.0.2.10/x | prefixLength",
+          "192.0.2.10/33 | prefixLength",
+          "example.invalid/24 | address",
+          "300.1.1.1/24 | address"
+        })
     void refused(String cidr, String field) {
       VipAddress.Result r = VipAddress.parseCidr(cidr, "eth0");
       assertThat(r.ok()).isFalse();
@@ -318,8 +382,18 @@ class VipAddressTest {
     }
 
     @ParameterizedTest(name = "bad entry \"{0}\" is refused with a message naming it")
-    @ValueSource(strings = {"192.0.2.0", "192.0.2.0/33", "192.0.2.0/-1", "192.0.2.0/x", "300.0.2.0/24",
-        "2001:db8::/129", "example.invalid/24", "localhost/8", "/24"})
+    @ValueSource(
+        strings = {
+          "192.0.2.0",
+          "192.0.2.0/33",
+          "192.0.2.0/-1",
+          "192.0.2.0/x",
+          "300.0.2.0/24",
+          "2001:db8::/129",
+          "example.invalid/24",
+          "localhost/8",
+          "/24"
+        })
     void badEntry(String entry) {
       assertThatThrownBy(() -> AllowedCidrs.parse(List.of("198.51.100.0/24", entry)))
           .isInstanceOf(IllegalArgumentException.class)

@@ -40,7 +40,8 @@ class VipScriptsTest {
     allScripts("echo 'RTNETLINK answers: Operation not permitted' >&2; exit 2");
     ScriptResult r = VipScripts.in(dir, Duration.ofSeconds(5)).run(VipScript.DISABLE, vip);
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.describe()).isEqualTo("vip-disable exited 2: RTNETLINK answers: Operation not permitted");
+    assertThat(r.describe())
+        .isEqualTo("vip-disable exited 2: RTNETLINK answers: Operation not permitted");
   }
 
   @Test
@@ -65,6 +66,7 @@ class VipScriptsTest {
         .hasMessageContaining("vip-status is missing")
         .hasMessageNotContaining("vip-enable");
     assertThatThrownBy(() -> VipScripts.in(dir.resolve("nope"), Duration.ofSeconds(1)))
-        .hasMessageContaining("does not exist").hasMessageContaining("--scripts-dir");
+        .hasMessageContaining("does not exist")
+        .hasMessageContaining("--scripts-dir");
   }
 }

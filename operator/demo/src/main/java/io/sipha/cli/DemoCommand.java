@@ -16,35 +16,52 @@ import picocli.CommandLine.Option;
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
-    description = "Play the four workflows (switchover, server failure, host disconnected, reconnection) on an"
-        + " embedded Kubernetes API with two simulated hosts, and print the timeline.",
+    description =
+        "Play the four workflows (switchover, server failure, host disconnected, reconnection) on an"
+            + " embedded Kubernetes API with two simulated hosts, and print the timeline.",
     footer = "With --keep-running: a sandbox for your own kubectl instead (make sandbox).")
 final class DemoCommand implements Callable<Integer> {
   @Option(names = "--verbose", description = "Show the operator's and agents' logs too.")
   boolean verbose;
 
-  @Option(names = "--keep-running", description = "Do not play the workflows: set up the site (pair-1 Active on"
-      + " node-a), write a kubeconfig, print commands to try with your own kubectl, and run until Ctrl-C.")
+  @Option(
+      names = "--keep-running",
+      description =
+          "Do not play the workflows: set up the site (pair-1 Active on"
+              + " node-a), write a kubeconfig, print commands to try with your own kubectl, and run until Ctrl-C.")
   boolean keepRunning;
 
-  @Option(names = "--kubeconfig-out", paramLabel = "FILE", defaultValue = "target/sandbox.kubeconfig",
-      description = "With --keep-running: where to write the kubeconfig (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--kubeconfig-out",
+      paramLabel = "FILE",
+      defaultValue = "target/sandbox.kubeconfig",
+      description =
+          "With --keep-running: where to write the kubeconfig (default: ${DEFAULT-VALUE}).")
   Path kubeconfigOut;
 
-  @Option(names = "--control-plane", paramLabel = "KUBECONFIG", description = "With --keep-running: run the sandbox on"
-      + " the local control plane of this admin kubeconfig (e2e/control-plane: make sandbox passes it once that is"
-      + " built) instead of the embedded API; run from the repository's root, whose examples it applies.")
+  @Option(
+      names = "--control-plane",
+      paramLabel = "KUBECONFIG",
+      description =
+          "With --keep-running: run the sandbox on"
+              + " the local control plane of this admin kubeconfig (e2e/control-plane: make sandbox passes it once that is"
+              + " built) instead of the embedded API; run from the repository's root, whose examples it applies.")
   Path controlPlane;
 
-  @Option(names = "--kubectl", paramLabel = "PATH", description = "With --control-plane: the kubectl built with the"
-      + " control plane, named in what the sandbox prints.")
+  @Option(
+      names = "--kubectl",
+      paramLabel = "PATH",
+      description =
+          "With --control-plane: the kubectl built with the"
+              + " control plane, named in what the sandbox prints.")
   Path kubectl;
 
   @Override
   public Integer call() throws InterruptedException {
     if (!verbose) {
       var context = (ch.qos.logback.classic.LoggerContext) LoggerFactory.getILoggerFactory();
-      context.getLoggerList().stream().filter(l -> !org.slf4j.Logger.ROOT_LOGGER_NAME.equals(l.getName()))
+      context.getLoggerList().stream()
+          .filter(l -> !org.slf4j.Logger.ROOT_LOGGER_NAME.equals(l.getName()))
           .forEach(l -> l.setLevel(null));
       ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.ERROR);
     }
@@ -55,9 +72,14 @@ final class DemoCommand implements Callable<Integer> {
       }
       Sandbox sandbox;
       try {
-        sandbox = Sandbox.start(controlPlane == null ? null
-            : ControlPlaneApi.fromKubeconfig(controlPlane, MonotonicClock.startingNow()), Path.of(""), kubeconfigOut,
-            System.out);
+        sandbox =
+            Sandbox.start(
+                controlPlane == null
+                    ? null
+                    : ControlPlaneApi.fromKubeconfig(controlPlane, MonotonicClock.startingNow()),
+                Path.of(""),
+                kubeconfigOut,
+                System.out);
       } catch (RuntimeException e) {
         System.err.println("sipha demo --keep-running: " + e.getMessage());
         return 2;
@@ -66,8 +88,9 @@ final class DemoCommand implements Callable<Integer> {
       return UntilStopped.serve(sandbox);
     }
     if (controlPlane != null) {
-      System.err.println("sipha demo: --control-plane goes with --keep-running (the sandbox); the demo runs on the"
-          + " embedded API");
+      System.err.println(
+          "sipha demo: --control-plane goes with --keep-running (the sandbox); the demo runs on the"
+              + " embedded API");
       return 2;
     }
     return new Demo(System.out).run();

@@ -12,10 +12,10 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * A host without a network: a folder whose {@code vips/} holds one file per VIP "on the host",
- * and real VIP scripts (shell) that add and remove those files and append every enable and
- * disable call to {@code calls.log}. Faults are files: {@code fail-enable} (its content is the
- * exit code), {@code fail-disable}, {@code hang-enable}, {@code hang-disable}.
+ * A host without a network: a folder whose {@code vips/} holds one file per VIP "on the host", and
+ * real VIP scripts (shell) that add and remove those files and append every enable and disable call
+ * to {@code calls.log}. Faults are files: {@code fail-enable} (its content is the exit code),
+ * {@code fail-disable}, {@code hang-enable}, {@code hang-disable}.
  */
 public final class SimulatedHost {
   private final String node;
@@ -32,20 +32,29 @@ public final class SimulatedHost {
       Files.createDirectories(dir.resolve("vips"));
       Files.createDirectories(dir.resolve("scripts"));
       Files.writeString(dir.resolve("calls.log"), "");
-      write(dir, "vip-enable", """
+      write(
+          dir,
+          "vip-enable",
+          """
           fault enable
           echo "enable $1 $2" >> "$HOST/calls.log"
           echo "$NODE enable $1 $2" >> "$HOST/../timeline.log"
           : > "$HOST/vips/$(vipfile "$1")"
           echo "bound $1 on $2"
           """);
-      write(dir, "vip-disable", """
+      write(
+          dir,
+          "vip-disable",
+          """
           fault disable
           echo "disable $1 $2" >> "$HOST/calls.log"
           echo "$NODE disable $1 $2" >> "$HOST/../timeline.log"
           rm -f "$HOST/vips/$(vipfile "$1")"
           """);
-      write(dir, "vip-status", """
+      write(
+          dir,
+          "vip-status",
+          """
           fault status
           [ -e "$HOST/vips/$(vipfile "$1")" ] && exit 0
           exit 1
@@ -57,17 +66,24 @@ public final class SimulatedHost {
   }
 
   private static void write(Path dir, String name, String body) throws IOException {
-    String script = "#!/bin/sh\n"
-        + "# simulated VIP script of host " + dir.getFileName() + ": arguments ADDRESS/PREFIX INTERFACE\n"
-        + "set -eu\n"
-        + "HOST='" + dir.toAbsolutePath() + "'\n"
-        + "NODE='" + dir.getFileName() + "'\n"
-        + "vipfile() { printf '%s' \"$1\" | tr '/:' '__'; }\n"
-        + "fault() {\n"
-        + "  if [ -e \"$HOST/hang-$1\" ]; then sleep 300; fi\n"
-        + "  if [ -e \"$HOST/fail-$1\" ]; then echo \"simulated $1 failure\" >&2; exit \"$(cat \"$HOST/fail-$1\")\"; fi\n"
-        + "}\n"
-        + body;
+    String script =
+        "#!/bin/sh\n"
+            + "# simulated VIP script of host "
+            + dir.getFileName()
+            + ": arguments ADDRESS/PREFIX INTERFACE\n"
+            + "set -eu\n"
+            + "HOST='"
+            + dir.toAbsolutePath()
+            + "'\n"
+            + "NODE='"
+            + dir.getFileName()
+            + "'\n"
+            + "vipfile() { printf '%s' \"$1\" | tr '/:' '__'; }\n"
+            + "fault() {\n"
+            + "  if [ -e \"$HOST/hang-$1\" ]; then sleep 300; fi\n"
+            + "  if [ -e \"$HOST/fail-$1\" ]; then echo \"simulated $1 failure\" >&2; exit \"$(cat \"$HOST/fail-$1\")\"; fi\n"
+            + "}\n"
+            + body;
     Path p = dir.resolve("scripts").resolve(name);
     Files.writeString(p, script, StandardCharsets.UTF_8);
     Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -88,17 +104,23 @@ public final class SimulatedHost {
   /** The enable and disable calls in order, e.g. "enable 192.0.2.10/24 eth0". */
   public List<String> calls() {
     try {
-      return Files.readAllLines(dir.resolve("calls.log")).stream().filter(s -> !s.isBlank()).toList();
+      return Files.readAllLines(dir.resolve("calls.log")).stream()
+          .filter(s -> !s.isBlank())
+          .toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  /** Every host's enable and disable calls in one order, e.g. "node-a disable 192.0.2.10/24 eth0". */
+  /**
+   * Every host's enable and disable calls in one order, e.g. "node-a disable 192.0.2.10/24 eth0".
+   */
   public static List<String> timeline(Path parent) {
     try {
       Path p = parent.resolve("timeline.log");
-      return Files.exists(p) ? Files.readAllLines(p).stream().filter(s -> !s.isBlank()).toList() : List.of();
+      return Files.exists(p)
+          ? Files.readAllLines(p).stream().filter(s -> !s.isBlank()).toList()
+          : List.of();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -107,7 +129,10 @@ public final class SimulatedHost {
   /** The VIPs on this host now, as address/prefix. */
   public List<String> vips() {
     try (Stream<Path> s = Files.list(dir.resolve("vips"))) {
-      return s.map(p -> p.getFileName().toString().replaceFirst("_(\\d+)$", "/$1").replace('_', ':')).sorted().toList();
+      return s.map(
+              p -> p.getFileName().toString().replaceFirst("_(\\d+)$", "/$1").replace('_', ':'))
+          .sorted()
+          .toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

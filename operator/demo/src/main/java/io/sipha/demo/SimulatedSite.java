@@ -24,8 +24,8 @@ import java.util.Set;
 /**
  * A whole sipha installation on one machine: an API (the embedded one, or a local control plane's),
  * simulated hosts each with its real node agent (running the hosts' real scripts), and the real
- * operator. Agents and the operator can be stopped and started again, as a lost host or a
- * restarted pod would be.
+ * operator. Agents and the operator can be stopped and started again, as a lost host or a restarted
+ * pod would be.
  */
 public final class SimulatedSite implements AutoCloseable {
   public static final String LEASE_NAMESPACE = "sipha-system";
@@ -52,26 +52,44 @@ public final class SimulatedSite implements AutoCloseable {
   private KubernetesClient operatorClient;
 
   /** A site of simulated hosts (folders with recording scripts) under {@code hostsDir}. */
-  public SimulatedSite(Path hostsDir, List<String> nodes, Duration scriptTimeout, AllowedCidrs allowed,
+  public SimulatedSite(
+      Path hostsDir,
+      List<String> nodes,
+      Duration scriptTimeout,
+      AllowedCidrs allowed,
       OperatorMetrics metrics) {
     this(hostsDir, nodes, AgentTiming.fast(scriptTimeout), allowed, metrics);
   }
 
-  public SimulatedSite(Path hostsDir, List<String> nodes, AgentTiming timing, AllowedCidrs allowed,
+  public SimulatedSite(
+      Path hostsDir,
+      List<String> nodes,
+      AgentTiming timing,
+      AllowedCidrs allowed,
       OperatorMetrics metrics) {
     this(null, hostsDir, nodes, timing, allowed, metrics);
   }
 
   /**
-   * A site of simulated hosts on this API (null: an embedded one of its own, closed with the
-   * site; otherwise the caller's, which it closes itself).
+   * A site of simulated hosts on this API (null: an embedded one of its own, closed with the site;
+   * otherwise the caller's, which it closes itself).
    */
-  public static SimulatedSite on(SiteApi api, Path hostsDir, List<String> nodes, AgentTiming timing,
-      AllowedCidrs allowed, OperatorMetrics metrics) {
+  public static SimulatedSite on(
+      SiteApi api,
+      Path hostsDir,
+      List<String> nodes,
+      AgentTiming timing,
+      AllowedCidrs allowed,
+      OperatorMetrics metrics) {
     return new SimulatedSite(api, hostsDir, nodes, timing, allowed, metrics);
   }
 
-  private SimulatedSite(SiteApi api, Path hostsDir, List<String> nodes, AgentTiming timing, AllowedCidrs allowed,
+  private SimulatedSite(
+      SiteApi api,
+      Path hostsDir,
+      List<String> nodes,
+      AgentTiming timing,
+      AllowedCidrs allowed,
       OperatorMetrics metrics) {
     this(api, hostsDir, timing, allowed, metrics);
     for (String n : nodes) {
@@ -82,14 +100,22 @@ public final class SimulatedSite implements AutoCloseable {
   }
 
   /** A site whose nodes run the scripts in the given folders (real hosts, network namespaces). */
-  public static SimulatedSite withScripts(Map<String, Path> scriptsByNode, AgentTiming timing, AllowedCidrs allowed,
+  public static SimulatedSite withScripts(
+      Map<String, Path> scriptsByNode,
+      AgentTiming timing,
+      AllowedCidrs allowed,
       OperatorMetrics metrics) {
     SimulatedSite site = new SimulatedSite((SiteApi) null, null, timing, allowed, metrics);
     site.scriptsDirs.putAll(scriptsByNode);
     return site;
   }
 
-  private SimulatedSite(SiteApi api, Path hostsDir, AgentTiming timing, AllowedCidrs allowed, OperatorMetrics metrics) {
+  private SimulatedSite(
+      SiteApi api,
+      Path hostsDir,
+      AgentTiming timing,
+      AllowedCidrs allowed,
+      OperatorMetrics metrics) {
     this.hostsDir = hostsDir;
     this.timing = timing;
     this.allowed = allowed;
@@ -102,7 +128,10 @@ public final class SimulatedSite implements AutoCloseable {
     this.api.ensureNamespace(LEASE_NAMESPACE);
   }
 
-  /** The embedded API the site runs on (for what only it can do: canned answers, pods placed by hand). */
+  /**
+   * The embedded API the site runs on (for what only it can do: canned answers, pods placed by
+   * hand).
+   */
   public EmbeddedCluster cluster() {
     if (api instanceof EmbeddedCluster embedded) {
       return embedded;
@@ -139,10 +168,23 @@ public final class SimulatedSite implements AutoCloseable {
   /** Starts (or restarts) the agent of a node with this client and this way to reach its peers. */
   public NodeAgent startAgent(String node, KubernetesClient client, PeerProbe peers) {
     stopAgent(node);
-    NodeAgent a = new NodeAgent(client, new NodeAgent.Settings(node, LEASE_NAMESPACE, null,
-        VipScripts.in(scriptsDirs.get(node), timing.scriptTimeout()), timing.renewEvery(), timing.resyncEvery(),
-        podFieldSelector(), List.of(nodeAddress(node)), agentPodName(node)),
-        clock, AgentMetrics.none(node), peers).start();
+    NodeAgent a =
+        new NodeAgent(
+                client,
+                new NodeAgent.Settings(
+                    node,
+                    LEASE_NAMESPACE,
+                    null,
+                    VipScripts.in(scriptsDirs.get(node), timing.scriptTimeout()),
+                    timing.renewEvery(),
+                    timing.resyncEvery(),
+                    podFieldSelector(),
+                    List.of(nodeAddress(node)),
+                    agentPodName(node)),
+                clock,
+                AgentMetrics.none(node),
+                peers)
+            .start();
     agents.put(node, a);
     return a;
   }
@@ -178,7 +220,9 @@ public final class SimulatedSite implements AutoCloseable {
     return agents.get(node);
   }
 
-  /** Stops a node's agent: its host keeps what it holds and is unreachable, as a disconnected host. */
+  /**
+   * Stops a node's agent: its host keeps what it holds and is unreachable, as a disconnected host.
+   */
   public void stopAgent(String node) {
     NodeAgent a = agents.remove(node);
     if (a != null) {
@@ -198,8 +242,18 @@ public final class SimulatedSite implements AutoCloseable {
   public void startOperator(KubernetesClient client) {
     stopOperator();
     operatorClient = client;
-    operator = new SiphaOperator(operatorClient, Set.of(), LEASE_NAMESPACE, allowed, false, "sipha-operator-0",
-        metrics, clock, () -> {}).start();
+    operator =
+        new SiphaOperator(
+                operatorClient,
+                Set.of(),
+                LEASE_NAMESPACE,
+                allowed,
+                false,
+                "sipha-operator-0",
+                metrics,
+                clock,
+                () -> {})
+            .start();
   }
 
   public void stopOperator() {
@@ -213,7 +267,8 @@ public final class SimulatedSite implements AutoCloseable {
   }
 
   /** The pair every example uses, with tight timings (grace 1 s, node loss 2 s). */
-  public static SipServerPair pair(String namespace, String name, String primary, String... servers) {
+  public static SipServerPair pair(
+      String namespace, String name, String primary, String... servers) {
     SipServerPair p = new SipServerPair();
     p.getMetadata().setName(name);
     p.getMetadata().setNamespace(namespace);

@@ -31,8 +31,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every case of docs/bad-inputs.md, as written there: refused by the CRD schema exactly where the
- * catalogue says so, refused by the operator always (field named, Warning Event, no script run,
- * no role given), and working once fixed.
+ * catalogue says so, refused by the operator always (field named, Warning Event, no script run, no
+ * role given), and working once fixed.
  */
 class BadInputCatalogueTest extends SiteTest {
   static final Path CATALOGUE = io.sipha.Checkout.root().resolve("docs/bad-inputs.md");
@@ -40,7 +40,8 @@ class BadInputCatalogueTest extends SiteTest {
   static CrdSchema schema;
 
   /** One case of the catalogue. */
-  record Case(int number, String title, String field, boolean schemaRefuses, Map<String, Object> change) {
+  record Case(
+      int number, String title, String field, boolean schemaRefuses, Map<String, Object> change) {
     @Override
     public String toString() {
       return number + ". " + title;
@@ -54,13 +55,22 @@ class BadInputCatalogueTest extends SiteTest {
 
   static List<Case> catalogue() throws IOException {
     String text = Files.readString(CATALOGUE);
-    Matcher m = Pattern.compile("### (\\d+)\\. (.+?)\\n.*?field: (\\S+) · schema refuses: (yes|no)\\n\\n```yaml\\n(.*?)```",
-        Pattern.DOTALL).matcher(text);
+    Matcher m =
+        Pattern.compile(
+                "### (\\d+)\\. (.+?)\\n.*?field: (\\S+) · schema refuses: (yes|no)\\n\\n```yaml\\n(.*?)```",
+                Pattern.DOTALL)
+            .matcher(text);
     List<Case> out = new ArrayList<>();
     while (m.find()) {
       @SuppressWarnings("unchecked")
       Map<String, Object> change = YAML.readValue(m.group(5), Map.class);
-      out.add(new Case(Integer.parseInt(m.group(1)), m.group(2), m.group(3), m.group(4).equals("yes"), change));
+      out.add(
+          new Case(
+              Integer.parseInt(m.group(1)),
+              m.group(2),
+              m.group(3),
+              m.group(4).equals("yes"),
+              change));
     }
     return out;
   }
@@ -81,15 +91,16 @@ class BadInputCatalogueTest extends SiteTest {
   @SuppressWarnings("unchecked")
   static Map<String, Object> merge(Map<String, Object> base, Map<String, Object> change) {
     Map<String, Object> out = new LinkedHashMap<>(base);
-    change.forEach((k, v) -> {
-      if (v == null) {
-        out.remove(k);
-      } else if (v instanceof Map && out.get(k) instanceof Map) {
-        out.put(k, merge((Map<String, Object>) out.get(k), (Map<String, Object>) v));
-      } else {
-        out.put(k, v);
-      }
-    });
+    change.forEach(
+        (k, v) -> {
+          if (v == null) {
+            out.remove(k);
+          } else if (v instanceof Map && out.get(k) instanceof Map) {
+            out.put(k, merge((Map<String, Object>) out.get(k), (Map<String, Object>) v));
+          } else {
+            out.put(k, v);
+          }
+        });
     return out;
   }
 
@@ -121,25 +132,37 @@ class BadInputCatalogueTest extends SiteTest {
     raw.setKind("SipServerPair");
     raw.setMetadata(new ObjectMetaBuilder().withName("pair-1").withNamespace(NS).build());
     raw.setAdditionalProperty("spec", bad);
-    site.client().genericKubernetesResources(raw.getApiVersion(), raw.getKind()).inNamespace(NS).resource(raw).create();
+    site.client()
+        .genericKubernetesResources(raw.getApiVersion(), raw.getKind())
+        .inNamespace(NS)
+        .resource(raw)
+        .create();
 
     SipServerPairStatus s = awaitStatus("Invalid", x -> x.phase == Phase.Invalid);
     var ready = condition(s, Conditions.READY);
     assertThat(ready.reason).isEqualTo("InvalidSpec");
     assertThat(ready.message).as("the message names the field").contains(c.field() + ":");
     assertThat(ready.message).doesNotContain("\n");
-    awaitEvent("a Warning InvalidSpec Event", e -> e.startsWith("Warning InvalidSpec") && e.contains(c.field()));
+    awaitEvent(
+        "a Warning InvalidSpec Event",
+        e -> e.startsWith("Warning InvalidSpec") && e.contains(c.field()));
     assertThat(site.timeline()).as("nothing ran on any host").isEmpty();
     for (String name : List.of("sip-0", "sip-1")) {
       Pod p = pod(name);
-      assertThat(p.getMetadata().getAnnotations()).as("no role given to " + name)
+      assertThat(p.getMetadata().getAnnotations())
+          .as("no role given to " + name)
           .doesNotContainKey(SipServerPair.ROLE_ANNOTATION);
     }
 
-    site.client().resources(SipServerPair.class).inNamespace(NS).withName("pair-1").edit(x -> {
-      x.setSpec(YAML.convertValue(validSpec(), SipServerPairSpec.class));
-      return x;
-    });
+    site.client()
+        .resources(SipServerPair.class)
+        .inNamespace(NS)
+        .withName("pair-1")
+        .edit(
+            x -> {
+              x.setSpec(YAML.convertValue(validSpec(), SipServerPairSpec.class));
+              return x;
+            });
     awaitStatus("Active once fixed", x -> x.phase == Phase.Active && "sip-0".equals(x.primary));
     assertThat(site.host("node-a").vips()).containsExactly(VIP);
   }

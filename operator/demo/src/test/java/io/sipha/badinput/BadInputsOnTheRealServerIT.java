@@ -19,9 +19,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The catalogue of docs/bad-inputs.md against kube-apiserver itself: each case the catalogue says
- * the schema refuses is refused by the real server (422, its message printed into the test
- * report), every other one is stored (the operator refuses it: BadInputCatalogueTest). The CRD is
- * the generated one, applied server-side, so the real server also judges its CEL rules' cost.
+ * the schema refuses is refused by the real server (422, its message printed into the test report),
+ * every other one is stored (the operator refuses it: BadInputCatalogueTest). The CRD is the
+ * generated one, applied server-side, so the real server also judges its CEL rules' cost.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BadInputsOnTheRealServerIT {
@@ -62,7 +62,9 @@ class BadInputsOnTheRealServerIT {
       ops.withName(raw.getMetadata().getName()).delete();
       return null;
     } catch (KubernetesClientException e) {
-      assertThat(e.getCode()).as("refused as invalid, not for another reason: " + e.getMessage()).isEqualTo(422);
+      assertThat(e.getCode())
+          .as("refused as invalid, not for another reason: " + e.getMessage())
+          .isEqualTo(422);
       return e.getStatus() == null ? e.getMessage() : e.getStatus().getMessage();
     }
   }
@@ -74,14 +76,20 @@ class BadInputsOnTheRealServerIT {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
-  void theRealServerRefusesExactlyWhatTheCatalogueSaysTheSchemaRefuses(BadInputCatalogueTest.Case c) {
-    String refused = create(pair("case-" + c.number(), BadInputCatalogueTest.merge(BadInputCatalogueTest.validSpec(),
-        c.change())));
+  void theRealServerRefusesExactlyWhatTheCatalogueSaysTheSchemaRefuses(
+      BadInputCatalogueTest.Case c) {
+    String refused =
+        create(
+            pair(
+                "case-" + c.number(),
+                BadInputCatalogueTest.merge(BadInputCatalogueTest.validSpec(), c.change())));
     System.out.println("case " + c + ": " + (refused == null ? "stored" : "refused: " + refused));
     if (c.schemaRefuses()) {
       assertThat(refused).as("kube-apiserver refuses case %s", c).isNotNull();
     } else {
-      assertThat(refused).as("kube-apiserver stores case %s (only the operator can refuse it)", c).isNull();
+      assertThat(refused)
+          .as("kube-apiserver stores case %s (only the operator can refuse it)", c)
+          .isNull();
     }
   }
 }

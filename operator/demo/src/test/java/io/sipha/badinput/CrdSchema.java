@@ -27,15 +27,17 @@ final class CrdSchema {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final ObjectMapper JSON = new ObjectMapper();
   private final JsonNode specSchema;
-  private final CelCompiler cel = CelCompilerFactory.standardCelCompilerBuilder()
-      .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
-      .addVar("self", SimpleType.DYN)
-      .build();
+  private final CelCompiler cel =
+      CelCompilerFactory.standardCelCompilerBuilder()
+          .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+          .addVar("self", SimpleType.DYN)
+          .build();
   private final CelRuntime runtime = CelRuntimeFactory.standardCelRuntimeBuilder().build();
 
   CrdSchema(Path crd) throws IOException {
     JsonNode root = null;
-    Iterator<JsonNode> docs = YAML.readValues(YAML.getFactory().createParser(crd.toFile()), JsonNode.class);
+    Iterator<JsonNode> docs =
+        YAML.readValues(YAML.getFactory().createParser(crd.toFile()), JsonNode.class);
     while (docs.hasNext()) {
       JsonNode d = docs.next();
       if (d != null && "CustomResourceDefinition".equals(d.path("kind").asText())) {
@@ -45,8 +47,14 @@ final class CrdSchema {
     if (root == null) {
       throw new IllegalArgumentException("no CustomResourceDefinition in " + crd);
     }
-    specSchema = root.path("spec").path("versions").get(0).path("schema").path("openAPIV3Schema")
-        .path("properties").path("spec");
+    specSchema =
+        root.path("spec")
+            .path("versions")
+            .get(0)
+            .path("schema")
+            .path("openAPIV3Schema")
+            .path("properties")
+            .path("spec");
   }
 
   /** The violations the API server would report for this spec; empty if it would store it. */
@@ -61,14 +69,15 @@ final class CrdSchema {
       return;
     }
     String type = schema.path("type").asText("");
-    boolean typeOk = switch (type) {
-      case "object" -> value.isObject();
-      case "array" -> value.isArray();
-      case "string" -> value.isTextual();
-      case "integer" -> value.isIntegralNumber();
-      case "boolean" -> value.isBoolean();
-      default -> true;
-    };
+    boolean typeOk =
+        switch (type) {
+          case "object" -> value.isObject();
+          case "array" -> value.isArray();
+          case "string" -> value.isTextual();
+          case "integer" -> value.isIntegralNumber();
+          case "boolean" -> value.isBoolean();
+          default -> true;
+        };
     if (!typeOk) {
       out.add(path + ": must be of type " + type);
       return;
@@ -82,14 +91,21 @@ final class CrdSchema {
         out.add(path + ": unsupported value " + value);
       }
     }
-    if (schema.has("minimum") && value.isNumber() && value.asDouble() < schema.get("minimum").asDouble()) {
+    if (schema.has("minimum")
+        && value.isNumber()
+        && value.asDouble() < schema.get("minimum").asDouble()) {
       out.add(path + ": should be greater than or equal to " + schema.get("minimum").asText());
     }
-    if (schema.has("maximum") && value.isNumber() && value.asDouble() > schema.get("maximum").asDouble()) {
+    if (schema.has("maximum")
+        && value.isNumber()
+        && value.asDouble() > schema.get("maximum").asDouble()) {
       out.add(path + ": should be less than or equal to " + schema.get("maximum").asText());
     }
-    if (schema.has("pattern") && value.isTextual()
-        && !com.google.re2j.Pattern.compile(schema.get("pattern").asText()).matcher(value.asText()).find()) {
+    if (schema.has("pattern")
+        && value.isTextual()
+        && !com.google.re2j.Pattern.compile(schema.get("pattern").asText())
+            .matcher(value.asText())
+            .find()) {
       out.add(path + ": should match '" + schema.get("pattern").asText() + "'");
     }
     if (value.isArray()) {
@@ -111,8 +127,11 @@ final class CrdSchema {
           out.add(path + "." + r.asText() + ": Required value");
         }
       }
-      schema.path("properties").fields().forEachRemaining(e -> check(e.getValue(), value.get(e.getKey()),
-          path + "." + e.getKey(), out));
+      schema
+          .path("properties")
+          .fields()
+          .forEachRemaining(
+              e -> check(e.getValue(), value.get(e.getKey()), path + "." + e.getKey(), out));
     }
     for (JsonNode rule : schema.path("x-kubernetes-validations")) {
       if (!celHolds(rule.path("rule").asText(), JSON.convertValue(value, Object.class))) {
@@ -128,7 +147,8 @@ final class CrdSchema {
     } catch (dev.cel.runtime.CelEvaluationException e) {
       return false; // the API server reports an evaluation error as a refusal too
     } catch (dev.cel.common.CelValidationException e) {
-      throw new IllegalStateException("CEL rule " + rule + " does not compile: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "CEL rule " + rule + " does not compile: " + e.getMessage(), e);
     }
   }
 }

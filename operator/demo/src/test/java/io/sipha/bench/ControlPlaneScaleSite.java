@@ -29,13 +29,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The scale bench on the local control plane ({@code e2e/control-plane}, started by
- * {@code make bench BENCH_ARGS=real}): kube-apiserver with etcd, kwok's nodes node-a and node-b
- * turning the bench's pods Running and Ready, the CRD applied server-side. The agents run here as
- * the agent command runs them (the pod field selector on, each with a client of its own), each on a
- * simulated host; the operator runs as its own process. Every client uses the admin's certificate,
- * so the API server's priority and fairness treats them as exempt (a cluster's ServiceAccounts
- * would share the workload-low level).
+ * The scale bench on the local control plane ({@code e2e/control-plane}, started by {@code make
+ * bench BENCH_ARGS=real}): kube-apiserver with etcd, kwok's nodes node-a and node-b turning the
+ * bench's pods Running and Ready, the CRD applied server-side. The agents run here as the agent
+ * command runs them (the pod field selector on, each with a client of its own), each on a simulated
+ * host; the operator runs as its own process. Every client uses the admin's certificate, so the API
+ * server's priority and fairness treats them as exempt (a cluster's ServiceAccounts would share the
+ * workload-low level).
  */
 final class ControlPlaneScaleSite implements ScaleSite {
   private static final List<String> NODES = List.of("node-a", "node-b");
@@ -89,12 +89,16 @@ final class ControlPlaneScaleSite implements ScaleSite {
     }
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
     while (true) {
-      long ready = admin.pods().inNamespace(namespace).list().getItems().stream().filter(Readiness::isPodReady).count();
+      long ready =
+          admin.pods().inNamespace(namespace).list().getItems().stream()
+              .filter(Readiness::isPodReady)
+              .count();
       if (ready >= pods.size()) {
         return;
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("kwok made " + ready + " of " + pods.size() + " pods Ready in 5 minutes");
+        throw new IllegalStateException(
+            "kwok made " + ready + " of " + pods.size() + " pods Ready in 5 minutes");
       }
       Thread.sleep(500);
     }
@@ -104,12 +108,29 @@ final class ControlPlaneScaleSite implements ScaleSite {
   public void startAgents() {
     for (String n : NODES) {
       Node node = admin.nodes().withName(n).get();
-      List<String> addresses = node.getStatus().getAddresses().stream()
-          .filter(a -> "InternalIP".equals(a.getType())).map(NodeAddress::getAddress).toList();
+      List<String> addresses =
+          node.getStatus().getAddresses().stream()
+              .filter(a -> "InternalIP".equals(a.getType()))
+              .map(NodeAddress::getAddress)
+              .toList();
       KubernetesClient c = cp.adminClient();
-      NodeAgent a = new NodeAgent(c, new NodeAgent.Settings(n, LEASE_NAMESPACE, null,
-          VipScripts.in(hosts.get(n).scriptsDir(), timing.scriptTimeout()), timing.renewEvery(), timing.resyncEvery(),
-          true, addresses, "sipha-agent-" + n), clock, AgentMetrics.none(n), PeerProbe.none()).start();
+      NodeAgent a =
+          new NodeAgent(
+                  c,
+                  new NodeAgent.Settings(
+                      n,
+                      LEASE_NAMESPACE,
+                      null,
+                      VipScripts.in(hosts.get(n).scriptsDir(), timing.scriptTimeout()),
+                      timing.renewEvery(),
+                      timing.resyncEvery(),
+                      true,
+                      addresses,
+                      "sipha-agent-" + n),
+                  clock,
+                  AgentMetrics.none(n),
+                  PeerProbe.none())
+              .start();
       agents.put(n, a);
       agentClients.put(n, c);
     }
@@ -129,7 +150,8 @@ final class ControlPlaneScaleSite implements ScaleSite {
     return cp.kubeconfig();
   }
 
-  private static final Pattern REQUEST = Pattern.compile("^apiserver_request_total\\{([^}]*)} (\\S+)$");
+  private static final Pattern REQUEST =
+      Pattern.compile("^apiserver_request_total\\{([^}]*)} (\\S+)$");
   private static final Pattern LABEL = Pattern.compile("(\\w+)=\"([^\"]*)\"");
 
   /** apiserver_request_total of the write verbs, summed by resource (and subresource). */

@@ -14,7 +14,9 @@ final class EmbeddedScaleSite implements ScaleSite {
   private final SimulatedSite site;
 
   EmbeddedScaleSite(Path dir, AgentTiming timing) {
-    site = new SimulatedSite(dir, List.of("node-a", "node-b"), timing, AllowedCidrs.any(), OperatorMetrics.none());
+    site =
+        new SimulatedSite(
+            dir, List.of("node-a", "node-b"), timing, AllowedCidrs.any(), OperatorMetrics.none());
   }
 
   @Override
@@ -52,14 +54,17 @@ final class EmbeddedScaleSite implements ScaleSite {
   @Override
   public Path operatorKubeconfig(Path dir) throws Exception {
     Path kubeconfig = dir.resolve("kubeconfig");
-    Files.writeString(kubeconfig, """
+    Files.writeString(
+        kubeconfig,
+        """
         apiVersion: v1
         kind: Config
         clusters: [{name: embedded, cluster: {server: "%s"}}]
         users: [{name: bench, user: {token: bench}}]
         contexts: [{name: embedded, context: {cluster: embedded, user: bench}}]
         current-context: embedded
-        """.formatted(site.cluster().url()));
+        """
+            .formatted(site.cluster().url()));
     return kubeconfig;
   }
 

@@ -1,12 +1,12 @@
 package io.sipha.bench;
 
-import io.sipha.kube.InformerHandlers;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.api.VipStatus;
 import io.sipha.demo.SimulatedSite;
 import io.sipha.demo.SimulatedSite.AgentTiming;
+import io.sipha.kube.InformerHandlers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +48,11 @@ final class ScaleBench {
   void run() throws Exception {
     Path dir = Files.createTempDirectory("sipha-scale-");
     // heartbeat every second; no drift resync during the run (one process per held VIP per resync)
-    try (ScaleSite site = sites.open(dir, new AgentTiming(Duration.ofSeconds(1), Duration.ofMinutes(10), Duration.ofSeconds(10)))) {
+    try (ScaleSite site =
+        sites.open(
+            dir,
+            new AgentTiming(
+                Duration.ofSeconds(1), Duration.ofMinutes(10), Duration.ofSeconds(10)))) {
       String on = " (" + site.name() + ")";
       site.createNamespace(Bench.NS);
       List<ScaleSite.ServerPod> pods = new ArrayList<>();
@@ -61,7 +65,9 @@ final class ScaleBench {
       for (int i = 0; i < pairs; i++) {
         // half of the primaries on node-a, half on node-b; one VIP per pair
         String primary = i % 2 == 0 ? "sip-" + i + "-a" : "sip-" + i + "-b";
-        SipServerPair p = SimulatedSite.pair(Bench.NS, "pair-" + i, primary, "sip-" + i + "-a", "sip-" + i + "-b");
+        SipServerPair p =
+            SimulatedSite.pair(
+                Bench.NS, "pair-" + i, primary, "sip-" + i + "-a", "sip-" + i + "-b");
         p.getSpec().getVirtualIP().setAddress(vip(i));
         p.getSpec().getVirtualIP().setPrefixLength(64);
         p.getSpec().getFailover().setNodeLossSeconds(3);
@@ -77,35 +83,65 @@ final class ScaleBench {
       if (!extra.isBlank()) {
         cmd.addAll(List.of(extra.trim().split("\\s+")));
       }
-      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
-          "io.sipha.cli.Main", "operator", "--leader-election", "false", "--http-port", "0",
-          "--lease-namespace", ScaleSite.LEASE_NAMESPACE));
-      ProcessBuilder pb = new ProcessBuilder(cmd)
-          .redirectErrorStream(true)
-          .redirectOutput(dir.resolve("operator.log").toFile());
+      cmd.addAll(
+          List.of(
+              "-cp",
+              System.getProperty("java.class.path"),
+              "io.sipha.cli.Main",
+              "operator",
+              "--leader-election",
+              "false",
+              "--http-port",
+              "0",
+              "--lease-namespace",
+              ScaleSite.LEASE_NAMESPACE));
+      ProcessBuilder pb =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("operator.log").toFile());
       pb.environment().put("KUBECONFIG", kubeconfig.toString());
       Process operator = pb.start();
       try {
-        long converge = tracker.awaitAll(s -> s.phase == io.sipha.api.Phase.Active, Duration.ofSeconds(120)) - ms0(t0);
+        long converge =
+            tracker.awaitAll(s -> s.phase == io.sipha.api.Phase.Active, Duration.ofSeconds(120))
+                - ms0(t0);
         Map<String, Long> writes1 = site.writesByResource();
-        System.out.printf("scale%s: %d pairs converge from a cold start of the operator process in %d ms%n", on, pairs, converge);
+        System.out.printf(
+            "scale%s: %d pairs converge from a cold start of the operator process in %d ms%n",
+            on, pairs, converge);
 
         // node-a is lost while it holds half of the primaries
         List<String> onA = tracker.pairsWithVipOn("node-a");
         Instant stop = Instant.now();
         long t1 = System.nanoTime();
         site.stopAgent("node-a");
-        var lease = site.client().leases().inNamespace(ScaleSite.LEASE_NAMESPACE).withName("sipha-agent-node-a").get();
+        var lease =
+            site.client()
+                .leases()
+                .inNamespace(ScaleSite.LEASE_NAMESPACE)
+                .withName("sipha-agent-node-a")
+                .get();
         Instant detect = lease.getSpec().getRenewTime().toInstant().plusSeconds(3);
-        long all = tracker.awaitAll(onA, s -> s.transition == null && s.vip != null && "node-b".equals(s.vip.node)
-            && s.vip.state == VipStatus.State.Bound, Duration.ofSeconds(120)) - ms0(t1);
+        long all =
+            tracker.awaitAll(
+                    onA,
+                    s ->
+                        s.transition == null
+                            && s.vip != null
+                            && "node-b".equals(s.vip.node)
+                            && s.vip.state == VipStatus.State.Bound,
+                    Duration.ofSeconds(120))
+                - ms0(t1);
         long afterDetection = all - Duration.between(stop, detect).toMillis();
         Map<String, Long> writes2 = site.writesByResource();
-        System.out.printf("scale%s: node-a lost holding %d primaries: all failed over to node-b %d ms after the agent stopped,"
-            + " %d ms after the node-loss deadline%n", on, onA.size(), all, afterDetection);
+        System.out.printf(
+            "scale%s: node-a lost holding %d primaries: all failed over to node-b %d ms after the agent stopped,"
+                + " %d ms after the node-loss deadline%n",
+            on, onA.size(), all, afterDetection);
 
         long heap = heapAfterGc(operator.pid());
-        System.out.printf("scale%s: operator heap after GC with %d pairs: %d MiB%n", on, pairs, heap);
+        System.out.printf(
+            "scale%s: operator heap after GC with %d pairs: %d MiB%n", on, pairs, heap);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("api", site.name());
         r.put("pairs", pairs);
@@ -119,7 +155,8 @@ final class ScaleBench {
           Map<String, Long> failover = delta(writes1, writes2);
           r.put("apiWritesDuringColdStart", up);
           r.put("apiWritesDuringNodeLoss", failover);
-          System.out.printf("scale%s: API writes (all clients) during the cold start %s; during the node loss %s%n",
+          System.out.printf(
+              "scale%s: API writes (all clients) during the cold start %s; during the node loss %s%n",
               on, up, failover);
         }
         results.put(key, r);
@@ -134,12 +171,13 @@ final class ScaleBench {
   /** The writes counted between two snapshots, by resource, with the total under "all". */
   static Map<String, Long> delta(Map<String, Long> before, Map<String, Long> after) {
     Map<String, Long> d = new java.util.TreeMap<>();
-    after.forEach((k, v) -> {
-      long n = v - before.getOrDefault(k, 0L);
-      if (n > 0) {
-        d.put(k, n);
-      }
-    });
+    after.forEach(
+        (k, v) -> {
+          long n = v - before.getOrDefault(k, 0L);
+          if (n > 0) {
+            d.put(k, n);
+          }
+        });
     d.put("all", d.values().stream().mapToLong(Long::longValue).sum());
     return d;
   }
@@ -177,7 +215,11 @@ final class ScaleBench {
     private final SharedIndexInformer<SipServerPair> informer;
 
     Tracker(io.fabric8.kubernetes.client.KubernetesClient client) {
-      informer = client.resources(SipServerPair.class).inNamespace(Bench.NS).inform(InformerHandlers.onSeen(this::put), 0);
+      informer =
+          client
+              .resources(SipServerPair.class)
+              .inNamespace(Bench.NS)
+              .inform(InformerHandlers.onSeen(this::put), 0);
     }
 
     private void put(SipServerPair p) {
@@ -188,11 +230,12 @@ final class ScaleBench {
 
     List<String> pairsWithVipOn(String node) {
       List<String> out = new ArrayList<>();
-      status.forEach((k, s) -> {
-        if (s.vip != null && node.equals(s.vip.node)) {
-          out.add(k);
-        }
-      });
+      status.forEach(
+          (k, s) -> {
+            if (s.vip != null && node.equals(s.vip.node)) {
+              out.add(k);
+            }
+          });
       return out;
     }
 
@@ -201,18 +244,21 @@ final class ScaleBench {
     }
 
     /** Waits until every named pair (or all) match; returns System.nanoTime() in ms. */
-    long awaitAll(List<String> names, Predicate<SipServerPairStatus> p, Duration limit) throws InterruptedException {
+    long awaitAll(List<String> names, Predicate<SipServerPairStatus> p, Duration limit)
+        throws InterruptedException {
       long deadline = System.nanoTime() + limit.toNanos();
       while (true) {
-        long matching = names == null
-            ? status.values().stream().filter(p).count()
-            : names.stream().map(status::get).filter(s -> s != null && p.test(s)).count();
+        long matching =
+            names == null
+                ? status.values().stream().filter(p).count()
+                : names.stream().map(status::get).filter(s -> s != null && p.test(s)).count();
         long want = names == null ? (long) informer.getStore().list().size() : names.size();
         if (matching == want && want > 0) {
           return TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
         }
         if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(matching + " of " + want + " pairs matched after " + limit);
+          throw new IllegalStateException(
+              matching + " of " + want + " pairs matched after " + limit);
         }
         Thread.sleep(5);
       }

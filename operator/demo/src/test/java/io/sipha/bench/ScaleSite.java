@@ -14,8 +14,7 @@ interface ScaleSite extends AutoCloseable {
   String LEASE_NAMESPACE = SimulatedSite.LEASE_NAMESPACE;
 
   /** A pod of a pair on a node. */
-  record ServerPod(String name, String pair, String node) {
-  }
+  record ServerPod(String name, String pair, String node) {}
 
   /** What the figures are labelled with: "embedded API" or "kube-apiserver". */
   String name();

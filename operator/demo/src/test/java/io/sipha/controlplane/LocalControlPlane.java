@@ -48,8 +48,9 @@ public final class LocalControlPlane {
     String kc = System.getenv("SIPHA_KUBECONFIG");
     String k = System.getenv("SIPHA_KUBECTL");
     if (kc == null || k == null || !Files.isReadable(Path.of(kc))) {
-      throw new IllegalStateException("no local control plane: this tier runs with `make e2e`, which builds and "
-          + "starts it (SIPHA_KUBECONFIG and SIPHA_KUBECTL are not set, or the kubeconfig is missing)");
+      throw new IllegalStateException(
+          "no local control plane: this tier runs with `make e2e`, which builds and "
+              + "starts it (SIPHA_KUBECONFIG and SIPHA_KUBECTL are not set, or the kubeconfig is missing)");
     }
     try {
       return new LocalControlPlane(Path.of(kc), Path.of(k));
@@ -70,19 +71,36 @@ public final class LocalControlPlane {
   /** The repository's CRD applied server-side, as a platform team applies it, and Established. */
   public void applyCrds() {
     kubectl(null, "apply", "--server-side", "-f", repo().resolve("crds").toString()).ok();
-    kubectl(null, "wait", "--for", "condition=Established", "crd/sipserverpairs.sipha.io", "--timeout", "30s").ok();
+    kubectl(
+            null,
+            "wait",
+            "--for",
+            "condition=Established",
+            "crd/sipserverpairs.sipha.io",
+            "--timeout",
+            "30s")
+        .ok();
   }
 
   /** The namespace, created if missing (a server-side apply). */
   public static void ensureNamespace(KubernetesClient admin, String name) {
-    admin.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
-        .withNewMetadata().withName(name).endMetadata().build()).serverSideApply();
+    admin
+        .namespaces()
+        .resource(
+            new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .endMetadata()
+                .build())
+        .serverSideApply();
   }
 
   /** A client with the admin's certificate (system:masters). */
   public KubernetesClient adminClient() {
     try {
-      return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(kubeconfig))).build();
+      return new KubernetesClientBuilder()
+          .withConfig(Config.fromKubeconfig(Files.readString(kubeconfig)))
+          .build();
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
@@ -92,43 +110,66 @@ public final class LocalControlPlane {
    * A token of this ServiceAccount from the TokenRequest API, bound to this pod (as the kubelet
    * gets one for a pod: it carries the pod's and its node's names) when {@code pod} is not null.
    */
-  public String token(KubernetesClient admin, String namespace, String serviceAccount, io.fabric8.kubernetes.api.model.Pod pod) {
-    TokenRequestBuilder b = new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec();
+  public String token(
+      KubernetesClient admin,
+      String namespace,
+      String serviceAccount,
+      io.fabric8.kubernetes.api.model.Pod pod) {
+    TokenRequestBuilder b =
+        new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec();
     if (pod != null) {
-      b.editSpec().withNewBoundObjectRef().withApiVersion("v1").withKind("Pod").withName(pod.getMetadata().getName())
-          .withUid(pod.getMetadata().getUid()).endBoundObjectRef().endSpec();
+      b.editSpec()
+          .withNewBoundObjectRef()
+          .withApiVersion("v1")
+          .withKind("Pod")
+          .withName(pod.getMetadata().getName())
+          .withUid(pod.getMetadata().getUid())
+          .endBoundObjectRef()
+          .endSpec();
     }
-    TokenRequest r = admin.serviceAccounts().inNamespace(namespace).withName(serviceAccount).tokenRequest(b.build());
+    TokenRequest r =
+        admin
+            .serviceAccounts()
+            .inNamespace(namespace)
+            .withName(serviceAccount)
+            .tokenRequest(b.build());
     return r.getStatus().getToken();
   }
 
   /** A kubeconfig file in {@code dir} that authenticates with this token (and no certificate). */
   public Path kubeconfigWithToken(Path dir, String name, String token) throws IOException {
     Path p = dir.resolve(name + ".kubeconfig");
-    Files.writeString(p, String.join("\n",
-        "apiVersion: v1",
-        "kind: Config",
-        "clusters:",
-        "- name: local",
-        "  cluster:",
-        "    server: " + server,
-        "    certificate-authority: " + ca,
-        "users:",
-        "- name: " + name,
-        "  user:",
-        "    token: " + token,
-        "contexts:",
-        "- name: local",
-        "  context: {cluster: local, user: " + name + "}",
-        "current-context: local",
-        ""));
+    Files.writeString(
+        p,
+        String.join(
+            "\n",
+            "apiVersion: v1",
+            "kind: Config",
+            "clusters:",
+            "- name: local",
+            "  cluster:",
+            "    server: " + server,
+            "    certificate-authority: " + ca,
+            "users:",
+            "- name: " + name,
+            "  user:",
+            "    token: " + token,
+            "contexts:",
+            "- name: local",
+            "  context: {cluster: local, user: " + name + "}",
+            "current-context: local",
+            ""));
     return p;
   }
 
   /** A client that authenticates with this token. */
   public KubernetesClient clientWithToken(String token) {
-    Config t = new io.fabric8.kubernetes.client.ConfigBuilder().withMasterUrl(server)
-        .withCaCertFile(ca.toString()).withOauthToken(token).build();
+    Config t =
+        new io.fabric8.kubernetes.client.ConfigBuilder()
+            .withMasterUrl(server)
+            .withCaCertFile(ca.toString())
+            .withOauthToken(token)
+            .build();
     return new KubernetesClientBuilder().withConfig(t).build();
   }
 
@@ -142,9 +183,12 @@ public final class LocalControlPlane {
     }
   }
 
-  /** Runs the control plane's kubectl with the admin kubeconfig, {@code stdin} fed to it (or none). */
+  /**
+   * Runs the control plane's kubectl with the admin kubeconfig, {@code stdin} fed to it (or none).
+   */
   public Result kubectl(String stdin, String... args) {
-    List<String> cmd = new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", kubeconfig.toString()));
+    List<String> cmd =
+        new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", kubeconfig.toString()));
     cmd.addAll(List.of(args));
     return run(cmd, stdin, Duration.ofSeconds(60));
   }
@@ -153,7 +197,8 @@ public final class LocalControlPlane {
     try {
       Path out = Files.createTempFile("sipha-cmd", ".out");
       Path err = Files.createTempFile("sipha-cmd", ".err");
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+      ProcessBuilder pb =
+          new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
       Process p = pb.start();
       if (stdin != null) {
         p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));

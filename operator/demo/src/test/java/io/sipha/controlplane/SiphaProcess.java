@@ -28,18 +28,26 @@ public final class SiphaProcess implements AutoCloseable {
     String j = System.getProperty("sipha.jar");
     Path p = j == null ? Path.of("target", "sipha.jar") : Path.of(j);
     if (!Files.isRegularFile(p)) {
-      throw new IllegalStateException(p + " is missing: the e2e tier runs after the package phase (make e2e)");
+      throw new IllegalStateException(
+          p + " is missing: the e2e tier runs after the package phase (make e2e)");
     }
     return p;
   }
 
-  public static SiphaProcess start(String name, List<String> args, Map<String, String> env, Path logDir)
-      throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:+UseSerialGC", "-jar", jar().toString()));
+  public static SiphaProcess start(
+      String name, List<String> args, Map<String, String> env, Path logDir) throws IOException {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-jar",
+                jar().toString()));
     cmd.addAll(args);
     Path log = logDir.resolve(name + ".log");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("KUBE") || k.startsWith("SIPHA_"));
     pb.environment().putAll(env);
     return new SiphaProcess(name, pb.start(), log);

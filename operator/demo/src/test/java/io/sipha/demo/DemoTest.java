@@ -17,9 +17,14 @@ class DemoTest {
     String out = buf.toString(StandardCharsets.UTF_8);
 
     assertThat(code).as(out).isZero();
-    assertThat(demo.rows()).extracting(Demo.Row::workflow).containsExactly("Election (setup)",
-        "1. Manual switchover", "2. Primary server failure", "3. Primary host disconnected",
-        "4. Reconnection (stale primary)");
+    assertThat(demo.rows())
+        .extracting(Demo.Row::workflow)
+        .containsExactly(
+            "Election (setup)",
+            "1. Manual switchover",
+            "2. Primary server failure",
+            "3. Primary host disconnected",
+            "4. Reconnection (stale primary)");
     assertThat(demo.rows()).allMatch(Demo.Row::ok);
     // a lost host's VIP is up on the other host within nodeLossSeconds (3 s) and a little
     assertThat(demo.rows().get(3).vipBoundMillis()).isBetween(1_900L, 4_500L);

@@ -69,25 +69,29 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   private void pump(Socket from, Socket to, boolean delayed) {
-    Thread t = new Thread(() -> {
-      byte[] buf = new byte[16384];
-      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-        int n;
-        while ((n = in.read(buf)) > 0) {
-          long d = delayMillis;
-          if (delayed && d > 0) {
-            Thread.sleep(d);
-          }
-          out.write(buf, 0, n);
-          out.flush();
-        }
-      } catch (IOException | InterruptedException e) {
-        // connection dropped
-      } finally {
-        closeQuietly(from);
-        closeQuietly(to);
-      }
-    }, "fault-proxy-pump");
+    Thread t =
+        new Thread(
+            () -> {
+              byte[] buf = new byte[16384];
+              try (InputStream in = from.getInputStream();
+                  OutputStream out = to.getOutputStream()) {
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                  long d = delayMillis;
+                  if (delayed && d > 0) {
+                    Thread.sleep(d);
+                  }
+                  out.write(buf, 0, n);
+                  out.flush();
+                }
+              } catch (IOException | InterruptedException e) {
+                // connection dropped
+              } finally {
+                closeQuietly(from);
+                closeQuietly(to);
+              }
+            },
+            "fault-proxy-pump");
     t.setDaemon(true);
     t.start();
   }

@@ -9,9 +9,9 @@ import io.sipha.api.Phase;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.api.VipStatus;
-import io.sipha.kube.AgentReports;
 import io.sipha.decision.Conditions;
 import io.sipha.demo.SimulatedSite;
+import io.sipha.kube.AgentReports;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -21,21 +21,39 @@ class NodeAddressTest extends SiteTest {
   @Test
   void aVipEqualToANodesOwnAddressIsRefusedNamingTheNodeAndNothingRuns() {
     createPods();
-    await().atMost(Duration.ofSeconds(5)).until(() -> {
-      var l = site.client().leases().inNamespace(SimulatedSite.LEASE_NAMESPACE)
-          .withName(AgentReports.leaseName("node-b")).get();
-      return l != null && l.getMetadata().getAnnotations() != null
-          && "198.51.100.2".equals(l.getMetadata().getAnnotations().get(AgentReports.NODE_ADDRESSES_ANNOTATION));
-    });
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () -> {
+              var l =
+                  site.client()
+                      .leases()
+                      .inNamespace(SimulatedSite.LEASE_NAMESPACE)
+                      .withName(AgentReports.leaseName("node-b"))
+                      .get();
+              return l != null
+                  && l.getMetadata().getAnnotations() != null
+                  && "198.51.100.2"
+                      .equals(
+                          l.getMetadata()
+                              .getAnnotations()
+                              .get(AgentReports.NODE_ADDRESSES_ANNOTATION));
+            });
     SipServerPair p = SimulatedSite.pair(NS, "pair-1", "sip-0", "sip-0", "sip-1");
     p.getSpec().getVirtualIP().setAddress("198.51.100.2");
     createPair(p);
 
     SipServerPairStatus s = awaitStatus("Invalid", x -> x.phase == Phase.Invalid);
     assertThat(condition(s, Conditions.READY).message)
-        .contains("spec.virtualIP.address").contains("198.51.100.2").contains("node node-b");
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-        assertThat(events()).anyMatch(e -> e.startsWith("Warning InvalidSpec") && e.contains("node-b")));
+        .contains("spec.virtualIP.address")
+        .contains("198.51.100.2")
+        .contains("node node-b");
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(events())
+                    .anyMatch(e -> e.startsWith("Warning InvalidSpec") && e.contains("node-b")));
     assertThat(site.timeline()).as("no script ran anywhere").isEmpty();
   }
 
@@ -43,12 +61,20 @@ class NodeAddressTest extends SiteTest {
   void anAgentNeverAddsOrRemovesItsNodesOwnAddressWhateverAStatusSays() {
     createPods();
     site.stopOperator();
-    // a status as a broken or older operator might have written it: node-a's own address granted to node-a
+    // a status as a broken or older operator might have written it: node-a's own address granted to
+    // node-a
     SipServerPair p = SimulatedSite.pair(NS, "pair-1", "sip-0", "sip-0", "sip-1");
     createPair(p);
     for (String[] r : new String[][] {{"sip-0", "primary"}, {"sip-1", "backup"}}) {
-      site.client().pods().inNamespace(NS).withName(r[0]).patch(PatchContext.of(PatchType.JSON_MERGE),
-          "{\"metadata\":{\"annotations\":{\"sipha.io/role\":\"" + r[1] + "\",\"sipha.io/epoch\":\"1\"}}}");
+      site.client()
+          .pods()
+          .inNamespace(NS)
+          .withName(r[0])
+          .patch(
+              PatchContext.of(PatchType.JSON_MERGE),
+              "{\"metadata\":{\"annotations\":{\"sipha.io/role\":\""
+                  + r[1]
+                  + "\",\"sipha.io/epoch\":\"1\"}}}");
     }
     SipServerPair current = pair();
     SipServerPairStatus st = new SipServerPairStatus();
@@ -60,14 +86,26 @@ class NodeAddressTest extends SiteTest {
     current.setStatus(st);
     site.client().resource(current).updateStatus();
 
-    await().atMost(Duration.ofSeconds(5)).until(() -> {
-      var l = site.client().leases().inNamespace(SimulatedSite.LEASE_NAMESPACE)
-          .withName(AgentReports.shardName("node-a", NS + "/pair-1")).get();
-      var r = l == null ? null : AgentReports.parse(l.getMetadata().getAnnotations().get(AgentReports.ANNOTATION))
-          .get(NS + "/pair-1");
-      return r != null && r.message() != null && r.message().contains("own address");
-    });
-    assertThat(site.timeline()).as("vip-enable never ran for the node's own address")
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () -> {
+              var l =
+                  site.client()
+                      .leases()
+                      .inNamespace(SimulatedSite.LEASE_NAMESPACE)
+                      .withName(AgentReports.shardName("node-a", NS + "/pair-1"))
+                      .get();
+              var r =
+                  l == null
+                      ? null
+                      : AgentReports.parse(
+                              l.getMetadata().getAnnotations().get(AgentReports.ANNOTATION))
+                          .get(NS + "/pair-1");
+              return r != null && r.message() != null && r.message().contains("own address");
+            });
+    assertThat(site.timeline())
+        .as("vip-enable never ran for the node's own address")
         .noneMatch(l -> l.contains("enable") || l.contains("disable"));
   }
 }

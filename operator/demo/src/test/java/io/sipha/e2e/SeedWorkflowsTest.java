@@ -10,7 +10,9 @@ import io.sipha.decision.Conditions;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The four workflows of the seed, end to end: real operator, real agents, real script processes. */
+/**
+ * The four workflows of the seed, end to end: real operator, real agents, real script processes.
+ */
 class SeedWorkflowsTest extends SiteTest {
 
   @Test
@@ -24,7 +26,12 @@ class SeedWorkflowsTest extends SiteTest {
     assertThat(role("sip-1")).isEqualTo("backup@1");
     assertThat(site.timeline()).containsExactly("node-a enable " + VIP + " eth0");
     assertThat(s.history).extracting(h -> h.kind).containsExactly(TransitionKind.Election);
-    for (String type : List.of(Conditions.READY, Conditions.PRIMARY_READY, Conditions.BACKUP_READY, Conditions.VIP_BOUND)) {
+    for (String type :
+        List.of(
+            Conditions.READY,
+            Conditions.PRIMARY_READY,
+            Conditions.BACKUP_READY,
+            Conditions.VIP_BOUND)) {
       assertThat(conditionIs(s, type, "True")).as(type).isTrue();
     }
     assertThat(conditionIs(s, Conditions.SPLIT_BRAIN, "False")).isTrue();
@@ -35,17 +42,20 @@ class SeedWorkflowsTest extends SiteTest {
     activePair();
     switchOverTo("sip-1");
 
-    SipServerPairStatus s = awaitStatus("sip-1 primary and Active", x -> x.phase == Phase.Active && "sip-1".equals(x.primary));
+    SipServerPairStatus s =
+        awaitStatus(
+            "sip-1 primary and Active", x -> x.phase == Phase.Active && "sip-1".equals(x.primary));
     assertThat(s.epoch).isEqualTo(2);
     assertThat(s.backup).isEqualTo("sip-0");
     assertThat(s.vip.node).isEqualTo("node-b");
     assertThat(role("sip-0")).isEqualTo("backup@2");
     assertThat(role("sip-1")).isEqualTo("primary@2");
     // the old host confirmed the VIP disabled before the new host enabled it
-    assertThat(site.timeline()).containsExactly(
-        "node-a enable " + VIP + " eth0",
-        "node-a disable " + VIP + " eth0",
-        "node-b enable " + VIP + " eth0");
+    assertThat(site.timeline())
+        .containsExactly(
+            "node-a enable " + VIP + " eth0",
+            "node-a disable " + VIP + " eth0",
+            "node-b enable " + VIP + " eth0");
     assertThat(site.host("node-a").vips()).isEmpty();
     assertThat(site.host("node-b").vips()).containsExactly(VIP);
     HistoryEntry h = s.history.get(s.history.size() - 1);
@@ -56,7 +66,9 @@ class SeedWorkflowsTest extends SiteTest {
     assertThat(h.durationMillis).isPositive();
     assertThat(s.acceptedPrimary).isEqualTo("sip-1");
     awaitEventReasons("SwitchoverStarted", "VipReleased", "SwitchoverCompleted");
-    assertThat(pair().getSpec().getPrimary()).as("the operator never writes spec").isEqualTo("sip-1");
+    assertThat(pair().getSpec().getPrimary())
+        .as("the operator never writes spec")
+        .isEqualTo("sip-1");
   }
 
   @Test
@@ -64,17 +76,23 @@ class SeedWorkflowsTest extends SiteTest {
     activePair();
     site.client().pods().inNamespace(NS).withName("sip-0").delete();
 
-    SipServerPairStatus s = awaitStatus("sip-1 primary", x -> x.phase != Phase.FailingOver && "sip-1".equals(x.primary)
-        && x.vip.state == io.sipha.api.VipStatus.State.Bound);
+    SipServerPairStatus s =
+        awaitStatus(
+            "sip-1 primary",
+            x ->
+                x.phase != Phase.FailingOver
+                    && "sip-1".equals(x.primary)
+                    && x.vip.state == io.sipha.api.VipStatus.State.Bound);
     assertThat(s.epoch).isEqualTo(2);
     HistoryEntry h = s.history.get(s.history.size() - 1);
     assertThat(h.kind).isEqualTo(TransitionKind.Failover);
     assertThat(h.reason).isEqualTo("PrimaryPodDeleted");
     // node-a's agent is alive: it removed the VIP before node-b added it
-    assertThat(site.timeline()).containsExactly(
-        "node-a enable " + VIP + " eth0",
-        "node-a disable " + VIP + " eth0",
-        "node-b enable " + VIP + " eth0");
+    assertThat(site.timeline())
+        .containsExactly(
+            "node-a enable " + VIP + " eth0",
+            "node-a disable " + VIP + " eth0",
+            "node-b enable " + VIP + " eth0");
     assertThat(role("sip-1")).isEqualTo("primary@2");
     // the backup is gone: the pair works but says it is degraded, naming the missing pod
     assertThat(s.phase).isEqualTo(Phase.Degraded);
@@ -99,12 +117,19 @@ class SeedWorkflowsTest extends SiteTest {
     site.client().pods().inNamespace(NS).withName("sip-0").delete();
     awaitStatus("sip-1 primary", x -> "sip-1".equals(x.primary) && x.transition == null);
     site.cluster().createServerPod(NS, "sip-0", "pair-1", "node-a", true);
-    SipServerPairStatus pending = awaitStatus("FailbackPending", x -> x.phase == Phase.Active
-        && condition(x, Conditions.FAILBACK_PENDING) != null && "True".equals(condition(x, Conditions.FAILBACK_PENDING).status));
+    SipServerPairStatus pending =
+        awaitStatus(
+            "FailbackPending",
+            x ->
+                x.phase == Phase.Active
+                    && condition(x, Conditions.FAILBACK_PENDING) != null
+                    && "True".equals(condition(x, Conditions.FAILBACK_PENDING).status));
     switchOverTo("sip-1");
     switchOverTo("sip-0");
-    SipServerPairStatus back = awaitStatus("sip-0 primary again", x -> "sip-0".equals(x.primary) && x.transition == null
-        && x.phase == Phase.Active);
+    SipServerPairStatus back =
+        awaitStatus(
+            "sip-0 primary again",
+            x -> "sip-0".equals(x.primary) && x.transition == null && x.phase == Phase.Active);
     assertThat(back.epoch).isGreaterThan(pending.epoch);
     assertThat(back.history.get(back.history.size() - 1).kind).isEqualTo(TransitionKind.Switchover);
     assertThat(site.host("node-a").vips()).containsExactly(VIP);
@@ -115,8 +140,10 @@ class SeedWorkflowsTest extends SiteTest {
     activePair();
     site.cluster().terminateContainer(NS, "sip-0", 137);
 
-    SipServerPairStatus s = awaitStatus("sip-1 bound", x -> "sip-1".equals(x.primary)
-        && x.vip.state == io.sipha.api.VipStatus.State.Bound);
+    SipServerPairStatus s =
+        awaitStatus(
+            "sip-1 bound",
+            x -> "sip-1".equals(x.primary) && x.vip.state == io.sipha.api.VipStatus.State.Bound);
     HistoryEntry h = s.history.get(s.history.size() - 1);
     assertThat(h.reason).isEqualTo("PrimaryFailed");
     assertThat(site.host("node-a").vips()).isEmpty();
@@ -129,8 +156,13 @@ class SeedWorkflowsTest extends SiteTest {
     long start = System.nanoTime();
     site.cluster().setReady(NS, "sip-0", false);
 
-    SipServerPairStatus s = awaitStatus("sip-1 Active", x -> x.phase == Phase.Degraded && "sip-1".equals(x.primary)
-        && x.vip.state == io.sipha.api.VipStatus.State.Bound);
+    SipServerPairStatus s =
+        awaitStatus(
+            "sip-1 Active",
+            x ->
+                x.phase == Phase.Degraded
+                    && "sip-1".equals(x.primary)
+                    && x.vip.state == io.sipha.api.VipStatus.State.Bound);
     long millis = (System.nanoTime() - start) / 1_000_000;
     assertThat(millis).as("not before unreadyGraceSeconds (1 s)").isGreaterThanOrEqualTo(900);
     HistoryEntry h = s.history.get(s.history.size() - 1);
@@ -144,8 +176,10 @@ class SeedWorkflowsTest extends SiteTest {
     // workflow 3: node-a disconnects; nothing can be run there
     site.stopAgent("node-a");
 
-    SipServerPairStatus s = awaitStatus("sip-1 bound on node-b", x -> "sip-1".equals(x.primary)
-        && x.vip.state == io.sipha.api.VipStatus.State.Bound);
+    SipServerPairStatus s =
+        awaitStatus(
+            "sip-1 bound on node-b",
+            x -> "sip-1".equals(x.primary) && x.vip.state == io.sipha.api.VipStatus.State.Bound);
     assertThat(s.epoch).isEqualTo(2);
     HistoryEntry h = s.history.get(s.history.size() - 1);
     assertThat(h.kind).isEqualTo(TransitionKind.Failover);
@@ -160,16 +194,23 @@ class SeedWorkflowsTest extends SiteTest {
     s = awaitStatus("single holder again", x -> x.fenced.isEmpty() && x.phase == Phase.Active);
     assertThat(site.host("node-a").vips()).isEmpty();
     assertThat(site.host("node-b").vips()).containsExactly(VIP);
-    assertThat(site.host("node-a").calls()).containsExactly("enable " + VIP + " eth0", "disable " + VIP + " eth0");
+    assertThat(site.host("node-a").calls())
+        .containsExactly("enable " + VIP + " eth0", "disable " + VIP + " eth0");
     // the true holder announced the VIP again (a second vip-enable: gratuitous ARP)
     assertThat(s.vip.announce).isEqualTo(1);
-    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() ->
-        assertThat(site.host("node-b").calls()).containsExactly("enable " + VIP + " eth0", "enable " + VIP + " eth0"));
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(site.host("node-b").calls())
+                    .containsExactly("enable " + VIP + " eth0", "enable " + VIP + " eth0"));
     assertThat(role("sip-0")).isEqualTo("backup@2");
     assertThat(s.epoch).isEqualTo(2);
     assertThat(condition(s, Conditions.SPLIT_BRAIN).status).isEqualTo("False");
     assertThat(condition(s, Conditions.SPLIT_BRAIN).reason).isEqualTo("Resolved");
-    assertThat(s.history).extracting(x -> x.kind).endsWith(TransitionKind.Failover, TransitionKind.Demotion);
+    assertThat(s.history)
+        .extracting(x -> x.kind)
+        .endsWith(TransitionKind.Failover, TransitionKind.Demotion);
     awaitEventReasons("SplitBrainResolved");
   }
 }

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
  */
 class SelfFencingTest extends SiteTest {
   final Map<String, FaultProxy> proxies = new ConcurrentHashMap<>();
+
   /** Nodes cut off from the network: their agent reaches no peer, and no peer reaches them. */
   final Set<String> isolated = ConcurrentHashMap.newKeySet();
 
@@ -35,15 +36,20 @@ class SelfFencingTest extends SiteTest {
     }
     site.startOperator(site.cluster().newClient(proxies.get("operator").url()));
     for (String node : List.of("node-a", "node-b")) {
-      // the peer answers over the "host network" unless one of the two is isolated; it says how long
+      // the peer answers over the "host network" unless one of the two is isolated; it says how
+      // long
       // ago it reached the API, as its own agent knows it
-      PeerProbe probe = (peerNode, address) -> {
-        if (isolated.contains(node) || isolated.contains(peerNode) || address == null
-            || !address.equals(site.nodeAddress(peerNode)) || site.agent(peerNode) == null) {
-          return SelfFencing.PeerView.unreachable();
-        }
-        return SelfFencing.parse(site.agent(peerNode).peerAnswer());
-      };
+      PeerProbe probe =
+          (peerNode, address) -> {
+            if (isolated.contains(node)
+                || isolated.contains(peerNode)
+                || address == null
+                || !address.equals(site.nodeAddress(peerNode))
+                || site.agent(peerNode) == null) {
+              return SelfFencing.PeerView.unreachable();
+            }
+            return SelfFencing.parse(site.agent(peerNode).peerAnswer());
+          };
       site.startAgent(node, site.cluster().newClient(proxies.get(node).url()), probe);
     }
   }
@@ -66,8 +72,13 @@ class SelfFencingTest extends SiteTest {
 
   /** node-b takes over after node-a's loss, and node-a removed the VIP before node-b added it. */
   void awaitFencedThenFailedOver() {
-    SipServerPairStatus s = awaitStatus("failed over", x -> "sip-1".equals(x.primary) && x.transition == null
-        && x.vip.state == io.sipha.api.VipStatus.State.Bound);
+    SipServerPairStatus s =
+        awaitStatus(
+            "failed over",
+            x ->
+                "sip-1".equals(x.primary)
+                    && x.transition == null
+                    && x.vip.state == io.sipha.api.VipStatus.State.Bound);
     assertThat(s.history.get(s.history.size() - 1).reason).isEqualTo("NodeLost");
     assertThat(site.host("node-a").vips()).as("self-fenced").isEmpty();
     assertRemovedOnNodeABeforeNodeBAddedIt();
@@ -80,12 +91,15 @@ class SelfFencingTest extends SiteTest {
    */
   void assertRemovedOnNodeABeforeNodeBAddedIt() {
     List<String> t = site.timeline();
-    assertThat(t).as("never on two hosts").startsWith(
-        "node-a enable " + VIP + " eth0",
-        "node-a disable " + VIP + " eth0",
-        "node-b enable " + VIP + " eth0");
-    assertThat(t.subList(3, t.size())).as("after that, node-b announcing again only").allMatch(
-        e -> e.equals("node-b enable " + VIP + " eth0"));
+    assertThat(t)
+        .as("never on two hosts")
+        .startsWith(
+            "node-a enable " + VIP + " eth0",
+            "node-a disable " + VIP + " eth0",
+            "node-b enable " + VIP + " eth0");
+    assertThat(t.subList(3, t.size()))
+        .as("after that, node-b announcing again only")
+        .allMatch(e -> e.equals("node-b enable " + VIP + " eth0"));
   }
 
   @Test
@@ -107,7 +121,9 @@ class SelfFencingTest extends SiteTest {
   @Test
   void aPrimaryCutOffFromTheApiOnlyDropsTheVipBeforeItsPeerWhichStillSeesTheApiTakesIt() {
     activePairWithFencing();
-    proxies.get("node-a").cut(); // an asymmetric cut: node-a and node-b still talk on the host network
+    proxies
+        .get("node-a")
+        .cut(); // an asymmetric cut: node-a and node-b still talk on the host network
 
     awaitFencedThenFailedOver();
   }
@@ -117,8 +133,12 @@ class SelfFencingTest extends SiteTest {
     activePairWithFencing();
     proxies.get("node-a").cut();
     isolated.add("node-a");
-    awaitStatus("failed over", x -> "sip-1".equals(x.primary) && x.transition == null
-        && x.vip.state == io.sipha.api.VipStatus.State.Bound);
+    awaitStatus(
+        "failed over",
+        x ->
+            "sip-1".equals(x.primary)
+                && x.transition == null
+                && x.vip.state == io.sipha.api.VipStatus.State.Bound);
     assertThat(site.host("node-a").vips()).isEmpty();
     // a longer cut: the watches' reconnect backoff grows (1 s, doubling)
     await().pollDelay(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(9)).until(() -> true);
@@ -127,10 +147,16 @@ class SelfFencingTest extends SiteTest {
     // node-a's cache still says it holds the VIP at epoch 1
     proxies.get("node-a").heal();
     isolated.remove("node-a");
-    await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6)).untilAsserted(() -> {
-      assertThat(site.host("node-a").vips()).as("node-a never adds the VIP back on its old grant").isEmpty();
-      assertThat(site.host("node-b").vips()).containsExactly(VIP);
-    });
+    await()
+        .during(Duration.ofSeconds(4))
+        .atMost(Duration.ofSeconds(6))
+        .untilAsserted(
+            () -> {
+              assertThat(site.host("node-a").vips())
+                  .as("node-a never adds the VIP back on its old grant")
+                  .isEmpty();
+              assertThat(site.host("node-b").vips()).containsExactly(VIP);
+            });
     assertRemovedOnNodeABeforeNodeBAddedIt();
   }
 
@@ -140,14 +166,21 @@ class SelfFencingTest extends SiteTest {
     proxies.values().forEach(FaultProxy::cut);
 
     // longer than nodeLossSeconds (3 s): nobody can renew, nobody can decide; the VIP stays put
-    await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(5))
-        .until(() -> site.host("node-a").vips().contains(VIP) && site.host("node-b").vips().isEmpty());
+    await()
+        .during(Duration.ofSeconds(4))
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () -> site.host("node-a").vips().contains(VIP) && site.host("node-b").vips().isEmpty());
     proxies.values().forEach(FaultProxy::heal);
 
-    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(20)).until(() -> {
-      SipServerPairStatus s = status();
-      return s.phase == Phase.Active && s.epoch == 1 && "sip-0".equals(s.primary);
-    });
+    await()
+        .during(Duration.ofSeconds(3))
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () -> {
+              SipServerPairStatus s = status();
+              return s.phase == Phase.Active && s.epoch == 1 && "sip-0".equals(s.primary);
+            });
     assertThat(site.timeline()).containsExactly("node-a enable " + VIP + " eth0");
   }
 }

@@ -40,8 +40,13 @@ public abstract class SiteTest {
 
   @BeforeEach
   void startSite() {
-    site = new SimulatedSite(hostsDir, List.of("node-a", "node-b"), Duration.ofSeconds(1),
-        AllowedCidrs.parse(List.of("192.0.2.0/24", "2001:db8::/32")), OperatorMetrics.none());
+    site =
+        new SimulatedSite(
+            hostsDir,
+            List.of("node-a", "node-b"),
+            Duration.ofSeconds(1),
+            AllowedCidrs.parse(List.of("192.0.2.0/24", "2001:db8::/32")),
+            OperatorMetrics.none());
     site.cluster().createNamespace(NS);
     site.startAgents();
     site.startOperator();
@@ -59,11 +64,14 @@ public abstract class SiteTest {
     site.cluster().createServerPod(NS, "sip-1", "pair-1", "node-b", true);
   }
 
-  /** Creates pods and pair-1 (primary sip-0) and waits until it is Active with the VIP on node-a. */
+  /**
+   * Creates pods and pair-1 (primary sip-0) and waits until it is Active with the VIP on node-a.
+   */
   protected void activePair() {
     createPods();
     createPair(SimulatedSite.pair(NS, "pair-1", "sip-0", "sip-0", "sip-1"));
-    awaitStatus("Active with sip-0 on node-a", s -> s.phase == Phase.Active && "sip-0".equals(s.primary));
+    awaitStatus(
+        "Active with sip-0 on node-a", s -> s.phase == Phase.Active && "sip-0".equals(s.primary));
     assertThat(site.host("node-a").vips()).containsExactly(VIP);
   }
 
@@ -82,8 +90,12 @@ public abstract class SiteTest {
 
   /** What `kubectl patch ssp pair-1 --type merge -p '{"spec":{"primary":"sip-1"}}'` sends. */
   protected void switchOverTo(String server) {
-    site.client().resources(SipServerPair.class).inNamespace(NS).withName("pair-1")
-        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"primary\":\"" + server + "\"}}");
+    site.client()
+        .resources(SipServerPair.class)
+        .inNamespace(NS)
+        .withName("pair-1")
+        .patch(
+            PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"primary\":\"" + server + "\"}}");
   }
 
   /** Waits for a status, checking on every look that the epoch never goes back. */
@@ -95,14 +107,30 @@ public abstract class SiteTest {
     }
   }
 
-  /** What a reader of a failed wait needs: the pair's status, the agents' Leases, the hosts' VIPs. */
+  /**
+   * What a reader of a failed wait needs: the pair's status, the agents' Leases, the hosts' VIPs.
+   */
   protected String siteState() {
     StringBuilder b = new StringBuilder("status:\n");
     SipServerPair pair = pair();
-    b.append(pair == null ? "none" : io.fabric8.kubernetes.client.utils.Serialization.asYaml(pair.getStatus()));
-    site.client().leases().inNamespace("sipha-system").list().getItems().forEach(l -> b.append("lease ")
-        .append(l.getMetadata().getName()).append(" renewed ").append(l.getSpec().getRenewTime())
-        .append(" annotations ").append(l.getMetadata().getAnnotations()).append('\n'));
+    b.append(
+        pair == null
+            ? "none"
+            : io.fabric8.kubernetes.client.utils.Serialization.asYaml(pair.getStatus()));
+    site.client()
+        .leases()
+        .inNamespace("sipha-system")
+        .list()
+        .getItems()
+        .forEach(
+            l ->
+                b.append("lease ")
+                    .append(l.getMetadata().getName())
+                    .append(" renewed ")
+                    .append(l.getSpec().getRenewTime())
+                    .append(" annotations ")
+                    .append(l.getMetadata().getAnnotations())
+                    .append('\n'));
     for (String node : List.of("node-a", "node-b")) {
       b.append(node).append(" holds ").append(site.host(node).vips()).append('\n');
     }
@@ -110,28 +138,42 @@ public abstract class SiteTest {
   }
 
   private SipServerPairStatus awaitStatusOrTimeout(String what, Predicate<SipServerPairStatus> p) {
-    return await(what).atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
-        .until(() -> {
-          SipServerPairStatus s = status();
-          if (s != null) {
-            if (!epochsSeen.isEmpty()) {
-              assertThat(s.epoch).as("the epoch only grows").isGreaterThanOrEqualTo(epochsSeen.get(epochsSeen.size() - 1));
-            }
-            epochsSeen.add(s.epoch);
-            assertOnePrimaryAtCurrentEpoch(s);
-          }
-          return s;
-        }, s -> s != null && p.test(s));
+    return await(what)
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> {
+              SipServerPairStatus s = status();
+              if (s != null) {
+                if (!epochsSeen.isEmpty()) {
+                  assertThat(s.epoch)
+                      .as("the epoch only grows")
+                      .isGreaterThanOrEqualTo(epochsSeen.get(epochsSeen.size() - 1));
+                }
+                epochsSeen.add(s.epoch);
+                assertOnePrimaryAtCurrentEpoch(s);
+              }
+              return s;
+            },
+            s -> s != null && p.test(s));
   }
 
   protected void assertOnePrimaryAtCurrentEpoch(SipServerPairStatus s) {
-    long primaries = site.client().pods().inNamespace(NS).list().getItems().stream()
-        .filter(pod -> pod.getMetadata().getLabels() != null
-            && "pair-1".equals(pod.getMetadata().getLabels().get(SipServerPair.PAIR_LABEL)))
-        .filter(pod -> "primary".equals(ann(pod, SipServerPair.ROLE_ANNOTATION))
-            && String.valueOf(s.epoch).equals(ann(pod, SipServerPair.EPOCH_ANNOTATION)))
-        .count();
-    assertThat(primaries).as("pods of pair-1 annotated primary at the current epoch").isLessThanOrEqualTo(1);
+    long primaries =
+        site.client().pods().inNamespace(NS).list().getItems().stream()
+            .filter(
+                pod ->
+                    pod.getMetadata().getLabels() != null
+                        && "pair-1"
+                            .equals(pod.getMetadata().getLabels().get(SipServerPair.PAIR_LABEL)))
+            .filter(
+                pod ->
+                    "primary".equals(ann(pod, SipServerPair.ROLE_ANNOTATION))
+                        && String.valueOf(s.epoch).equals(ann(pod, SipServerPair.EPOCH_ANNOTATION)))
+            .count();
+    assertThat(primaries)
+        .as("pods of pair-1 annotated primary at the current epoch")
+        .isLessThanOrEqualTo(1);
   }
 
   protected static String ann(Pod pod, String key) {
@@ -161,8 +203,11 @@ public abstract class SiteTest {
   /** The pair's Events as kubectl describe lists them: "Warning SwitchoverRefused: ...". */
   protected List<String> events() {
     return site.client().v1().events().inNamespace(NS).list().getItems().stream()
-        .filter(e -> e.getInvolvedObject() != null && "pair-1".equals(e.getInvolvedObject().getName()))
-        .sorted(java.util.Comparator.comparing(Event::getLastTimestamp, java.util.Comparator.nullsFirst(String::compareTo)))
+        .filter(
+            e -> e.getInvolvedObject() != null && "pair-1".equals(e.getInvolvedObject().getName()))
+        .sorted(
+            java.util.Comparator.comparing(
+                Event::getLastTimestamp, java.util.Comparator.nullsFirst(String::compareTo)))
         .map(e -> e.getType() + " " + e.getReason() + ": " + e.getMessage())
         .toList();
   }
@@ -172,18 +217,24 @@ public abstract class SiteTest {
    * so an Event may land a moment after the status that a test has just seen.
    */
   protected void awaitEvent(String what, Predicate<String> p) {
-    await(what).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+    await(what)
+        .atMost(Duration.ofSeconds(5))
+        .pollInterval(Duration.ofMillis(50))
         .untilAsserted(() -> assertThat(events()).anyMatch(p));
   }
 
   /** Waits until the pair's Events carry all these reasons (see {@link #awaitEvent}). */
   protected void awaitEventReasons(String... reasons) {
-    await("events " + String.join(", ", reasons)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+    await("events " + String.join(", ", reasons))
+        .atMost(Duration.ofSeconds(5))
+        .pollInterval(Duration.ofMillis(50))
         .untilAsserted(() -> assertThat(eventReasons()).contains(reasons));
   }
 
   protected List<String> eventReasons() {
-    return events().stream().map(e -> e.substring(e.indexOf(' ') + 1, e.indexOf(':'))).filter(Objects::nonNull).toList();
+    return events().stream()
+        .map(e -> e.substring(e.indexOf(' ') + 1, e.indexOf(':')))
+        .filter(Objects::nonNull)
+        .toList();
   }
-
 }

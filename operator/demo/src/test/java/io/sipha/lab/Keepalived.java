@@ -14,13 +14,13 @@ import java.util.Map;
  * keepalived (Debian) holding the lab's VIP, for comparison: one instance per host namespace, each
  * with its own configuration and pid files (ip netns exec shares /run), VRRPv3, host-a preferred.
  *
- * <p>Detection budget: a backup declares the master down after Master_Down_Interval =
- * 3 × advert_int + skew, skew = (256 − priority) × advert_int / 256 (RFC 5798). With
- * {@code advert_int 1} and host-b's priority 250 that is 3 + 0.023 s: sipha's nodeLossSeconds (3 s).
- * keepalived's usual priority 100 would add 0.61 s of skew.
+ * <p>Detection budget: a backup declares the master down after Master_Down_Interval = 3 ×
+ * advert_int + skew, skew = (256 − priority) × advert_int / 256 (RFC 5798). With {@code advert_int
+ * 1} and host-b's priority 250 that is 3 + 0.023 s: sipha's nodeLossSeconds (3 s). keepalived's
+ * usual priority 100 would add 0.61 s of skew.
  *
- * <p>A notify script stamps every state change (MASTER, BACKUP, FAULT) of each instance in
- * {@link #transitionsLog()}: when host-b became master is when its detection ended.
+ * <p>A notify script stamps every state change (MASTER, BACKUP, FAULT) of each instance in {@link
+ * #transitionsLog()}: when host-b became master is when its detection ended.
  */
 final class Keepalived implements AutoCloseable {
   static final int ADVERT_INT_SECONDS = 1;
@@ -100,8 +100,15 @@ final class Keepalived implements AutoCloseable {
           }
           notify %7$s
         }
-        """.formatted(host, VIRTUAL_ROUTER_ID, PRIORITY.get(host), ADVERT_INT_SECONDS, NetLab.VIP, NetLab.VIP_PREFIX,
-        dir.resolve("keepalived-notify-" + host));
+        """
+        .formatted(
+            host,
+            VIRTUAL_ROUTER_ID,
+            PRIORITY.get(host),
+            ADVERT_INT_SECONDS,
+            NetLab.VIP,
+            NetLab.VIP_PREFIX,
+            dir.resolve("keepalived-notify-" + host));
   }
 
   /** Starts both instances (they begin as BACKUP: host-a becomes master after about 3 s). */
@@ -112,17 +119,34 @@ final class Keepalived implements AutoCloseable {
       try {
         Files.createDirectories(dir);
         // keepalived calls it with: INSTANCE NAME STATE PRIORITY
-        Files.writeString(notify, "#!/bin/bash\necho \"${EPOCHREALTIME//[!0-9]/} " + host + " $3\" >> '"
-            + transitionsLog() + "'\n");
+        Files.writeString(
+            notify,
+            "#!/bin/bash\necho \"${EPOCHREALTIME//[!0-9]/} "
+                + host
+                + " $3\" >> '"
+                + transitionsLog()
+                + "'\n");
         Files.setPosixFilePermissions(notify, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.writeString(conf, config(host));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      instances.put(host, lab.startIn(host, dir.resolve("keepalived-" + host + ".log"), "keepalived",
-          "--dont-fork", "--log-console", "--log-detail", "--vrrp", "--use-file", conf.toString(),
-          "--pid", dir.resolve("keepalived-" + host + ".pid").toString(),
-          "--vrrp_pid", dir.resolve("keepalived-" + host + "-vrrp.pid").toString()));
+      instances.put(
+          host,
+          lab.startIn(
+              host,
+              dir.resolve("keepalived-" + host + ".log"),
+              "keepalived",
+              "--dont-fork",
+              "--log-console",
+              "--log-detail",
+              "--vrrp",
+              "--use-file",
+              conf.toString(),
+              "--pid",
+              dir.resolve("keepalived-" + host + ".pid").toString(),
+              "--vrrp_pid",
+              dir.resolve("keepalived-" + host + "-vrrp.pid").toString()));
     }
   }
 

@@ -19,10 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -31,10 +29,10 @@ import java.util.stream.Stream;
  * VIP, each measured by sipp sending OPTIONS to the VIP every 10 ms from the client namespace.
  *
  * <p>For every workflow and round it records the outage (the longest gap between two consecutive
- * 200 OK answers) and who answered when; it prints a table, writes
- * {@code operator/demo/target/lab/results.json} and a PNG timeline per workflow, and (unless
- * {@code --no-docs}) copies the PNGs to {@code docs/lab/} and the table into the "Network lab"
- * section of {@code docs/BENCHMARKS.md}.
+ * 200 OK answers) and who answered when; it prints a table, writes {@code
+ * operator/demo/target/lab/results.json} and a PNG timeline per workflow, and (unless {@code
+ * --no-docs}) copies the PNGs to {@code docs/lab/} and the table into the "Network lab" section of
+ * {@code docs/BENCHMARKS.md}.
  *
  * <p>Options: {@code --rounds N} (default 5: each workflow is measured N times), {@code --no-docs}.
  * Exit 0 when every workflow completed (or when the lab cannot run here: not root, not Linux).
@@ -45,7 +43,11 @@ public final class LabMain {
   static final Duration WORKFLOW_LIMIT = Duration.ofSeconds(20);
   static final long SWITCHOVER_TARGET_MILLIS = 100;
   static final long NODE_LOSS_TARGET_MILLIS = SiphaOnLab.NODE_LOSS_SECONDS * 1000L + 500;
-  /** A release reported later than this after the script is waiting for something other than the API. */
+
+  /**
+   * A release reported later than this after the script is waiting for something other than the
+   * API.
+   */
   static final long LATE_REPORT_MILLIS = 150;
 
   enum Workflow {
@@ -64,14 +66,27 @@ public final class LabMain {
   }
 
   /** One measured workflow. {@code doneMillis} is -1 when it did not complete within the limit. */
-  record Case(String system, Workflow workflow, int round, String action, String expectBefore, String expectAfter,
-      Outage outage, List<Sipp.Sample> samples, List<Timeline.Mark> marks, long doneMillis,
+  record Case(
+      String system,
+      Workflow workflow,
+      int round,
+      String action,
+      String expectBefore,
+      String expectAfter,
+      Outage outage,
+      List<Sipp.Sample> samples,
+      List<Timeline.Mark> marks,
+      long doneMillis,
       Map<String, Object> extra) {
     boolean ok() {
-      boolean reannounced = !(system.equals("sipha") && workflow == Workflow.RECONNECTION)
-          || (extra.get("reannouncedBy") instanceof List<?> l && l.contains(expectAfter));
-      return doneMillis >= 0 && outage.before().equals(expectBefore) && outage.after().equals(expectAfter)
-          && !outage.endedUnanswered() && reannounced;
+      boolean reannounced =
+          !(system.equals("sipha") && workflow == Workflow.RECONNECTION)
+              || (extra.get("reannouncedBy") instanceof List<?> l && l.contains(expectAfter));
+      return doneMillis >= 0
+          && outage.before().equals(expectBefore)
+          && outage.after().equals(expectAfter)
+          && !outage.endedUnanswered()
+          && reannounced;
     }
 
     String name() {
@@ -134,7 +149,8 @@ public final class LabMain {
   }
 
   int run() {
-    System.out.printf("sipha network lab: %d round(s); namespaces lan, host-a, host-b, client; VIP %s; logs in %s%n",
+    System.out.printf(
+        "sipha network lab: %d round(s); namespaces lan, host-a, host-b, client; VIP %s; logs in %s%n",
         rounds, NetLab.VIP, out);
     try (NetLab l = NetLab.create(work)) {
       lab = l;
@@ -153,22 +169,28 @@ public final class LabMain {
   // ---- sipha
 
   private void runSipha() {
-    System.out.println("sipha: starting the embedded API, the operator and the agents of node-a and node-b ...");
+    System.out.println(
+        "sipha: starting the embedded API, the operator and the agents of node-a and node-b ...");
     try (SiphaOnLab sipha = SiphaOnLab.start(lab)) {
-      Observer obs = new Observer() {
-        @Override
-        public List<Timeline.Mark> marks(long fromMicros, long toMicros) {
-          return sipha.marks(fromMicros, toMicros);
-        }
-      };
-      // a running operator is warm: one switchover there and back before measuring (JIT, connections)
+      Observer obs =
+          new Observer() {
+            @Override
+            public List<Timeline.Mark> marks(long fromMicros, long toMicros) {
+              return sipha.marks(fromMicros, toMicros);
+            }
+          };
+      // a running operator is warm: one switchover there and back before measuring (JIT,
+      // connections)
       // and so are the SIP Servers: the probes of the warm-up reach both responders
-      System.out.println("sipha: warm-up: one switchover to host-b and back, with probes (not measured)");
+      System.out.println(
+          "sipha: warm-up: one switchover to host-b and back, with probes (not measured)");
       try (Sipp.Run warm = lab.startProbe("warm-up")) {
         for (String h : List.of("host-b", "host-a")) {
           Sh.sleep(1_000);
           sipha.switchTo(h);
-          sipha.await("warm-up switchover to " + h, WORKFLOW_LIMIT,
+          sipha.await(
+              "warm-up switchover to " + h,
+              WORKFLOW_LIMIT,
               () -> sipha.primaryOn(h) && sipha.phaseIs(Phase.Active) && sipha.vipOnlyOn(h));
         }
         Sh.sleep(1_000);
@@ -177,45 +199,94 @@ public final class LabMain {
       for (int r = 1; r <= rounds; r++) {
         if (r > 1) {
           sipha.switchTo("host-a");
-          sipha.await("switch back to host-a", WORKFLOW_LIMIT,
-              () -> sipha.primaryOn("host-a") && sipha.phaseIs(Phase.Active) && sipha.vipOnlyOn("host-a"));
+          sipha.await(
+              "switch back to host-a",
+              WORKFLOW_LIMIT,
+              () ->
+                  sipha.primaryOn("host-a")
+                      && sipha.phaseIs(Phase.Active)
+                      && sipha.vipOnlyOn("host-a"));
         }
-        Case c = measure("sipha", Workflow.SWITCHOVER, r, "host-a", "host-b",
-            "kubectl patch ssp pair-1 spec.primary=sip-1", () -> sipha.switchTo("host-b"),
-            () -> sipha.primaryOn("host-b") && sipha.vipOnlyOn("host-b"), obs, Map.of());
+        Case c =
+            measure(
+                "sipha",
+                Workflow.SWITCHOVER,
+                r,
+                "host-a",
+                "host-b",
+                "kubectl patch ssp pair-1 spec.primary=sip-1",
+                () -> sipha.switchTo("host-b"),
+                () -> sipha.primaryOn("host-b") && sipha.vipOnlyOn("host-b"),
+                obs,
+                Map.of());
         releaseReport(c, sipha);
         if (!add(c)) {
           return;
         }
-        c = measure("sipha", Workflow.PRIMARY_FAILURE, r, "host-b", "host-a",
-            "SIP Server of host-b killed, pod sip-1 deleted", () -> {
-              lab.killResponder("host-b");
-              sipha.deletePod("host-b");
-            }, () -> sipha.primaryOn("host-a") && sipha.vipOnlyOn("host-a"), obs, Map.of());
+        c =
+            measure(
+                "sipha",
+                Workflow.PRIMARY_FAILURE,
+                r,
+                "host-b",
+                "host-a",
+                "SIP Server of host-b killed, pod sip-1 deleted",
+                () -> {
+                  lab.killResponder("host-b");
+                  sipha.deletePod("host-b");
+                },
+                () -> sipha.primaryOn("host-a") && sipha.vipOnlyOn("host-a"),
+                obs,
+                Map.of());
         releaseReport(c, sipha);
         if (!add(c)) {
           return;
         }
         lab.startResponder("host-b");
         sipha.recreatePod("host-b");
-        sipha.await("sip-1 recreated and the pair Active", WORKFLOW_LIMIT,
+        sipha.await(
+            "sip-1 recreated and the pair Active",
+            WORKFLOW_LIMIT,
             () -> sipha.primaryOn("host-a") && sipha.phaseIs(Phase.Active));
         Map<String, Object> lease = new LinkedHashMap<>();
-        c = measure("sipha", Workflow.HOST_DISCONNECTED, r, "host-a", "host-b",
-            "host-a link down + its agent stopped", () -> {
-              lease.put("lastRenewal", sipha.lastRenewal("host-a"));
-              lab.linkDown("host-a");
-              sipha.stopAgent("host-a");
-            }, () -> sipha.primaryOn("host-b") && lab.holdsVip("host-b"), obs, lease);
+        c =
+            measure(
+                "sipha",
+                Workflow.HOST_DISCONNECTED,
+                r,
+                "host-a",
+                "host-b",
+                "host-a link down + its agent stopped",
+                () -> {
+                  lease.put("lastRenewal", sipha.lastRenewal("host-a"));
+                  lab.linkDown("host-a");
+                  sipha.stopAgent("host-a");
+                },
+                () -> sipha.primaryOn("host-b") && lab.holdsVip("host-b"),
+                obs,
+                lease);
         if (!add(c)) {
           return;
         }
-        c = measure("sipha", Workflow.RECONNECTION, r, "host-b", "host-b",
-            "host-a link up + its agent started", () -> {
-              lab.linkUp("host-a");
-              sipha.startAgent("host-a");
-            }, () -> sipha.primaryOn("host-b") && sipha.vipOnlyOn("host-b") && sipha.phaseIs(Phase.Active)
-                && sipha.noFencedHolder(), obs, Map.of());
+        c =
+            measure(
+                "sipha",
+                Workflow.RECONNECTION,
+                r,
+                "host-b",
+                "host-b",
+                "host-a link up + its agent started",
+                () -> {
+                  lab.linkUp("host-a");
+                  sipha.startAgent("host-a");
+                },
+                () ->
+                    sipha.primaryOn("host-b")
+                        && sipha.vipOnlyOn("host-b")
+                        && sipha.phaseIs(Phase.Active)
+                        && sipha.noFencedHolder(),
+                obs,
+                Map.of());
         if (!add(c)) {
           return;
         }
@@ -240,11 +311,18 @@ public final class LabMain {
     long epoch = sipha.status() == null ? -1 : sipha.status().epoch;
     String oldNode = SiphaOnLab.NODE.get(c.expectBefore());
     long action = c.outage().actionMicros();
-    Optional<SiphaOnLab.Report> report = sipha.reports(action, c.outage().toMicros()).stream()
-        .filter(r -> r.node().equals(oldNode) && r.epoch() == epoch && r.state() == VipReport.State.Unbound)
-        .findFirst();
-    Optional<ScriptCall> disable = scriptCalls(action, c.outage().toMicros()).stream()
-        .filter(sc -> sc.host().equals(c.expectBefore()) && sc.script().equals("vip-disable")).findFirst();
+    Optional<SiphaOnLab.Report> report =
+        sipha.reports(action, c.outage().toMicros()).stream()
+            .filter(
+                r ->
+                    r.node().equals(oldNode)
+                        && r.epoch() == epoch
+                        && r.state() == VipReport.State.Unbound)
+            .findFirst();
+    Optional<ScriptCall> disable =
+        scriptCalls(action, c.outage().toMicros()).stream()
+            .filter(sc -> sc.host().equals(c.expectBefore()) && sc.script().equals("vip-disable"))
+            .findFirst();
     if (report.isPresent() && disable.isPresent()) {
       c.extra().put("releaseReportedMs", ms(report.get().atMicros() - action));
       c.extra().put("releaseReportLagMs", ms(report.get().atMicros() - disable.get().endMicros()));
@@ -259,56 +337,86 @@ public final class LabMain {
       System.out.println("keepalived: skipped: " + keepalivedSkipped);
       return;
     }
-    System.out.printf("keepalived: VRRPv3, advert_int %d s, priorities host-a %d / host-b %d "
-            + "(host-b declares host-a down after %d ms) ...%n", Keepalived.ADVERT_INT_SECONDS,
-        Keepalived.PRIORITY.get("host-a"), Keepalived.PRIORITY.get("host-b"), Keepalived.detectionMillis());
+    System.out.printf(
+        "keepalived: VRRPv3, advert_int %d s, priorities host-a %d / host-b %d "
+            + "(host-b declares host-a down after %d ms) ...%n",
+        Keepalived.ADVERT_INT_SECONDS,
+        Keepalived.PRIORITY.get("host-a"),
+        Keepalived.PRIORITY.get("host-b"),
+        Keepalived.detectionMillis());
     try (Keepalived ka = new Keepalived(lab, work)) {
       ka.start();
-      awaitLab("keepalived: VIP on host-a only", () -> lab.vipHolders().equals(List.of("host-a")) && ka.running());
-      Observer holders = new Observer() {
-        private String last;
+      awaitLab(
+          "keepalived: VIP on host-a only",
+          () -> lab.vipHolders().equals(List.of("host-a")) && ka.running());
+      Observer holders =
+          new Observer() {
+            private String last;
 
-        @Override
-        public void poll(List<Timeline.Mark> marks) {
-          List<String> h = lab.vipHolders();
-          String now = h.isEmpty() ? "VIP on no host" : "VIP on " + String.join(" and ", h);
-          if (last != null && !now.equals(last)) {
-            marks.add(new Timeline.Mark(nowMicros(), now));
-          }
-          last = now;
-        }
+            @Override
+            public void poll(List<Timeline.Mark> marks) {
+              List<String> h = lab.vipHolders();
+              String now = h.isEmpty() ? "VIP on no host" : "VIP on " + String.join(" and ", h);
+              if (last != null && !now.equals(last)) {
+                marks.add(new Timeline.Mark(nowMicros(), now));
+              }
+              last = now;
+            }
 
-        @Override
-        public List<Timeline.Mark> marks(long fromMicros, long toMicros) {
-          return ka.transitions(fromMicros, toMicros).stream()
-              .map(t -> new Timeline.Mark(t.atMicros(), t.host() + " keepalived " + t.state())).toList();
-        }
+            @Override
+            public List<Timeline.Mark> marks(long fromMicros, long toMicros) {
+              return ka.transitions(fromMicros, toMicros).stream()
+                  .map(t -> new Timeline.Mark(t.atMicros(), t.host() + " keepalived " + t.state()))
+                  .toList();
+            }
 
-        @Override
-        public Optional<Long> takeoverMicros(long fromMicros, long toMicros) {
-          return ka.transitions(fromMicros, toMicros).stream()
-              .filter(t -> t.host().equals("host-b") && t.state().equals("MASTER")).map(Keepalived.Transition::atMicros)
-              .findFirst();
-        }
+            @Override
+            public Optional<Long> takeoverMicros(long fromMicros, long toMicros) {
+              return ka.transitions(fromMicros, toMicros).stream()
+                  .filter(t -> t.host().equals("host-b") && t.state().equals("MASTER"))
+                  .map(Keepalived.Transition::atMicros)
+                  .findFirst();
+            }
 
-        @Override
-        public List<String> steps(long fromMicros, long toMicros) {
-          return ka.transitions(fromMicros, toMicros).stream()
-              .map(t -> t.host() + " " + t.state() + " at +" + ms(t.atMicros() - fromMicros)).toList();
-        }
+            @Override
+            public List<String> steps(long fromMicros, long toMicros) {
+              return ka.transitions(fromMicros, toMicros).stream()
+                  .map(t -> t.host() + " " + t.state() + " at +" + ms(t.atMicros() - fromMicros))
+                  .toList();
+            }
 
-        @Override
-        public long pollMillis() {
-          return 25;
-        }
-      };
+            @Override
+            public long pollMillis() {
+              return 25;
+            }
+          };
       for (int r = 1; r <= rounds; r++) {
-        if (!add(measure("keepalived", Workflow.HOST_DISCONNECTED, r, "host-a", "host-b", "host-a link down",
-            () -> lab.linkDown("host-a"), () -> lab.holdsVip("host-b"), holders, Map.of()))) {
+        if (!add(
+            measure(
+                "keepalived",
+                Workflow.HOST_DISCONNECTED,
+                r,
+                "host-a",
+                "host-b",
+                "host-a link down",
+                () -> lab.linkDown("host-a"),
+                () -> lab.holdsVip("host-b"),
+                holders,
+                Map.of()))) {
           return;
         }
-        if (!add(measure("keepalived", Workflow.RECONNECTION, r, "host-b", "host-a", "host-a link up",
-            () -> lab.linkUp("host-a"), () -> lab.vipHolders().equals(List.of("host-a")), holders, Map.of()))) {
+        if (!add(
+            measure(
+                "keepalived",
+                Workflow.RECONNECTION,
+                r,
+                "host-b",
+                "host-a",
+                "host-a link up",
+                () -> lab.linkUp("host-a"),
+                () -> lab.vipHolders().equals(List.of("host-a")),
+                holders,
+                Map.of()))) {
           return;
         }
       }
@@ -324,21 +432,39 @@ public final class LabMain {
     long deadline = System.nanoTime() + WORKFLOW_LIMIT.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("timed out waiting for " + what + "; VIP on " + lab.vipHolders());
+        throw new IllegalStateException(
+            "timed out waiting for " + what + "; VIP on " + lab.vipHolders());
       }
       Sh.sleep(50);
     }
   }
 
-  /** Records a case and prints its line; false when the run cannot go on (the workflow did not complete). */
+  /**
+   * Records a case and prints its line; false when the run cannot go on (the workflow did not
+   * complete).
+   */
   private boolean add(Case c) {
     cases.add(c);
     Outage o = c.outage();
-    System.out.printf("  %-10s %-18s round %d: outage %5d ms  answered %s -> %s%s%n", c.system(), c.workflow().title,
-        c.round(), o.outageMillis(), o.before(), o.after(),
-        c.ok() ? "" : "  FAILED (expected " + c.expectBefore() + " -> " + c.expectAfter()
-            + (c.doneMillis() < 0 ? ", did not complete within " + WORKFLOW_LIMIT.toSeconds() + " s" : "")
-            + (o.endedUnanswered() ? ", no answer at the end" : "") + ")");
+    System.out.printf(
+        "  %-10s %-18s round %d: outage %5d ms  answered %s -> %s%s%n",
+        c.system(),
+        c.workflow().title,
+        c.round(),
+        o.outageMillis(),
+        o.before(),
+        o.after(),
+        c.ok()
+            ? ""
+            : "  FAILED (expected "
+                + c.expectBefore()
+                + " -> "
+                + c.expectAfter()
+                + (c.doneMillis() < 0
+                    ? ", did not complete within " + WORKFLOW_LIMIT.toSeconds() + " s"
+                    : "")
+                + (o.endedUnanswered() ? ", no answer at the end" : "")
+                + ")");
     if (c.doneMillis() < 0) {
       problems.add(c.name() + " round " + c.round() + " did not complete");
       return false;
@@ -373,15 +499,34 @@ public final class LabMain {
     }
   }
 
-  private Case measure(String system, Workflow wf, int round, String before, String after, String actionLabel,
-      Runnable action, BooleanSupplier done, Observer observer, Map<String, Object> extra) {
+  private Case measure(
+      String system,
+      Workflow wf,
+      int round,
+      String before,
+      String after,
+      String actionLabel,
+      Runnable action,
+      BooleanSupplier done,
+      Observer observer,
+      Map<String, Object> extra) {
     // a host loss is detected 2-3 s after the pull, depending on where in the one-second heartbeat
     // (Lease renewal, VRRP advertisement) it falls; the rounds of a loop otherwise last the same
     // time and would pull at the same phase each round: spread the pulls evenly over one second
     long phaseOffset = wf == Workflow.HOST_DISCONNECTED ? (round - 1) * 1000L / rounds : 0;
     for (String h : lab.deadResponders()) {
-      problems.add("the SIP responder of " + h + " had exited before " + system + " " + wf.title + " round " + round
-          + " (see " + work.resolve("responder-" + h + ".log") + "): restarted");
+      problems.add(
+          "the SIP responder of "
+              + h
+              + " had exited before "
+              + system
+              + " "
+              + wf.title
+              + " round "
+              + round
+              + " (see "
+              + work.resolve("responder-" + h + ".log")
+              + "): restarted");
       lab.startResponder(h);
     }
     lab.flushClientArp();
@@ -416,7 +561,13 @@ public final class LabMain {
     marks.addAll(observer.marks(actionAt, to));
     List<ScriptCall> calls = scriptCalls(from, to);
     for (ScriptCall sc : calls) {
-      marks.add(new Timeline.Mark(sc.endMicros(), sc.host() + " " + sc.script() + (sc.exitCode() == 0 ? " done" : " failed, exit " + sc.exitCode())));
+      marks.add(
+          new Timeline.Mark(
+              sc.endMicros(),
+              sc.host()
+                  + " "
+                  + sc.script()
+                  + (sc.exitCode() == 0 ? " done" : " failed, exit " + sc.exitCode())));
     }
     Outage o = Outage.of(samples, from, actionAt, to);
     Map<String, Object> x = new LinkedHashMap<>();
@@ -425,16 +576,47 @@ public final class LabMain {
     }
     long[] pressureAtEnd = cpuPressure();
     if (pressureAtStart != null && pressureAtEnd != null && pressureAtEnd[1] > pressureAtStart[1]) {
-      x.put("cpuPressurePct", Math.round(100.0 * (pressureAtEnd[0] - pressureAtStart[0]) / (pressureAtEnd[1] - pressureAtStart[1])));
+      x.put(
+          "cpuPressurePct",
+          Math.round(
+              100.0
+                  * (pressureAtEnd[0] - pressureAtStart[0])
+                  / (pressureAtEnd[1] - pressureAtStart[1])));
     }
-    x.put("scripts", calls.stream().map(sc -> Map.of("host", sc.host(), "script", sc.script(),
-        "startMs", ms(sc.beginMicros() - actionAt), "endMs", ms(sc.endMicros() - actionAt),
-        "exitCode", sc.exitCode())).toList());
+    x.put(
+        "scripts",
+        calls.stream()
+            .map(
+                sc ->
+                    Map.of(
+                        "host",
+                        sc.host(),
+                        "script",
+                        sc.script(),
+                        "startMs",
+                        ms(sc.beginMicros() - actionAt),
+                        "endMs",
+                        ms(sc.endMicros() - actionAt),
+                        "exitCode",
+                        sc.exitCode()))
+            .toList());
     // the handover: from the old host's vip-disable to the new host's vip-enable (both done)
-    Optional<ScriptCall> disable = calls.stream().filter(sc -> sc.endMicros() >= actionAt && sc.host().equals(before)
-        && sc.script().equals("vip-disable")).findFirst();
-    Optional<ScriptCall> enable = calls.stream().filter(sc -> sc.endMicros() >= actionAt && sc.host().equals(after)
-        && sc.script().equals("vip-enable")).findFirst();
+    Optional<ScriptCall> disable =
+        calls.stream()
+            .filter(
+                sc ->
+                    sc.endMicros() >= actionAt
+                        && sc.host().equals(before)
+                        && sc.script().equals("vip-disable"))
+            .findFirst();
+    Optional<ScriptCall> enable =
+        calls.stream()
+            .filter(
+                sc ->
+                    sc.endMicros() >= actionAt
+                        && sc.host().equals(after)
+                        && sc.script().equals("vip-enable"))
+            .findFirst();
     if (disable.isPresent() && enable.isPresent() && !before.equals(after)) {
       x.put("handoverMs", ms(enable.get().endMicros() - disable.get().endMicros()));
     }
@@ -443,7 +625,8 @@ public final class LabMain {
     if (!steps.isEmpty()) {
       x.put("steps", steps);
     }
-    Optional<Long> master = wf == Workflow.HOST_DISCONNECTED ? observer.takeoverMicros(actionAt, to) : Optional.empty();
+    Optional<Long> master =
+        wf == Workflow.HOST_DISCONNECTED ? observer.takeoverMicros(actionAt, to) : Optional.empty();
     if (master.isPresent()) {
       x.put("detectionMs", ms(master.get() - actionAt));
       x.put("afterDetectionMs", ms(o.gapEndMicros() - master.get()));
@@ -453,17 +636,39 @@ public final class LabMain {
       x.put("leaseAgeAtActionMs", ms(actionAt - micros(renewed)));
       x.put("detectionMs", ms(lostAt - actionAt));
       x.put("afterDetectionMs", ms(o.gapEndMicros() - lostAt));
-      marks.add(new Timeline.Mark(lostAt, "node-a lost (no Lease renewal for " + SiphaOnLab.NODE_LOSS_SECONDS + " s)"));
+      marks.add(
+          new Timeline.Mark(
+              lostAt, "node-a lost (no Lease renewal for " + SiphaOnLab.NODE_LOSS_SECONDS + " s)"));
     }
     marks.sort(Comparator.comparingLong(Timeline.Mark::atMicros));
     if (wf == Workflow.RECONNECTION && system.equals("sipha")) {
-      x.put("reannouncedBy", calls.stream().filter(sc -> sc.script().equals("vip-enable")).map(ScriptCall::host)
-          .distinct().toList());
-      x.put("staleVipRemovedMs", calls.stream().filter(sc -> sc.host().equals("host-a") && sc.script().equals("vip-disable"))
-          .findFirst().map(sc -> ms(sc.endMicros() - actionAt)).orElse(-1L));
+      x.put(
+          "reannouncedBy",
+          calls.stream()
+              .filter(sc -> sc.script().equals("vip-enable"))
+              .map(ScriptCall::host)
+              .distinct()
+              .toList());
+      x.put(
+          "staleVipRemovedMs",
+          calls.stream()
+              .filter(sc -> sc.host().equals("host-a") && sc.script().equals("vip-disable"))
+              .findFirst()
+              .map(sc -> ms(sc.endMicros() - actionAt))
+              .orElse(-1L));
     }
-    return new Case(system, wf, round, actionLabel, before, after, o, samples, marks,
-        doneAt < 0 ? -1 : ms(doneAt - actionAt), x);
+    return new Case(
+        system,
+        wf,
+        round,
+        actionLabel,
+        before,
+        after,
+        o,
+        samples,
+        marks,
+        doneAt < 0 ? -1 : ms(doneAt - actionAt),
+        x);
   }
 
   /** An enable or disable call seen in the wrappers' log. */
@@ -523,13 +728,19 @@ public final class LabMain {
     }
 
     String answered() {
-      return cases.stream().map(c -> c.outage().before() + " → " + c.outage().after()).distinct()
+      return cases.stream()
+          .map(c -> c.outage().before() + " → " + c.outage().after())
+          .distinct()
           .collect(Collectors.joining(", "));
     }
 
     List<Long> extra(String key) {
-      return cases.stream().map(c -> c.extra().get(key)).filter(Long.class::isInstance).map(Long.class::cast)
-          .sorted().toList();
+      return cases.stream()
+          .map(c -> c.extra().get(key))
+          .filter(Long.class::isInstance)
+          .map(Long.class::cast)
+          .sorted()
+          .toList();
     }
 
     String fileName() {
@@ -540,14 +751,19 @@ public final class LabMain {
   List<Summary> summaries() {
     Map<String, Summary> m = new LinkedHashMap<>();
     for (Case c : cases) {
-      m.computeIfAbsent(c.system() + "/" + c.workflow(), k -> new Summary(c.system(), c.workflow(), new ArrayList<>()))
-          .cases().add(c);
+      m.computeIfAbsent(
+              c.system() + "/" + c.workflow(),
+              k -> new Summary(c.system(), c.workflow(), new ArrayList<>()))
+          .cases()
+          .add(c);
     }
     return List.copyOf(m.values());
   }
 
   Optional<Summary> summary(String system, Workflow wf) {
-    return summaries().stream().filter(s -> s.system().equals(system) && s.workflow() == wf).findFirst();
+    return summaries().stream()
+        .filter(s -> s.system().equals(system) && s.workflow() == wf)
+        .findFirst();
   }
 
   void report(Path root, boolean docs) {
@@ -557,14 +773,39 @@ public final class LabMain {
     System.out.println(table);
     problems.forEach(p -> System.out.println("problem: " + p));
     for (Summary s : sums) {
-      List<Timeline.Panel> panels = s.cases().stream().map(c -> new Timeline.Panel(
-          "round " + c.round() + ": outage " + c.outage().outageMillis() + " ms, answered " + c.outage().before()
-              + " → " + c.outage().after() + (c.ok() ? "" : "  (FAILED)"), c.samples(), c.outage(), c.marks())).toList();
-      Timeline.render(s.system() + ": " + s.workflow().title + " — who answered OPTIONS sent to " + NetLab.VIP
-          + " every 10 ms (0 = " + s.cases().get(0).action() + ")", panels, out.resolve(s.fileName()));
+      List<Timeline.Panel> panels =
+          s.cases().stream()
+              .map(
+                  c ->
+                      new Timeline.Panel(
+                          "round "
+                              + c.round()
+                              + ": outage "
+                              + c.outage().outageMillis()
+                              + " ms, answered "
+                              + c.outage().before()
+                              + " → "
+                              + c.outage().after()
+                              + (c.ok() ? "" : "  (FAILED)"),
+                          c.samples(),
+                          c.outage(),
+                          c.marks()))
+              .toList();
+      Timeline.render(
+          s.system()
+              + ": "
+              + s.workflow().title
+              + " — who answered OPTIONS sent to "
+              + NetLab.VIP
+              + " every 10 ms (0 = "
+              + s.cases().get(0).action()
+              + ")",
+          panels,
+          out.resolve(s.fileName()));
     }
     writeJson(sums);
-    System.out.println("results: " + out.resolve("results.json") + ", timelines: " + out + "/*.png");
+    System.out.println(
+        "results: " + out.resolve("results.json") + ", timelines: " + out + "/*.png");
     if (docs) {
       writeDocs(root, sums);
     }
@@ -572,13 +813,24 @@ public final class LabMain {
 
   private String table(List<Summary> sums) {
     StringBuilder b = new StringBuilder();
-    b.append("| system | workflow | runs | outage ms, median | min – max ms | answered before → after | target | met |\n");
+    b.append(
+        "| system | workflow | runs | outage ms, median | min – max ms | answered before → after | target | met |\n");
     b.append("|---|---|---:|---:|---:|---|---|---|\n");
     for (Summary s : sums) {
       Target t = target(s);
-      b.append(String.format(Locale.ROOT, "| %s | %s | %d | %d | %d – %d | %s | %s | %s |%n", s.system(),
-          s.workflow().title + (s.ok() ? "" : " (FAILED)"), s.cases().size(), s.median(), s.min(), s.max(),
-          s.answered(), t.text(), t.met()));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %s | %d | %d | %d – %d | %s | %s | %s |%n",
+              s.system(),
+              s.workflow().title + (s.ok() ? "" : " (FAILED)"),
+              s.cases().size(),
+              s.median(),
+              s.min(),
+              s.max(),
+              s.answered(),
+              t.text(),
+              t.met()));
     }
     return b.toString();
   }
@@ -588,15 +840,25 @@ public final class LabMain {
 
   Target target(Summary s) {
     if (s.system().equals("sipha") && s.workflow() == Workflow.SWITCHOVER) {
-      return new Target("≤ " + SWITCHOVER_TARGET_MILLIS + " ms", yesNo(s.max() <= SWITCHOVER_TARGET_MILLIS,
-          s.median() <= SWITCHOVER_TARGET_MILLIS));
+      return new Target(
+          "≤ " + SWITCHOVER_TARGET_MILLIS + " ms",
+          yesNo(s.max() <= SWITCHOVER_TARGET_MILLIS, s.median() <= SWITCHOVER_TARGET_MILLIS));
     }
     if (s.system().equals("sipha") && s.workflow() == Workflow.HOST_DISCONNECTED) {
       Optional<Summary> ka = summary("keepalived", Workflow.HOST_DISCONNECTED);
-      String vsKa = ka.map(k -> "; ≤ keepalived: " + (s.median() <= k.median() ? "yes" : "no") + " by the medians"
-          + equalPhase().map(w -> ", " + (w[0] <= w[1] ? "yes" : "no") + " at equal phase").orElse("")).orElse("");
-      return new Target("≤ " + NODE_LOSS_TARGET_MILLIS + " ms; ≤ keepalived", yesNo(s.max() <= NODE_LOSS_TARGET_MILLIS,
-          s.median() <= NODE_LOSS_TARGET_MILLIS) + vsKa);
+      String vsKa =
+          ka.map(
+                  k ->
+                      "; ≤ keepalived: "
+                          + (s.median() <= k.median() ? "yes" : "no")
+                          + " by the medians"
+                          + equalPhase()
+                              .map(w -> ", " + (w[0] <= w[1] ? "yes" : "no") + " at equal phase")
+                              .orElse(""))
+              .orElse("");
+      return new Target(
+          "≤ " + NODE_LOSS_TARGET_MILLIS + " ms; ≤ keepalived",
+          yesNo(s.max() <= NODE_LOSS_TARGET_MILLIS, s.median() <= NODE_LOSS_TARGET_MILLIS) + vsKa);
     }
     if (s.system().equals("keepalived") && s.workflow() == Workflow.HOST_DISCONNECTED) {
       return new Target("reference (detection " + Keepalived.detectionMillis() + " ms)", "—");
@@ -612,12 +874,17 @@ public final class LabMain {
   Optional<long[]> equalPhase() {
     Optional<Summary> s = summary("sipha", Workflow.HOST_DISCONNECTED);
     Optional<Summary> k = summary("keepalived", Workflow.HOST_DISCONNECTED);
-    if (s.isEmpty() || k.isEmpty() || s.get().extra("afterDetectionMs").isEmpty()
+    if (s.isEmpty()
+        || k.isEmpty()
+        || s.get().extra("afterDetectionMs").isEmpty()
         || k.get().extra("afterDetectionMs").isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new long[] {SiphaOnLab.NODE_LOSS_SECONDS * 1000L + median(s.get().extra("afterDetectionMs")),
-        Keepalived.detectionMillis() + median(k.get().extra("afterDetectionMs"))});
+    return Optional.of(
+        new long[] {
+          SiphaOnLab.NODE_LOSS_SECONDS * 1000L + median(s.get().extra("afterDetectionMs")),
+          Keepalived.detectionMillis() + median(k.get().extra("afterDetectionMs"))
+        });
   }
 
   private static String yesNo(boolean all, boolean median) {
@@ -675,14 +942,33 @@ public final class LabMain {
       Map<String, Object> extra = new LinkedHashMap<>(c.extra());
       extra.computeIfPresent("lastRenewal", (k, v) -> v.toString());
       m.putAll(extra);
-      m.put("marks", c.marks().stream().map(k -> Map.of("ms", ms(k.atMicros() - a), "what", k.label())).toList());
-      m.put("answers", o.runs().stream().map(r -> Map.of("who", r.who(), "fromMs", ms(r.fromMicros() - a),
-          "toMs", ms(r.toMicros() - a), "count", r.count())).toList());
+      m.put(
+          "marks",
+          c.marks().stream()
+              .map(k -> Map.of("ms", ms(k.atMicros() - a), "what", k.label()))
+              .toList());
+      m.put(
+          "answers",
+          o.runs().stream()
+              .map(
+                  r ->
+                      Map.of(
+                          "who",
+                          r.who(),
+                          "fromMs",
+                          ms(r.fromMicros() - a),
+                          "toMs",
+                          ms(r.toMicros() - a),
+                          "count",
+                          r.count()))
+              .toList());
       caseList.add(m);
     }
     root.put("cases", caseList);
     try {
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.resolve("results.json").toFile(), root);
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .writeValue(out.resolve("results.json").toFile(), root);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -691,13 +977,34 @@ public final class LabMain {
   private Map<String, Object> setup() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("vip", NetLab.VIP + "/" + NetLab.VIP_PREFIX);
-    m.put("hosts", Map.of("host-a", "192.0.2.11", "host-b", "192.0.2.12", "client", NetLab.CLIENT_ADDRESS));
-    m.put("probe", "sipp OPTIONS to the VIP, 100 per second, answer timeout 500 ms, no retransmission");
-    m.put("sipha", Map.of("nodeLossSeconds", SiphaOnLab.NODE_LOSS_SECONDS, "unreadyGraceSeconds",
-        SiphaOnLab.UNREADY_GRACE_SECONDS, "agentRenewSeconds", SiphaOnLab.RENEW_EVERY.toSeconds(),
-        "scripts", "helm/sipha/files (sipha's defaults) run with ip netns exec"));
-    m.put("keepalived", Map.of("vrrpVersion", 3, "advertIntSeconds", Keepalived.ADVERT_INT_SECONDS,
-        "priorities", Keepalived.PRIORITY, "masterDownMs", Keepalived.detectionMillis()));
+    m.put(
+        "hosts",
+        Map.of("host-a", "192.0.2.11", "host-b", "192.0.2.12", "client", NetLab.CLIENT_ADDRESS));
+    m.put(
+        "probe",
+        "sipp OPTIONS to the VIP, 100 per second, answer timeout 500 ms, no retransmission");
+    m.put(
+        "sipha",
+        Map.of(
+            "nodeLossSeconds",
+            SiphaOnLab.NODE_LOSS_SECONDS,
+            "unreadyGraceSeconds",
+            SiphaOnLab.UNREADY_GRACE_SECONDS,
+            "agentRenewSeconds",
+            SiphaOnLab.RENEW_EVERY.toSeconds(),
+            "scripts",
+            "helm/sipha/files (sipha's defaults) run with ip netns exec"));
+    m.put(
+        "keepalived",
+        Map.of(
+            "vrrpVersion",
+            3,
+            "advertIntSeconds",
+            Keepalived.ADVERT_INT_SECONDS,
+            "priorities",
+            Keepalived.PRIORITY,
+            "masterDownMs",
+            Keepalived.detectionMillis()));
     return m;
   }
 
@@ -708,7 +1015,10 @@ public final class LabMain {
       Path docsLab = root.resolve("docs/lab");
       Files.createDirectories(docsLab);
       for (Summary s : sums) {
-        Files.copy(out.resolve(s.fileName()), docsLab.resolve(s.fileName()), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(
+            out.resolve(s.fileName()),
+            docsLab.resolve(s.fileName()),
+            StandardCopyOption.REPLACE_EXISTING);
       }
       Path bench = root.resolve("docs/BENCHMARKS.md");
       String existing = Files.exists(bench) ? Files.readString(bench) : "# Benchmarks\n";
@@ -719,7 +1029,9 @@ public final class LabMain {
     }
   }
 
-  /** Replaces the section that starts with {@code heading} (up to the next "## "), or appends it. */
+  /**
+   * Replaces the section that starts with {@code heading} (up to the next "## "), or appends it.
+   */
   static String replaceSection(String doc, String heading, String section) {
     List<String> lines = new ArrayList<>(doc.lines().toList());
     int start = -1;
@@ -743,83 +1055,162 @@ public final class LabMain {
     }
     String before = String.join("\n", lines.subList(0, start));
     String after = String.join("\n", lines.subList(end, lines.size()));
-    return (before.isEmpty() ? "" : before + "\n") + body + (after.isEmpty() ? "" : "\n" + after + "\n");
+    return (before.isEmpty() ? "" : before + "\n")
+        + body
+        + (after.isEmpty() ? "" : "\n" + after + "\n");
   }
 
   String section(List<Summary> sums) {
     StringBuilder b = new StringBuilder();
     b.append("## Network lab\n\n");
-    b.append("Measured by `make lab` (").append(DateTimeFormatter.ISO_LOCAL_DATE.format(started.atZone(ZoneOffset.UTC)))
-        .append(", ").append(rounds).append(" rounds per workflow). Network namespaces `lan` (a bridge, STP off),\n")
-        .append("`host-a` 192.0.2.11, `host-b` 192.0.2.12 and `client` 192.0.2.100; the VIP is 192.0.2.10/24. ")
-        .append("sipha's real operator and\nnode agents (in one JVM, on the embedded API) run sipha's default VIP scripts ")
-        .append("(`ip addr`, `arping -U`) inside\nthe host namespaces; a stand-in SIP Server on each host answers OPTIONS ")
-        .append("from the VIP with `X-Served-By: <host>`;\nsipp in `client` sends an OPTIONS to the VIP every 10 ms ")
-        .append("(500 ms answer timeout, no retransmission). **Outage** =\nthe longest gap between two consecutive ")
-        .append("200 OK answers from the last answer before the action until 1.5 s after\nthe workflow ")
-        .append("completed; with nothing lost it is 10–16 ms. The client's ARP cache is flushed before each case.\n")
-        .append("sipha: `nodeLossSeconds: 3`, `unreadyGraceSeconds: 2`, agents renew their Lease every second; one\n")
-        .append("switchover there and back, with probes, warms the JVMs up before the first measured case.\n")
-        .append(machine.get("keepalived")).append(": VRRPv3, `advert_int ")
-        .append(Keepalived.ADVERT_INT_SECONDS).append("`, priorities host-a ").append(Keepalived.PRIORITY.get("host-a"))
-        .append(" / host-b ").append(Keepalived.PRIORITY.get("host-b"))
+    b.append("Measured by `make lab` (")
+        .append(DateTimeFormatter.ISO_LOCAL_DATE.format(started.atZone(ZoneOffset.UTC)))
+        .append(", ")
+        .append(rounds)
+        .append(" rounds per workflow). Network namespaces `lan` (a bridge, STP off),\n")
+        .append(
+            "`host-a` 192.0.2.11, `host-b` 192.0.2.12 and `client` 192.0.2.100; the VIP is 192.0.2.10/24. ")
+        .append(
+            "sipha's real operator and\nnode agents (in one JVM, on the embedded API) run sipha's default VIP scripts ")
+        .append(
+            "(`ip addr`, `arping -U`) inside\nthe host namespaces; a stand-in SIP Server on each host answers OPTIONS ")
+        .append(
+            "from the VIP with `X-Served-By: <host>`;\nsipp in `client` sends an OPTIONS to the VIP every 10 ms ")
+        .append(
+            "(500 ms answer timeout, no retransmission). **Outage** =\nthe longest gap between two consecutive ")
+        .append(
+            "200 OK answers from the last answer before the action until 1.5 s after\nthe workflow ")
+        .append(
+            "completed; with nothing lost it is 10–16 ms. The client's ARP cache is flushed before each case.\n")
+        .append(
+            "sipha: `nodeLossSeconds: 3`, `unreadyGraceSeconds: 2`, agents renew their Lease every second; one\n")
+        .append(
+            "switchover there and back, with probes, warms the JVMs up before the first measured case.\n")
+        .append(machine.get("keepalived"))
+        .append(": VRRPv3, `advert_int ")
+        .append(Keepalived.ADVERT_INT_SECONDS)
+        .append("`, priorities host-a ")
+        .append(Keepalived.PRIORITY.get("host-a"))
+        .append(" / host-b ")
+        .append(Keepalived.PRIORITY.get("host-b"))
         .append(": host-b declares the master down\nafter 3 × advert_int + (256 − 250)/256 s = ")
-        .append(Keepalived.detectionMillis()).append(" ms, the same detection budget as sipha's `nodeLossSeconds: 3`.\n\n");
-    b.append("Workflows: **manual switchover** (`spec.primary` sip-0 → sip-1); **primary failure** (host-b's SIP\n")
-        .append("Server process killed and pod sip-1 deleted); **host disconnected** (host-a's port on the bridge set\n")
-        .append("down and its agent stopped at the same instant; host-a keeps its VIP); **reconnection** (the port up\n")
-        .append("and the agent started again: host-a still holds the VIP at an old epoch). keepalived: host-a's port\n")
-        .append("down, then up again (keepalived then preempts back to host-a, its higher priority). A host loss is\n")
-        .append("detected 2–3 s after the pull, depending on where in the one-second heartbeat it falls: the pulls\n")
-        .append("of the successive rounds are spread evenly over one second (0, 1/N, 2/N … s later), for both.\n\n");
+        .append(Keepalived.detectionMillis())
+        .append(" ms, the same detection budget as sipha's `nodeLossSeconds: 3`.\n\n");
+    b.append(
+            "Workflows: **manual switchover** (`spec.primary` sip-0 → sip-1); **primary failure** (host-b's SIP\n")
+        .append(
+            "Server process killed and pod sip-1 deleted); **host disconnected** (host-a's port on the bridge set\n")
+        .append(
+            "down and its agent stopped at the same instant; host-a keeps its VIP); **reconnection** (the port up\n")
+        .append(
+            "and the agent started again: host-a still holds the VIP at an old epoch). keepalived: host-a's port\n")
+        .append(
+            "down, then up again (keepalived then preempts back to host-a, its higher priority). A host loss is\n")
+        .append(
+            "detected 2–3 s after the pull, depending on where in the one-second heartbeat it falls: the pulls\n")
+        .append(
+            "of the successive rounds are spread evenly over one second (0, 1/N, 2/N … s later), for both.\n\n");
     b.append(table(sums)).append('\n');
     if (!problems.isEmpty()) {
       b.append("Problems in this run: ").append(String.join("; ", problems)).append("\n\n");
     }
-    b.append("Every run (ms; \"first answer from the new host\" counts from the action; \"CPU pressure\" is the share\n")
-        .append("of the case's time during which some task on the machine waited for a CPU, from /proc/pressure/cpu:\n")
+    b.append(
+            "Every run (ms; \"first answer from the new host\" counts from the action; \"CPU pressure\" is the share\n")
+        .append(
+            "of the case's time during which some task on the machine waited for a CPU, from /proc/pressure/cpu:\n")
         .append("high values mean the figures include waiting for the two cores):\n\n");
-    b.append("| system | workflow | round | outage | first answer from the new host | CPU pressure | details |\n")
+    b.append(
+            "| system | workflow | round | outage | first answer from the new host | CPU pressure | details |\n")
         .append("|---|---|---:|---:|---:|---:|---|\n");
     for (Case c : cases) {
-      b.append(String.format(Locale.ROOT, "| %s | %s | %d | %d | %s | %s | %s |%n", c.system(), c.workflow().title,
-          c.round(), c.outage().outageMillis(),
-          c.outage().before().equals(c.outage().after()) ? "—" : ms(c.outage().switchMicros()),
-          c.extra().containsKey("cpuPressurePct") ? c.extra().get("cpuPressurePct") + " %" : "?", details(c)));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %s | %d | %d | %s | %s | %s |%n",
+              c.system(),
+              c.workflow().title,
+              c.round(),
+              c.outage().outageMillis(),
+              c.outage().before().equals(c.outage().after()) ? "—" : ms(c.outage().switchMicros()),
+              c.extra().containsKey("cpuPressurePct")
+                  ? c.extra().get("cpuPressurePct") + " %"
+                  : "?",
+              details(c)));
     }
     b.append('\n');
-    b.append("Timelines (one panel per round; a tick per answer in the lane of the host that sent it, a red tick\n")
-        .append("per probe without an answer, the outage shaded, the scripts run and the status changes numbered):\n\n");
+    b.append(
+            "Timelines (one panel per round; a tick per answer in the lane of the host that sent it, a red tick\n")
+        .append(
+            "per probe without an answer, the outage shaded, the scripts run and the status changes numbered):\n\n");
     for (Summary s : sums) {
-      b.append("- ").append(s.system()).append(" ").append(s.workflow().title).append(": ![")
-          .append(s.system()).append(" ").append(s.workflow().title).append("](lab/").append(s.fileName()).append(")\n");
+      b.append("- ")
+          .append(s.system())
+          .append(" ")
+          .append(s.workflow().title)
+          .append(": ![")
+          .append(s.system())
+          .append(" ")
+          .append(s.workflow().title)
+          .append("](lab/")
+          .append(s.fileName())
+          .append(")\n");
     }
     b.append('\n');
     b.append(againstTargets());
     b.append("\n### Machine\n\n");
-    b.append("- ").append(machine.get("cpu")).append(", ").append(machine.get("nproc")).append(" cores (nproc); kernel ")
-        .append(machine.get("kernel")).append("; ").append(machine.get("os")).append('\n');
-    b.append("- sipha ").append(machine.get("sipha")).append("; ").append(machine.get("java")).append("; ")
-        .append(machine.get("sipp")).append("; ")
-        .append(machine.get("keepalived")).append("; ").append(machine.get("arping")).append('\n');
-    b.append("- load average at the start: ").append(machine.get("loadavg")).append("; the lab ran at nice ")
-        .append(machine.get("nice")).append(" (`make lab` runs it at `nice -n -10`, so that other work sharing the cores\n")
+    b.append("- ")
+        .append(machine.get("cpu"))
+        .append(", ")
+        .append(machine.get("nproc"))
+        .append(" cores (nproc); kernel ")
+        .append(machine.get("kernel"))
+        .append("; ")
+        .append(machine.get("os"))
+        .append('\n');
+    b.append("- sipha ")
+        .append(machine.get("sipha"))
+        .append("; ")
+        .append(machine.get("java"))
+        .append("; ")
+        .append(machine.get("sipp"))
+        .append("; ")
+        .append(machine.get("keepalived"))
+        .append("; ")
+        .append(machine.get("arping"))
+        .append('\n');
+    b.append("- load average at the start: ")
+        .append(machine.get("loadavg"))
+        .append("; the lab ran at nice ")
+        .append(machine.get("nice"))
+        .append(" (`make lab` runs it at `nice -n -10`, so that other work sharing the cores\n")
         .append("  disturbs the figures less; `LAB_NICE=0` turns that off)\n");
     b.append("\n### Reproduce\n\n```sh\n")
-        .append("# Debian/Ubuntu, as root (network namespaces); nothing leaves the lab's namespaces\n")
-        .append("apt-get install -y --no-install-recommends sip-tester iputils-arping keepalived iproute2\n")
+        .append(
+            "# Debian/Ubuntu, as root (network namespaces); nothing leaves the lab's namespaces\n")
+        .append(
+            "apt-get install -y --no-install-recommends sip-tester iputils-arping keepalived iproute2\n")
         .append("make lab                          # = the two commands below\n")
-        .append("mvn -B -ntp -q -DskipTests test-compile dependency:build-classpath -Dmdep.includeScope=test \\\n")
+        .append(
+            "mvn -B -ntp -q -DskipTests test-compile dependency:build-classpath -Dmdep.includeScope=test \\\n")
         .append("    -Dmdep.outputFile=target/test.classpath\n")
-        .append("cd operator/demo && nice -n -10 java -cp target/test-classes:target/classes:$(cat target/test.classpath) \\\n")
-        .append("    io.sipha.lab.LabMain --rounds ").append(rounds).append("\n")
+        .append(
+            "cd operator/demo && nice -n -10 java -cp target/test-classes:target/classes:$(cat target/test.classpath) \\\n")
+        .append("    io.sipha.lab.LabMain --rounds ")
+        .append(rounds)
+        .append("\n")
         .append("```\n\n")
-        .append("It prints the table, writes `operator/demo/target/lab/results.json` (per case: who answered, as runs of\n")
-        .append("answers, the scripts run, the status changes, the detection figures), `operator/demo/target/lab/*.png`,\n")
-        .append("the logs of the operator and agents (`sipha.log`), of sipp and keepalived (`work/`), and updates this\n")
-        .append("section and `docs/lab/`. `make lab LAB_ARGS=\"--rounds 10\"` measures more rounds. Not root: it says\n")
-        .append("so and exits 0. The smoke test `LabSmokeTest` (in `make test`; skipped when not root or without\n")
-        .append("sipp/arping) does one switchover and one host loss on this wire and checks who answers.\n");
+        .append(
+            "It prints the table, writes `operator/demo/target/lab/results.json` (per case: who answered, as runs of\n")
+        .append(
+            "answers, the scripts run, the status changes, the detection figures), `operator/demo/target/lab/*.png`,\n")
+        .append(
+            "the logs of the operator and agents (`sipha.log`), of sipp and keepalived (`work/`), and updates this\n")
+        .append(
+            "section and `docs/lab/`. `make lab LAB_ARGS=\"--rounds 10\"` measures more rounds. Not root: it says\n")
+        .append(
+            "so and exits 0. The smoke test `LabSmokeTest` (in `make test`; skipped when not root or without\n")
+        .append(
+            "sipp/arping) does one switchover and one host loss on this wire and checks who answers.\n");
     return b.toString();
   }
 
@@ -827,24 +1218,46 @@ public final class LabMain {
     List<String> d = new ArrayList<>();
     Map<String, Object> x = c.extra();
     if (x.get("handoverMs") != null) {
-      d.add("vip-disable on " + c.expectBefore() + " → vip-enable on " + c.expectAfter() + " done: " + x.get("handoverMs")
-          + (x.get("releaseReportLagMs") == null ? "" : ", of which the release reported at the new epoch after "
-              + x.get("releaseReportLagMs")));
+      d.add(
+          "vip-disable on "
+              + c.expectBefore()
+              + " → vip-enable on "
+              + c.expectAfter()
+              + " done: "
+              + x.get("handoverMs")
+              + (x.get("releaseReportLagMs") == null
+                  ? ""
+                  : ", of which the release reported at the new epoch after "
+                      + x.get("releaseReportLagMs")));
     }
     if (x.get("detectionMs") != null && x.get("leaseAgeAtActionMs") != null) {
-      d.add("Lease renewed " + x.get("leaseAgeAtActionMs") + " before the pull: node-a lost at +" + x.get("detectionMs")
-          + ", first answer from host-b " + x.get("afterDetectionMs") + " later");
+      d.add(
+          "Lease renewed "
+              + x.get("leaseAgeAtActionMs")
+              + " before the pull: node-a lost at +"
+              + x.get("detectionMs")
+              + ", first answer from host-b "
+              + x.get("afterDetectionMs")
+              + " later");
     } else if (x.get("detectionMs") != null) {
-      d.add("host-b's keepalived MASTER at +" + x.get("detectionMs") + ", first answer from host-b "
-          + x.get("afterDetectionMs") + " later");
+      d.add(
+          "host-b's keepalived MASTER at +"
+              + x.get("detectionMs")
+              + ", first answer from host-b "
+              + x.get("afterDetectionMs")
+              + " later");
     }
     if (c.workflow() == Workflow.RECONNECTION && x.get("steps") instanceof List<?> steps) {
       d.add("keepalived: " + steps.stream().map(String::valueOf).collect(Collectors.joining(", ")));
     }
     if (c.workflow() == Workflow.RECONNECTION && c.system().equals("sipha")) {
-      d.add("stale VIP removed from host-a at +" + x.get("staleVipRemovedMs") + "; re-announced by "
-          + x.get("reannouncedBy") + "; answers from host-a after reconnection: "
-          + c.outage().answersAfterAction().getOrDefault("host-a", 0));
+      d.add(
+          "stale VIP removed from host-a at +"
+              + x.get("staleVipRemovedMs")
+              + "; re-announced by "
+              + x.get("reannouncedBy")
+              + "; answers from host-a after reconnection: "
+              + c.outage().answersAfterAction().getOrDefault("host-a", 0));
     }
     if (c.outage().timeouts() > 0) {
       d.add(c.outage().timeouts() + " probes unanswered");
@@ -861,66 +1274,158 @@ public final class LabMain {
   /** The honest reading of each figure against the issue's targets. */
   String againstTargets() {
     StringBuilder b = new StringBuilder("### Against the targets\n\n");
-    summary("sipha", Workflow.SWITCHOVER).ifPresent(s -> {
-      List<Long> handover = s.extra("handoverMs");
-      b.append("- **Switchover ≤ ").append(SWITCHOVER_TARGET_MILLIS).append(" ms: ")
-          .append(s.max() <= SWITCHOVER_TARGET_MILLIS ? "met" : s.median() <= SWITCHOVER_TARGET_MILLIS
-              ? "met by the median, not by every run" : "not met")
-          .append("** (median ").append(s.median()).append(" ms, ").append(s.min()).append("–").append(s.max())
-          .append(" ms). The gap is the handover itself: host-a's agent removes the VIP and reports it in its\n")
-          .append("  Lease; the operator sees the report, annotates sip-1 primary and grants the VIP to node-b in the\n")
-          .append("  status; node-b's agent sees both and runs vip-enable (`ip addr add`, then a gratuitous ARP sent\n")
-          .append("  without waiting). From host-a's vip-disable done to host-b's vip-enable done: ")
-          .append(handover.isEmpty() ? "?" : median(handover) + " ms median").append(". The VIP is never on two\n")
-          .append("  hosts: the release is confirmed before the grant (the safety rule), which costs three API writes\n")
-          .append("  and the watches that carry them between the two scripts.\n");
-      List<Case> late = cases.stream().filter(c -> c.system().equals("sipha")
-          && (c.workflow() == Workflow.SWITCHOVER || c.workflow() == Workflow.PRIMARY_FAILURE)
-          && c.extra().get("releaseReportLagMs") instanceof Long l && l > LATE_REPORT_MILLIS).toList();
-      if (!late.isEmpty()) {
-        b.append("  **What stands in the way** in ").append(late.size()).append(" of ")
-            .append(cases.stream().filter(c -> c.system().equals("sipha") && (c.workflow() == Workflow.SWITCHOVER
-                || c.workflow() == Workflow.PRIMARY_FAILURE)).count())
-            .append(" switchovers and failures of this run: the old host's agent reported the release at\n")
-            .append("  the new epoch only ")
-            .append(late.stream().map(c -> c.extra().get("releaseReportLagMs") + " ms").collect(Collectors.joining(", ")))
-            .append(" after its vip-disable. The lab's Lease watch shows why: the agent ran\n")
-            .append("  vip-disable on the pod's new role annotation, before the status with the new epoch reached it, and\n")
-            .append("  reported Unbound at the old epoch; the status event that arrived while that script ran found the\n")
-            .append("  pair's task in flight and was dropped (`NodeAgent.dispatch`: \"the next pass gets it\"), so the\n")
-            .append("  report at the new epoch waited for the agent's periodic pass, up to 1 s later. The operator\n")
-            .append("  rightly waits for that report before it grants the VIP. Re-running a pair's converge when an\n")
-            .append("  event came in while its task was in flight (main code, not the lab's) would remove that wait.\n");
-      }
-    });
-    summary("sipha", Workflow.PRIMARY_FAILURE).ifPresent(s -> b.append("- **Primary failure** (no target): median ")
-        .append(s.median()).append(" ms. The answers stop when the SIP Server process is killed; the operator\n")
-        .append("  sees the pod deleted at once (a deleted pod is a failure without grace), has host-b's live agent\n")
-        .append("  remove the VIP first, then grants it to node-a: the same handover as a switchover.\n"));
-    summary("sipha", Workflow.HOST_DISCONNECTED).ifPresent(s -> {
-      List<Long> detection = s.extra("detectionMs");
-      List<Long> after = s.extra("afterDetectionMs");
-      b.append("- **Host disconnected ≤ nodeLossSeconds + 500 ms = ").append(NODE_LOSS_TARGET_MILLIS).append(" ms: ")
-          .append(s.max() <= NODE_LOSS_TARGET_MILLIS ? "met" : s.median() <= NODE_LOSS_TARGET_MILLIS
-              ? "met by the median, not by every run" : "not met")
-          .append("** (median ").append(s.median()).append(" ms, ").append(s.min()).append("–").append(s.max())
-          .append(" ms). The node is declared lost 3 s after its agent's last Lease renewal; the agent renews\n")
-          .append("  every second, so that is 2–3 s after the cable is pulled (here ")
-          .append(detection.isEmpty() ? "?" : detection.get(0) + "–" + detection.get(detection.size() - 1))
-          .append(" ms). From that instant to host-b's first answer: ")
-          .append(after.isEmpty() ? "?" : median(after) + " ms median (" + after.get(0) + "–" + after.get(after.size() - 1) + ")")
-          .append(": the operator's\n  reconcile at the loss deadline, the grant, node-b's vip-enable and the gratuitous ARP. ")
-          .append("The worst case,\n  a pull just after a renewal, is 3000 ms + that.\n");
-    });
-    summary("sipha", Workflow.RECONNECTION).ifPresent(s -> b.append("- **Reconnection** (no target): median ")
-        .append(s.median()).append(" ms; no probe lost (no gap over 30 ms) in ")
-        .append(s.outages().stream().filter(o -> o <= 30).count()).append(" of ").append(s.cases().size())
-        .append(" rounds. host-a comes back still holding the VIP; the client keeps host-b's MAC (host-b announced the\n")
-        .append("  VIP last), host-a's restarted agent finds the stale VIP at an old epoch and removes it, and host-b\n")
-        .append("  announces the VIP again. Answers from host-a after the reconnection, per round: ")
-        .append(s.cases().stream().map(c -> String.valueOf(c.outage().answersAfterAction().getOrDefault("host-a", 0)))
-            .collect(Collectors.joining(", ")))
-        .append(".\n"));
+    summary("sipha", Workflow.SWITCHOVER)
+        .ifPresent(
+            s -> {
+              List<Long> handover = s.extra("handoverMs");
+              b.append("- **Switchover ≤ ")
+                  .append(SWITCHOVER_TARGET_MILLIS)
+                  .append(" ms: ")
+                  .append(
+                      s.max() <= SWITCHOVER_TARGET_MILLIS
+                          ? "met"
+                          : s.median() <= SWITCHOVER_TARGET_MILLIS
+                              ? "met by the median, not by every run"
+                              : "not met")
+                  .append("** (median ")
+                  .append(s.median())
+                  .append(" ms, ")
+                  .append(s.min())
+                  .append("–")
+                  .append(s.max())
+                  .append(
+                      " ms). The gap is the handover itself: host-a's agent removes the VIP and reports it in its\n")
+                  .append(
+                      "  Lease; the operator sees the report, annotates sip-1 primary and grants the VIP to node-b in the\n")
+                  .append(
+                      "  status; node-b's agent sees both and runs vip-enable (`ip addr add`, then a gratuitous ARP sent\n")
+                  .append(
+                      "  without waiting). From host-a's vip-disable done to host-b's vip-enable done: ")
+                  .append(handover.isEmpty() ? "?" : median(handover) + " ms median")
+                  .append(". The VIP is never on two\n")
+                  .append(
+                      "  hosts: the release is confirmed before the grant (the safety rule), which costs three API writes\n")
+                  .append("  and the watches that carry them between the two scripts.\n");
+              List<Case> late =
+                  cases.stream()
+                      .filter(
+                          c ->
+                              c.system().equals("sipha")
+                                  && (c.workflow() == Workflow.SWITCHOVER
+                                      || c.workflow() == Workflow.PRIMARY_FAILURE)
+                                  && c.extra().get("releaseReportLagMs") instanceof Long l
+                                  && l > LATE_REPORT_MILLIS)
+                      .toList();
+              if (!late.isEmpty()) {
+                b.append("  **What stands in the way** in ")
+                    .append(late.size())
+                    .append(" of ")
+                    .append(
+                        cases.stream()
+                            .filter(
+                                c ->
+                                    c.system().equals("sipha")
+                                        && (c.workflow() == Workflow.SWITCHOVER
+                                            || c.workflow() == Workflow.PRIMARY_FAILURE))
+                            .count())
+                    .append(
+                        " switchovers and failures of this run: the old host's agent reported the release at\n")
+                    .append("  the new epoch only ")
+                    .append(
+                        late.stream()
+                            .map(c -> c.extra().get("releaseReportLagMs") + " ms")
+                            .collect(Collectors.joining(", ")))
+                    .append(
+                        " after its vip-disable. The lab's Lease watch shows why: the agent ran\n")
+                    .append(
+                        "  vip-disable on the pod's new role annotation, before the status with the new epoch reached it, and\n")
+                    .append(
+                        "  reported Unbound at the old epoch; the status event that arrived while that script ran found the\n")
+                    .append(
+                        "  pair's task in flight and was dropped (`NodeAgent.dispatch`: \"the next pass gets it\"), so the\n")
+                    .append(
+                        "  report at the new epoch waited for the agent's periodic pass, up to 1 s later. The operator\n")
+                    .append(
+                        "  rightly waits for that report before it grants the VIP. Re-running a pair's converge when an\n")
+                    .append(
+                        "  event came in while its task was in flight (main code, not the lab's) would remove that wait.\n");
+              }
+            });
+    summary("sipha", Workflow.PRIMARY_FAILURE)
+        .ifPresent(
+            s ->
+                b.append("- **Primary failure** (no target): median ")
+                    .append(s.median())
+                    .append(
+                        " ms. The answers stop when the SIP Server process is killed; the operator\n")
+                    .append(
+                        "  sees the pod deleted at once (a deleted pod is a failure without grace), has host-b's live agent\n")
+                    .append(
+                        "  remove the VIP first, then grants it to node-a: the same handover as a switchover.\n"));
+    summary("sipha", Workflow.HOST_DISCONNECTED)
+        .ifPresent(
+            s -> {
+              List<Long> detection = s.extra("detectionMs");
+              List<Long> after = s.extra("afterDetectionMs");
+              b.append("- **Host disconnected ≤ nodeLossSeconds + 500 ms = ")
+                  .append(NODE_LOSS_TARGET_MILLIS)
+                  .append(" ms: ")
+                  .append(
+                      s.max() <= NODE_LOSS_TARGET_MILLIS
+                          ? "met"
+                          : s.median() <= NODE_LOSS_TARGET_MILLIS
+                              ? "met by the median, not by every run"
+                              : "not met")
+                  .append("** (median ")
+                  .append(s.median())
+                  .append(" ms, ")
+                  .append(s.min())
+                  .append("–")
+                  .append(s.max())
+                  .append(
+                      " ms). The node is declared lost 3 s after its agent's last Lease renewal; the agent renews\n")
+                  .append("  every second, so that is 2–3 s after the cable is pulled (here ")
+                  .append(
+                      detection.isEmpty()
+                          ? "?"
+                          : detection.get(0) + "–" + detection.get(detection.size() - 1))
+                  .append(" ms). From that instant to host-b's first answer: ")
+                  .append(
+                      after.isEmpty()
+                          ? "?"
+                          : median(after)
+                              + " ms median ("
+                              + after.get(0)
+                              + "–"
+                              + after.get(after.size() - 1)
+                              + ")")
+                  .append(
+                      ": the operator's\n  reconcile at the loss deadline, the grant, node-b's vip-enable and the gratuitous ARP. ")
+                  .append("The worst case,\n  a pull just after a renewal, is 3000 ms + that.\n");
+            });
+    summary("sipha", Workflow.RECONNECTION)
+        .ifPresent(
+            s ->
+                b.append("- **Reconnection** (no target): median ")
+                    .append(s.median())
+                    .append(" ms; no probe lost (no gap over 30 ms) in ")
+                    .append(s.outages().stream().filter(o -> o <= 30).count())
+                    .append(" of ")
+                    .append(s.cases().size())
+                    .append(
+                        " rounds. host-a comes back still holding the VIP; the client keeps host-b's MAC (host-b announced the\n")
+                    .append(
+                        "  VIP last), host-a's restarted agent finds the stale VIP at an old epoch and removes it, and host-b\n")
+                    .append(
+                        "  announces the VIP again. Answers from host-a after the reconnection, per round: ")
+                    .append(
+                        s.cases().stream()
+                            .map(
+                                c ->
+                                    String.valueOf(
+                                        c.outage().answersAfterAction().getOrDefault("host-a", 0)))
+                            .collect(Collectors.joining(", ")))
+                    .append(".\n"));
     Optional<Summary> ka = summary("keepalived", Workflow.HOST_DISCONNECTED);
     Optional<Summary> sd = summary("sipha", Workflow.HOST_DISCONNECTED);
     if (ka.isPresent() && sd.isPresent()) {
@@ -932,31 +1437,75 @@ public final class LabMain {
       long sWorst = w[0];
       long kWorst = w[1];
       b.append("- **sipha ≤ keepalived at the same detection budget: ")
-          .append(s.median() <= k.median() ? "met by the measured medians" : "not met by the measured medians")
-          .append("** (sipha ").append(s.median()).append(" ms, keepalived ").append(k.median())
-          .append(" ms; runs: sipha ").append(s.outages()).append(", keepalived ").append(k.outages()).append(")")
-          .append(sWorst <= kWorst ? ", **and met at equal phase**" : ", **not met at equal phase**")
-          .append(".\n  Both detections end 3 s (keepalived: ").append(Keepalived.detectionMillis())
+          .append(
+              s.median() <= k.median()
+                  ? "met by the measured medians"
+                  : "not met by the measured medians")
+          .append("** (sipha ")
+          .append(s.median())
+          .append(" ms, keepalived ")
+          .append(k.median())
+          .append(" ms; runs: sipha ")
+          .append(s.outages())
+          .append(", keepalived ")
+          .append(k.outages())
+          .append(")")
+          .append(
+              sWorst <= kWorst ? ", **and met at equal phase**" : ", **not met at equal phase**")
+          .append(".\n  Both detections end 3 s (keepalived: ")
+          .append(Keepalived.detectionMillis())
           .append(" ms) after the last heartbeat heard — a Lease renewal, a VRRP\n")
-          .append("  advertisement, each sent every second — so 2–3 s after the pull depending on its phase; the pulls\n")
-          .append("  are spread over that second, but the two heartbeats are not in step, so one run of each compares\n")
-          .append("  two different phases. Measured apart, with the phase taken out: from the end of detection (node-a\n")
-          .append("  declared lost; host-b's keepalived entering MASTER, stamped by its notify script) to host-b's first\n")
-          .append("  answer: sipha ").append(sAfter.isEmpty() ? "?" : median(sAfter) + " ms median (" + sAfter.get(0) + "–"
-              + sAfter.get(sAfter.size() - 1) + ")")
-          .append(", keepalived ").append(kAfter.isEmpty() ? "?" : median(kAfter) + " ms median (" + kAfter.get(0) + "–"
-              + kAfter.get(kAfter.size() - 1) + "; its notify script runs just after it adds the VIP)")
-          .append(". At equal phase (the worst\n  case: pulled just after a heartbeat) that is sipha ").append(sWorst)
-          .append(" ms against keepalived ").append(kWorst).append(" ms. sipha's takeover goes through the\n")
-          .append("  API (the operator's reconcile at the deadline, the pod annotation and status writes, node-b's agent\n")
-          .append("  seeing both, vip-enable run through `ip netns exec`); keepalived's backup adds the VIP itself.\n")
-          .append("  keepalived at its usual priority 100 would detect in 3.61 s (skew 0.61 s) and lose by ~0.6 s.\n");
+          .append(
+              "  advertisement, each sent every second — so 2–3 s after the pull depending on its phase; the pulls\n")
+          .append(
+              "  are spread over that second, but the two heartbeats are not in step, so one run of each compares\n")
+          .append(
+              "  two different phases. Measured apart, with the phase taken out: from the end of detection (node-a\n")
+          .append(
+              "  declared lost; host-b's keepalived entering MASTER, stamped by its notify script) to host-b's first\n")
+          .append("  answer: sipha ")
+          .append(
+              sAfter.isEmpty()
+                  ? "?"
+                  : median(sAfter)
+                      + " ms median ("
+                      + sAfter.get(0)
+                      + "–"
+                      + sAfter.get(sAfter.size() - 1)
+                      + ")")
+          .append(", keepalived ")
+          .append(
+              kAfter.isEmpty()
+                  ? "?"
+                  : median(kAfter)
+                      + " ms median ("
+                      + kAfter.get(0)
+                      + "–"
+                      + kAfter.get(kAfter.size() - 1)
+                      + "; its notify script runs just after it adds the VIP)")
+          .append(
+              ". At equal phase (the worst\n  case: pulled just after a heartbeat) that is sipha ")
+          .append(sWorst)
+          .append(" ms against keepalived ")
+          .append(kWorst)
+          .append(" ms. sipha's takeover goes through the\n")
+          .append(
+              "  API (the operator's reconcile at the deadline, the pod annotation and status writes, node-b's agent\n")
+          .append(
+              "  seeing both, vip-enable run through `ip netns exec`); keepalived's backup adds the VIP itself.\n")
+          .append(
+              "  keepalived at its usual priority 100 would detect in 3.61 s (skew 0.61 s) and lose by ~0.6 s.\n");
     } else if (keepalivedSkipped != null) {
       b.append("- keepalived comparison skipped: ").append(keepalivedSkipped).append(".\n");
     }
-    summary("keepalived", Workflow.RECONNECTION).ifPresent(s -> b.append("- keepalived reconnection: median ")
-        .append(s.median()).append(" ms: host-a, back, preempts the VIP (higher priority), a second move that\n")
-        .append("  sipha does not make (its failback is Manual by default).\n"));
+    summary("keepalived", Workflow.RECONNECTION)
+        .ifPresent(
+            s ->
+                b.append("- keepalived reconnection: median ")
+                    .append(s.median())
+                    .append(
+                        " ms: host-a, back, preempts the VIP (higher priority), a second move that\n")
+                    .append("  sipha does not make (its failback is Manual by default).\n"));
     return b.toString();
   }
 
@@ -989,9 +1538,22 @@ public final class LabMain {
     if (!head.ok()) {
       return "not a git checkout";
     }
-    Sh.Result dirty = Sh.run("git", "-C", root.toString(), "status", "--porcelain", "--", "operator/src/main", "operator/demo/src/main", "helm/sipha/files");
-    return "commit " + head.output().strip() + (dirty.ok() && dirty.output().isBlank() ? ""
-        : " with uncommitted changes to the main code");
+    Sh.Result dirty =
+        Sh.run(
+            "git",
+            "-C",
+            root.toString(),
+            "status",
+            "--porcelain",
+            "--",
+            "operator/src/main",
+            "operator/demo/src/main",
+            "helm/sipha/files");
+    return "commit "
+        + head.output().strip()
+        + (dirty.ok() && dirty.output().isBlank()
+            ? ""
+            : " with uncommitted changes to the main code");
   }
 
   /** The nice value this JVM runs at (make lab runs it at -10). */
@@ -1010,13 +1572,29 @@ public final class LabMain {
     m.put("nproc", Runtime.getRuntime().availableProcessors());
     m.put("kernel", Sh.run("uname", "-r").output().strip());
     m.put("cpu", firstMatch(Path.of("/proc/cpuinfo"), "model name").orElse("?"));
-    m.put("os", firstMatch(Path.of("/etc/os-release"), "PRETTY_NAME").map(s -> s.replace("\"", "")).orElse("?"));
+    m.put(
+        "os",
+        firstMatch(Path.of("/etc/os-release"), "PRETTY_NAME")
+            .map(s -> s.replace("\"", ""))
+            .orElse("?"));
     m.put("java", "Java " + System.getProperty("java.version"));
-    m.put("sipp", Sh.onPath("sipp") ? Sh.run("sipp", "-v").output().lines().map(String::strip)
-        .filter(l -> l.startsWith("SIPp")).findFirst().orElse("sipp ?") : "no sipp");
+    m.put(
+        "sipp",
+        Sh.onPath("sipp")
+            ? Sh.run("sipp", "-v")
+                .output()
+                .lines()
+                .map(String::strip)
+                .filter(l -> l.startsWith("SIPp"))
+                .findFirst()
+                .orElse("sipp ?")
+            : "no sipp");
     m.put("keepalived", Sh.onPath("keepalived") ? Keepalived.version() : "no keepalived");
-    m.put("arping", Sh.onPath("arping") ? Sh.run("arping", "-V").output().strip().lines().findFirst().orElse("arping")
-        : "no arping");
+    m.put(
+        "arping",
+        Sh.onPath("arping")
+            ? Sh.run("arping", "-V").output().strip().lines().findFirst().orElse("arping")
+            : "no arping");
     m.put("nice", niceness());
     m.put("sipha", revision());
     try {
@@ -1029,8 +1607,13 @@ public final class LabMain {
 
   private static Optional<String> firstMatch(Path file, String key) {
     try (Stream<String> lines = Files.lines(file)) {
-      return lines.filter(l -> l.startsWith(key)).findFirst()
-          .map(l -> l.substring(l.indexOf(l.contains(":") && !l.contains("=") ? ':' : '=') + 1).strip());
+      return lines
+          .filter(l -> l.startsWith(key))
+          .findFirst()
+          .map(
+              l ->
+                  l.substring(l.indexOf(l.contains(":") && !l.contains("=") ? ':' : '=') + 1)
+                      .strip());
     } catch (IOException | UncheckedIOException e) {
       return Optional.empty();
     }

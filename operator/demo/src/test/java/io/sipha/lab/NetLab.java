@@ -31,8 +31,8 @@ import java.util.regex.Pattern;
  * Each namespace name carries a suffix unique to this lab ({@code host-a-sipha<pid>-<n>}), so two
  * labs never meet. Documentation addresses only; nothing is sent outside these namespaces (the root
  * namespace gets no interface). {@link #close()} removes every namespace and process it made, also
- * after a failure; a JVM shutdown hook does the same if the JVM is stopped first, and
- * {@link #create} removes what a killed lab left behind.
+ * after a failure; a JVM shutdown hook does the same if the JVM is stopped first, and {@link
+ * #create} removes what a killed lab left behind.
  *
  * <p>Each host gets wrapper scripts {@code vip-enable}, {@code vip-disable}, {@code vip-status}
  * that run sipha's default scripts ({@code helm/sipha/files}) inside the host's namespace, for a
@@ -46,10 +46,12 @@ public final class NetLab implements AutoCloseable {
   public static final String CLIENT_ADDRESS = "192.0.2.100";
   public static final int CLIENT_PORT = 5070;
   public static final List<String> HOSTS = List.of("host-a", "host-b");
-  private static final Map<String, String> ADDRESS = Map.of("host-a", "192.0.2.11", "host-b", "192.0.2.12",
-      "client", CLIENT_ADDRESS);
-  private static final Map<String, String> LAN_PORT = Map.of("host-a", "va", "host-b", "vb", "client", "vc");
-  private static final Pattern OURS = Pattern.compile("^(?:lan|host-a|host-b|client)-sipha(\\d+)-\\d+$");
+  private static final Map<String, String> ADDRESS =
+      Map.of("host-a", "192.0.2.11", "host-b", "192.0.2.12", "client", CLIENT_ADDRESS);
+  private static final Map<String, String> LAN_PORT =
+      Map.of("host-a", "va", "host-b", "vb", "client", "vc");
+  private static final Pattern OURS =
+      Pattern.compile("^(?:lan|host-a|host-b|client)-sipha(\\d+)-\\d+$");
   private static final AtomicInteger LABS = new AtomicInteger();
 
   private final String suffix;
@@ -74,11 +76,13 @@ public final class NetLab implements AutoCloseable {
    */
   public static Optional<String> unavailable() {
     if (!System.getProperty("os.name", "").toLowerCase().contains("linux")) {
-      return Optional.of("needs Linux network namespaces (this is " + System.getProperty("os.name") + ")");
+      return Optional.of(
+          "needs Linux network namespaces (this is " + System.getProperty("os.name") + ")");
     }
     Sh.Result id = Sh.run("id", "-u");
     if (!id.ok() || !"0".equals(id.output().strip())) {
-      return Optional.of("needs root and ip netns (network namespaces); running as uid " + id.output().strip());
+      return Optional.of(
+          "needs root and ip netns (network namespaces); running as uid " + id.output().strip());
     }
     if (!Sh.onPath("ip")) {
       return Optional.of("needs ip (Debian package iproute2)");
@@ -86,9 +90,13 @@ public final class NetLab implements AutoCloseable {
     String probe = "sipha-netns-probe-" + ProcessHandle.current().pid();
     Sh.Result add = Sh.run("ip", "netns", "add", probe);
     if (!add.ok()) {
-      return Optional.of("needs root and ip netns: cannot create a network namespace here: " + add.output().strip());
+      return Optional.of(
+          "needs root and ip netns: cannot create a network namespace here: "
+              + add.output().strip());
     }
-    Sh.Result veth = Sh.run("ip", "-n", probe, "link", "add", "probe0", "type", "veth", "peer", "name", "probe1");
+    Sh.Result veth =
+        Sh.run(
+            "ip", "-n", probe, "link", "add", "probe0", "type", "veth", "peer", "name", "probe1");
     Sh.run("ip", "netns", "del", probe);
     if (!veth.ok()) {
       return Optional.of("needs veth interfaces in network namespaces: " + veth.output().strip());
@@ -130,20 +138,35 @@ public final class NetLab implements AutoCloseable {
     }
     String lan = addNamespace("lan");
     Sh.ok("ip", "-n", lan, "link", "set", "lo", "up");
-    Sh.ok("ip", "-n", lan, "link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0");
+    Sh.ok(
+        "ip",
+        "-n",
+        lan,
+        "link",
+        "add",
+        "br0",
+        "type",
+        "bridge",
+        "stp_state",
+        "0",
+        "forward_delay",
+        "0");
     Sh.ok("ip", "-n", lan, "link", "set", "br0", "up");
     for (String role : List.of("host-a", "host-b", "client")) {
       String ns = addNamespace(role);
       String port = LAN_PORT.get(role);
       Sh.ok("ip", "-n", ns, "link", "set", "lo", "up");
-      Sh.ok("ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", port, "netns", lan);
+      Sh.ok(
+          "ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", port, "netns",
+          lan);
       Sh.ok("ip", "-n", ns, "addr", "add", ADDRESS.get(role) + "/24", "dev", "eth0");
       Sh.ok("ip", "-n", ns, "link", "set", "eth0", "up");
       Sh.ok("ip", "-n", lan, "link", "set", port, "master", "br0");
       Sh.ok("ip", "-n", lan, "link", "set", port, "up");
       if (!role.equals("client")) {
         // the responder binds the VIP before the VIP is on its host
-        Sh.ok("ip", "netns", "exec", ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_nonlocal_bind");
+        Sh.ok(
+            "ip", "netns", "exec", ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_nonlocal_bind");
         writeWrappers(role, ns);
       }
     }
@@ -188,16 +211,40 @@ public final class NetLab implements AutoCloseable {
           Files.copy(io.sipha.Checkout.root().resolve("helm/sipha/files").resolve(s), r);
           Files.setPosixFilePermissions(r, PosixFilePermissions.fromString("rwxr-xr-x"));
         }
-        String body = s.equals("vip-status")
-            ? "exec ip netns exec " + ns + " " + r + " \"$@\"\n"
-            : "echo \"${EPOCHREALTIME//[!0-9]/} " + host + " " + s + " begin $*\" >> '" + log + "'\n"
-                + "ip netns exec " + ns + " " + r + " \"$@\"\n"
-                + "rc=$?\n"
-                + "echo \"${EPOCHREALTIME//[!0-9]/} " + host + " " + s + " end $rc\" >> '" + log + "'\n"
-                + "exit $rc\n";
+        String body =
+            s.equals("vip-status")
+                ? "exec ip netns exec " + ns + " " + r + " \"$@\"\n"
+                : "echo \"${EPOCHREALTIME//[!0-9]/} "
+                    + host
+                    + " "
+                    + s
+                    + " begin $*\" >> '"
+                    + log
+                    + "'\n"
+                    + "ip netns exec "
+                    + ns
+                    + " "
+                    + r
+                    + " \"$@\"\n"
+                    + "rc=$?\n"
+                    + "echo \"${EPOCHREALTIME//[!0-9]/} "
+                    + host
+                    + " "
+                    + s
+                    + " end $rc\" >> '"
+                    + log
+                    + "'\n"
+                    + "exit $rc\n";
         Path w = wrappers.resolve(s);
         // bash: $EPOCHREALTIME stamps the calls without starting a process
-        Files.writeString(w, "#!/bin/bash\n# sipha network lab: sipha's default " + s + " run inside " + ns + "\n" + body,
+        Files.writeString(
+            w,
+            "#!/bin/bash\n# sipha network lab: sipha's default "
+                + s
+                + " run inside "
+                + ns
+                + "\n"
+                + body,
             StandardCharsets.UTF_8);
         Files.setPosixFilePermissions(w, PosixFilePermissions.fromString("rwxr-xr-x"));
       }
@@ -206,17 +253,34 @@ public final class NetLab implements AutoCloseable {
     }
   }
 
-
   // ---- the SIP responders
 
-  /** Starts the host's SIP responder (a JVM inside the host's namespace) and waits until it is bound. */
+  /**
+   * Starts the host's SIP responder (a JVM inside the host's namespace) and waits until it is
+   * bound.
+   */
   public synchronized void startResponder(String host) {
     killResponder(host);
     Path out = dir.resolve("responder-" + host + ".log");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p = Sh.start(out, "ip", "netns", "exec", ns(host), java, "-Xmx32m", "-Xss512k", "-XX:+UseSerialGC",
-        "-XX:TieredStopAtLevel=1", "-cp", classesDir().toString(), SipResponder.class.getName(), VIP,
-        String.valueOf(SIP_PORT), host);
+    Process p =
+        Sh.start(
+            out,
+            "ip",
+            "netns",
+            "exec",
+            ns(host),
+            java,
+            "-Xmx32m",
+            "-Xss512k",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-cp",
+            classesDir().toString(),
+            SipResponder.class.getName(),
+            VIP,
+            String.valueOf(SIP_PORT),
+            host);
     responders.put(host, p);
     long deadline = System.nanoTime() + 20_000_000_000L;
     while (System.nanoTime() < deadline) {
@@ -238,7 +302,8 @@ public final class NetLab implements AutoCloseable {
     } catch (IOException e) {
       text = e.toString();
     }
-    throw new IllegalStateException("the SIP responder of " + host + " did not start: " + text.strip());
+    throw new IllegalStateException(
+        "the SIP responder of " + host + " did not start: " + text.strip());
   }
 
   /** Kills the host's SIP responder at once (SIGKILL): the SIP Server died. */
@@ -254,14 +319,21 @@ public final class NetLab implements AutoCloseable {
     }
   }
 
-  /** The hosts whose responder was started and has exited since (not killed by {@link #killResponder}). */
+  /**
+   * The hosts whose responder was started and has exited since (not killed by {@link
+   * #killResponder}).
+   */
   public synchronized List<String> deadResponders() {
-    return responders.entrySet().stream().filter(e -> !e.getValue().isAlive()).map(Map.Entry::getKey).toList();
+    return responders.entrySet().stream()
+        .filter(e -> !e.getValue().isAlive())
+        .map(Map.Entry::getKey)
+        .toList();
   }
 
   private static Path classesDir() {
     try {
-      return Path.of(SipResponder.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      return Path.of(
+          SipResponder.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
     }
@@ -288,15 +360,32 @@ public final class NetLab implements AutoCloseable {
     return Sh.run("ip", "-n", ns("client"), "neigh", "show", VIP, "dev", "eth0").output().strip();
   }
 
-  /** The host sends one gratuitous ARP for the VIP (in the background: arping takes a second to return). */
+  /**
+   * The host sends one gratuitous ARP for the VIP (in the background: arping takes a second to
+   * return).
+   */
   public void announce(String host) {
-    track(Sh.start(dir.resolve("arping-" + host + ".log"), "ip", "netns", "exec", ns(host), "arping", "-q", "-U",
-        "-c", "1", "-I", "eth0", VIP));
+    track(
+        Sh.start(
+            dir.resolve("arping-" + host + ".log"),
+            "ip",
+            "netns",
+            "exec",
+            ns(host),
+            "arping",
+            "-q",
+            "-U",
+            "-c",
+            "1",
+            "-I",
+            "eth0",
+            VIP));
   }
 
   /** Whether the VIP is on the host's eth0 now. */
   public boolean holdsVip(String host) {
-    return Sh.run("ip", "-n", ns(host), "-o", "addr", "show", "dev", "eth0").output()
+    return Sh.run("ip", "-n", ns(host), "-o", "addr", "show", "dev", "eth0")
+        .output()
         .contains(" inet " + VIP + "/" + VIP_PREFIX + " ");
   }
 
@@ -313,8 +402,9 @@ public final class NetLab implements AutoCloseable {
 
   /** A MAC address of a host's eth0, to read ARP entries. */
   public String mac(String host) {
-    Matcher m = Pattern.compile("link/ether ([0-9a-f:]+)")
-        .matcher(Sh.ok("ip", "-n", ns(host), "-o", "link", "show", "dev", "eth0"));
+    Matcher m =
+        Pattern.compile("link/ether ([0-9a-f:]+)")
+            .matcher(Sh.ok("ip", "-n", ns(host), "-o", "link", "show", "dev", "eth0"));
     return m.find() ? m.group(1) : "?";
   }
 
@@ -323,20 +413,44 @@ public final class NetLab implements AutoCloseable {
   /** Starts sipp sending OPTIONS to the VIP at 100 per second until {@link Sipp.Run#stop()}. */
   public Sipp.Run startProbe(String name) {
     Path log = dir.resolve("sipp-" + name + ".log");
-    return Sipp.start(Sipp.command(ns("client"), CLIENT_ADDRESS, CLIENT_PORT, VIP + ":" + SIP_PORT, scenario, log,
-        100, null), log, dir.resolve("sipp-" + name + ".screen"));
+    return Sipp.start(
+        Sipp.command(
+            ns("client"),
+            CLIENT_ADDRESS,
+            CLIENT_PORT,
+            VIP + ":" + SIP_PORT,
+            scenario,
+            log,
+            100,
+            null),
+        log,
+        dir.resolve("sipp-" + name + ".screen"));
   }
 
   /** Sends a few OPTIONS (20 per second) and returns what came back. */
   public List<Sipp.Sample> probe(int calls) {
     Path log = dir.resolve("sipp-probe.log");
-    try (Sipp.Run run = Sipp.start(Sipp.command(ns("client"), CLIENT_ADDRESS, CLIENT_PORT, VIP + ":" + SIP_PORT,
-        scenario, log, 20, calls), log, dir.resolve("sipp-probe.screen"))) {
+    try (Sipp.Run run =
+        Sipp.start(
+            Sipp.command(
+                ns("client"),
+                CLIENT_ADDRESS,
+                CLIENT_PORT,
+                VIP + ":" + SIP_PORT,
+                scenario,
+                log,
+                20,
+                calls),
+            log,
+            dir.resolve("sipp-probe.screen"))) {
       return run.await(10_000);
     }
   }
 
-  /** Who answers OPTIONS sent to the VIP now: the X-Served-By of the last of three answers, or "none". */
+  /**
+   * Who answers OPTIONS sent to the VIP now: the X-Served-By of the last of three answers, or
+   * "none".
+   */
   public String answeredBy() {
     List<Sipp.Sample> s = probe(3);
     return s.isEmpty() || !s.get(s.size() - 1).answered() ? "none" : s.get(s.size() - 1).host();
@@ -344,7 +458,9 @@ public final class NetLab implements AutoCloseable {
 
   // ---- other processes in the hosts
 
-  /** Starts a process inside a host's namespace; it is stopped at the latest by {@link #close()}. */
+  /**
+   * Starts a process inside a host's namespace; it is stopped at the latest by {@link #close()}.
+   */
   public Process startIn(String role, Path output, String... command) {
     List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns(role)));
     cmd.addAll(List.of(command));
@@ -389,7 +505,10 @@ public final class NetLab implements AutoCloseable {
     namespaces.clear();
   }
 
-  /** Kills what still runs inside one of our namespaces (children of scripts: arping), then deletes it. */
+  /**
+   * Kills what still runs inside one of our namespaces (children of scripts: arping), then deletes
+   * it.
+   */
   private static void removeNamespace(String ns) {
     for (String pid : Sh.run("ip", "netns", "pids", ns).output().split("\\s+")) {
       if (pid.matches("\\d+")) {
@@ -398,7 +517,8 @@ public final class NetLab implements AutoCloseable {
     }
     Sh.Result r = Sh.run("ip", "netns", "del", ns);
     if (!r.ok()) {
-      System.err.println("netlab: could not delete network namespace " + ns + ": " + r.output().strip());
+      System.err.println(
+          "netlab: could not delete network namespace " + ns + ": " + r.output().strip());
     }
   }
 
@@ -407,7 +527,8 @@ public final class NetLab implements AutoCloseable {
     for (String line : Sh.run("ip", "netns", "list").output().split("\n")) {
       String name = line.strip().split("\\s+")[0];
       Matcher m = OURS.matcher(name);
-      if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).map(h -> !h.isAlive()).orElse(true)) {
+      if (m.matches()
+          && ProcessHandle.of(Long.parseLong(m.group(1))).map(h -> !h.isAlive()).orElse(true)) {
         System.err.println("netlab: removing " + name + " left behind by a lab that was killed");
         removeNamespace(name);
       }

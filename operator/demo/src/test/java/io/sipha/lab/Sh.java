@@ -22,8 +22,10 @@ final class Sh {
 
   /** Runs a command, waits at most 20 s, returns its exit code and output (stdout and stderr). */
   static Result run(String... command) {
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     try {
       Process p = pb.start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -44,7 +46,8 @@ final class Sh {
   static String ok(String... command) {
     Result r = run(command);
     if (!r.ok()) {
-      throw new IllegalStateException(String.join(" ", command) + " exited " + r.exitCode() + ": " + r.output().strip());
+      throw new IllegalStateException(
+          String.join(" ", command) + " exited " + r.exitCode() + ": " + r.output().strip());
     }
     return r.output();
   }
@@ -53,7 +56,8 @@ final class Sh {
   static Process start(Path output, String... command) {
     try {
       Files.createDirectories(output.getParent());
-      return new ProcessBuilder(command).redirectErrorStream(true)
+      return new ProcessBuilder(command)
+          .redirectErrorStream(true)
           .redirectOutput(output.toFile())
           .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
           .start();

@@ -17,9 +17,9 @@ import java.util.Locale;
  * can start before the VIP is on its host and its answers leave from the VIP: a socket on 0.0.0.0
  * would answer from the host's own address and the client would drop the answer.
  *
- * <p>Uses the JDK only, so that it runs from {@code target/test-classes} alone:
- * {@code java -cp target/test-classes io.sipha.lab.SipResponder BIND_ADDRESS PORT HOST_NAME}.
- * Prints {@code ready} once bound.
+ * <p>Uses the JDK only, so that it runs from {@code target/test-classes} alone: {@code java -cp
+ * target/test-classes io.sipha.lab.SipResponder BIND_ADDRESS PORT HOST_NAME}. Prints {@code ready}
+ * once bound.
  */
 public final class SipResponder {
   private SipResponder() {}
@@ -39,7 +39,8 @@ public final class SipResponder {
       while (true) {
         DatagramPacket in = new DatagramPacket(buf, buf.length);
         socket.receive(in);
-        String request = new String(in.getData(), in.getOffset(), in.getLength(), StandardCharsets.UTF_8);
+        String request =
+            new String(in.getData(), in.getOffset(), in.getLength(), StandardCharsets.UTF_8);
         String answer = answer(request, host);
         if (answer != null) {
           byte[] out = answer.getBytes(StandardCharsets.UTF_8);
@@ -47,7 +48,8 @@ public final class SipResponder {
             socket.send(new DatagramPacket(out, out.length, in.getSocketAddress()));
           } catch (IOException e) {
             // the host's link is down (ENETUNREACH): the answer is lost, as on a real host; go on
-            System.err.println("answer to " + in.getSocketAddress() + " not sent: " + e.getMessage());
+            System.err.println(
+                "answer to " + in.getSocketAddress() + " not sent: " + e.getMessage());
           }
         }
       }
@@ -62,14 +64,19 @@ public final class SipResponder {
     }
     String method = lines[0].split(" ", 2)[0];
     boolean options = "OPTIONS".equals(method);
-    StringBuilder b = new StringBuilder(options ? "SIP/2.0 200 OK\r\n" : "SIP/2.0 501 Not Implemented\r\n");
+    StringBuilder b =
+        new StringBuilder(options ? "SIP/2.0 200 OK\r\n" : "SIP/2.0 501 Not Implemented\r\n");
     for (int i = 1; i < lines.length && !lines[i].isEmpty(); i++) {
       String line = lines[i];
-      String name = line.contains(":") ? line.substring(0, line.indexOf(':')).trim().toLowerCase(Locale.ROOT) : "";
+      String name =
+          line.contains(":")
+              ? line.substring(0, line.indexOf(':')).trim().toLowerCase(Locale.ROOT)
+              : "";
       switch (name) {
         case "via", "v", "from", "f", "call-id", "i", "cseq" -> b.append(line).append("\r\n");
-        case "to", "t" -> b.append(line).append(line.contains(";tag=") ? "" : ";tag=" + host).append("\r\n");
-        default -> { }
+        case "to", "t" ->
+            b.append(line).append(line.contains(";tag=") ? "" : ";tag=" + host).append("\r\n");
+        default -> {}
       }
     }
     b.append("X-Served-By: ").append(host).append("\r\n");

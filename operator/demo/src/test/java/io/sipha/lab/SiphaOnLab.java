@@ -1,17 +1,17 @@
 package io.sipha.lab;
 
-import io.sipha.kube.InformerHandlers;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sipha.api.Phase;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.api.VipStatus;
-import io.sipha.kube.AgentReports;
 import io.sipha.decision.VipReport;
 import io.sipha.demo.SimulatedSite;
+import io.sipha.kube.AgentReports;
+import io.sipha.kube.InformerHandlers;
 import io.sipha.operator.OperatorMetrics;
 import io.sipha.vip.AllowedCidrs;
 import java.time.Duration;
@@ -30,9 +30,9 @@ import java.util.function.BooleanSupplier;
  * and resyncing every second.
  *
  * <p>The pair's status is read from an informer (a watch), not polled: the lab's own reads do not
- * load the API the operator works with, and every change of phase, epoch, primary or VIP state
- * is stamped with the time it was seen ({@link #marks}), and so is every change of an agent's
- * report on the pair in its Lease.
+ * load the API the operator works with, and every change of phase, epoch, primary or VIP state is
+ * stamped with the time it was seen ({@link #marks}), and so is every change of an agent's report
+ * on the pair in its Lease.
  */
 final class SiphaOnLab implements AutoCloseable {
   static final String NS = "voice";
@@ -62,12 +62,20 @@ final class SiphaOnLab implements AutoCloseable {
   }
 
   private void watch() {
-    informer = site.client().resources(SipServerPair.class).inNamespace(NS).inform(InformerHandlers.onSeen(this::seen), 0);
+    informer =
+        site.client()
+            .resources(SipServerPair.class)
+            .inNamespace(NS)
+            .inform(InformerHandlers.onSeen(this::seen), 0);
   }
 
   /** Each agent's report on pair-1 as it changes in its Lease: when the operator can know of it. */
   private void watchReports() {
-    leases = site.client().leases().inNamespace(SimulatedSite.LEASE_NAMESPACE).inform(InformerHandlers.onSeen(this::seen), 0);
+    leases =
+        site.client()
+            .leases()
+            .inNamespace(SimulatedSite.LEASE_NAMESPACE)
+            .inform(InformerHandlers.onSeen(this::seen), 0);
   }
 
   private void seen(Lease l) {
@@ -94,7 +102,10 @@ final class SiphaOnLab implements AutoCloseable {
     }
     SipServerPairStatus s = p.getStatus();
     status = s;
-    String key = s == null ? "" : s.phase + "/" + s.epoch + "/" + s.primary + "/" + (s.vip == null ? "" : s.vip.state);
+    String key =
+        s == null
+            ? ""
+            : s.phase + "/" + s.epoch + "/" + s.primary + "/" + (s.vip == null ? "" : s.vip.state);
     if (!Objects.equals(key, statusKey)) {
       statusKey = key;
       marks.add(new Timeline.Mark(LabMain.nowMicros(), label(s)));
@@ -103,20 +114,29 @@ final class SiphaOnLab implements AutoCloseable {
 
   /** The agents' reports on pair-1 seen between two instants (epoch µs). */
   List<Report> reports(long fromMicros, long toMicros) {
-    return reports.stream().filter(r -> r.atMicros() >= fromMicros && r.atMicros() <= toMicros).toList();
+    return reports.stream()
+        .filter(r -> r.atMicros() >= fromMicros && r.atMicros() <= toMicros)
+        .toList();
   }
 
   /** The status changes seen between two instants (epoch µs), as timeline marks. */
   List<Timeline.Mark> marks(long fromMicros, long toMicros) {
-    return marks.stream().filter(m -> m.atMicros() >= fromMicros && m.atMicros() <= toMicros).toList();
+    return marks.stream()
+        .filter(m -> m.atMicros() >= fromMicros && m.atMicros() <= toMicros)
+        .toList();
   }
 
-  /** Starts everything and waits until pair-1 is Active with sip-0 primary and the VIP on host-a. */
+  /**
+   * Starts everything and waits until pair-1 is Active with sip-0 primary and the VIP on host-a.
+   */
   static SiphaOnLab start(NetLab lab) {
-    SimulatedSite site = SimulatedSite.withScripts(
-        Map.of("node-a", lab.scriptsDir("host-a"), "node-b", lab.scriptsDir("host-b")),
-        new SimulatedSite.AgentTiming(RENEW_EVERY, Duration.ofSeconds(1), Duration.ofSeconds(5)),
-        AllowedCidrs.parse(List.of("192.0.2.0/24")), OperatorMetrics.none());
+    SimulatedSite site =
+        SimulatedSite.withScripts(
+            Map.of("node-a", lab.scriptsDir("host-a"), "node-b", lab.scriptsDir("host-b")),
+            new SimulatedSite.AgentTiming(
+                RENEW_EVERY, Duration.ofSeconds(1), Duration.ofSeconds(5)),
+            AllowedCidrs.parse(List.of("192.0.2.0/24")),
+            OperatorMetrics.none());
     SiphaOnLab s = new SiphaOnLab(lab, site);
     try {
       site.cluster().createNamespace(NS);
@@ -130,7 +150,9 @@ final class SiphaOnLab implements AutoCloseable {
       p.getSpec().getFailover().setNodeLossSeconds(NODE_LOSS_SECONDS);
       p.getSpec().getFailover().setUnreadyGraceSeconds(UNREADY_GRACE_SECONDS);
       site.client().resources(SipServerPair.class).inNamespace(NS).resource(p).create();
-      s.await("election: sip-0 primary, VIP on host-a only", Duration.ofSeconds(30),
+      s.await(
+          "election: sip-0 primary, VIP on host-a only",
+          Duration.ofSeconds(30),
           () -> s.primaryOn("host-a") && s.phaseIs(Phase.Active) && s.vipOnlyOn("host-a"));
       return s;
     } catch (RuntimeException | Error e) {
@@ -148,11 +170,18 @@ final class SiphaOnLab implements AutoCloseable {
     return status;
   }
 
-  /** The status names the host's pod primary, the VIP Bound on its node, and no transition is under way. */
+  /**
+   * The status names the host's pod primary, the VIP Bound on its node, and no transition is under
+   * way.
+   */
   boolean primaryOn(String host) {
     SipServerPairStatus s = status();
-    return s != null && POD.get(host).equals(s.primary) && s.transition == null && s.vip != null
-        && NODE.get(host).equals(s.vip.node) && s.vip.state == VipStatus.State.Bound
+    return s != null
+        && POD.get(host).equals(s.primary)
+        && s.transition == null
+        && s.vip != null
+        && NODE.get(host).equals(s.vip.node)
+        && s.vip.state == VipStatus.State.Bound
         && (s.phase == Phase.Active || s.phase == Phase.Degraded);
   }
 
@@ -180,14 +209,26 @@ final class SiphaOnLab implements AutoCloseable {
     if (s == null || s.phase == null) {
       return "no status";
     }
-    return "status " + s.phase + ", epoch " + s.epoch + ", primary " + (s.primary == null ? "none" : s.primary)
-        + (s.vip == null ? "" : ", VIP " + s.vip.state + (s.vip.node == null ? "" : " on " + s.vip.node));
+    return "status "
+        + s.phase
+        + ", epoch "
+        + s.epoch
+        + ", primary "
+        + (s.primary == null ? "none" : s.primary)
+        + (s.vip == null
+            ? ""
+            : ", VIP " + s.vip.state + (s.vip.node == null ? "" : " on " + s.vip.node));
   }
 
   /** kubectl patch ssp pair-1 --type merge -p '{"spec":{"primary":"POD"}}' */
   void switchTo(String host) {
-    site.client().resources(SipServerPair.class).inNamespace(NS).withName(PAIR)
-        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"primary\":\"" + POD.get(host) + "\"}}");
+    site.client()
+        .resources(SipServerPair.class)
+        .inNamespace(NS)
+        .withName(PAIR)
+        .patch(
+            PatchContext.of(PatchType.JSON_MERGE),
+            "{\"spec\":{\"primary\":\"" + POD.get(host) + "\"}}");
   }
 
   /** kubectl delete pod (the host's SIP Server pod). */
@@ -210,9 +251,14 @@ final class SiphaOnLab implements AutoCloseable {
 
   /** When the host's agent last renewed its Lease, or null. */
   Instant lastRenewal(String host) {
-    Lease l = site.client().leases().inNamespace(SimulatedSite.LEASE_NAMESPACE)
-        .withName(AgentReports.leaseName(NODE.get(host))).get();
-    return l == null || l.getSpec() == null || l.getSpec().getRenewTime() == null ? null
+    Lease l =
+        site.client()
+            .leases()
+            .inNamespace(SimulatedSite.LEASE_NAMESPACE)
+            .withName(AgentReports.leaseName(NODE.get(host)))
+            .get();
+    return l == null || l.getSpec() == null || l.getSpec().getRenewTime() == null
+        ? null
         : l.getSpec().getRenewTime().toInstant();
   }
 
@@ -220,8 +266,15 @@ final class SiphaOnLab implements AutoCloseable {
     long deadline = System.nanoTime() + limit.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("timed out after " + limit.toSeconds() + " s waiting for " + what
-            + "; status: " + statusLabel() + "; VIP on " + lab.vipHolders());
+        throw new IllegalStateException(
+            "timed out after "
+                + limit.toSeconds()
+                + " s waiting for "
+                + what
+                + "; status: "
+                + statusLabel()
+                + "; VIP on "
+                + lab.vipHolders());
       }
       Sh.sleep(20);
     }

@@ -92,11 +92,41 @@ final class Sipp {
    * The command line, as lab.md measured it: UDP, one socket, {@code rate} calls per second, no
    * retransmission, no keyboard, the scenario's log messages in {@code log}.
    */
-  static List<String> command(String clientNs, String clientAddress, int clientPort, String target, Path scenario,
-      Path log, int rate, Integer maxCalls) {
-    List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", clientNs, "sipp", target,
-        "-sf", scenario.toString(), "-i", clientAddress, "-p", String.valueOf(clientPort), "-t", "u1",
-        "-r", String.valueOf(rate), "-rp", "1000", "-nr", "-nostdin", "-trace_logs", "-log_file", log.toString()));
+  static List<String> command(
+      String clientNs,
+      String clientAddress,
+      int clientPort,
+      String target,
+      Path scenario,
+      Path log,
+      int rate,
+      Integer maxCalls) {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "ip",
+                "netns",
+                "exec",
+                clientNs,
+                "sipp",
+                target,
+                "-sf",
+                scenario.toString(),
+                "-i",
+                clientAddress,
+                "-p",
+                String.valueOf(clientPort),
+                "-t",
+                "u1",
+                "-r",
+                String.valueOf(rate),
+                "-rp",
+                "1000",
+                "-nr",
+                "-nostdin",
+                "-trace_logs",
+                "-log_file",
+                log.toString()));
     if (maxCalls != null) {
       cmd.addAll(List.of("-m", String.valueOf(maxCalls)));
     }

@@ -15,9 +15,9 @@ import javax.imageio.ImageIO;
 
 /**
  * Draws who answered over time, one panel per run of a workflow: time on x (0 = the action), one
- * lane per host plus a lane for probes that got no answer, a tick per probe, the outage shaded,
- * and the steps seen during the workflow (scripts run, status changes) as labelled marks.
- * java.awt in headless mode, nothing else.
+ * lane per host plus a lane for probes that got no answer, a tick per probe, the outage shaded, and
+ * the steps seen during the workflow (scripts run, status changes) as labelled marks. java.awt in
+ * headless mode, nothing else.
  */
 final class Timeline {
   /** A labelled instant on the timeline. */
@@ -27,8 +27,9 @@ final class Timeline {
   record Panel(String title, List<Sipp.Sample> samples, Outage outage, List<Mark> marks) {}
 
   private static final List<String> LANES = List.of("host-a", "host-b", "no answer");
-  private static final Color[] COLORS = {new Color(0x1f, 0x77, 0xb4), new Color(0xff, 0x7f, 0x0e),
-      new Color(0xd6, 0x27, 0x28)};
+  private static final Color[] COLORS = {
+    new Color(0x1f, 0x77, 0xb4), new Color(0xff, 0x7f, 0x0e), new Color(0xd6, 0x27, 0x28)
+  };
   private static final int WIDTH = 1400;
   private static final int LEFT = 90;
   private static final int RIGHT = 30;
@@ -46,14 +47,23 @@ final class Timeline {
       spanBefore = Math.max(spanBefore, p.outage().actionMicros() - p.outage().fromMicros());
       spanAfter = Math.max(spanAfter, p.outage().toMicros() - p.outage().actionMicros());
     }
-    int[] heights = panels.stream().mapToInt(p -> PANEL_TOP + LANES.size() * LANE + MARK_ROWS_TOP
-        + (int) ((p.marks().size() + 1) / 2) * 14 + 8).toArray();
+    int[] heights =
+        panels.stream()
+            .mapToInt(
+                p ->
+                    PANEL_TOP
+                        + LANES.size() * LANE
+                        + MARK_ROWS_TOP
+                        + (int) ((p.marks().size() + 1) / 2) * 14
+                        + 8)
+            .toArray();
     int height = 40 + java.util.Arrays.stream(heights).sum();
     BufferedImage img = new BufferedImage(WIDTH, height, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = img.createGraphics();
     try {
       g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-      g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+      g.setRenderingHint(
+          RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
       g.setColor(Color.WHITE);
       g.fillRect(0, 0, WIDTH, height);
       Text text = new Text(g);
@@ -75,10 +85,12 @@ final class Timeline {
     }
   }
 
-  private static void drawPanel(Graphics2D g, Text text, Panel p, int top, long spanBefore, double pxPerMicro) {
+  private static void drawPanel(
+      Graphics2D g, Text text, Panel p, int top, long spanBefore, double pxPerMicro) {
     Outage o = p.outage();
     long origin = o.actionMicros();
-    java.util.function.LongToIntFunction x = t -> LEFT + (int) Math.round((t - origin + spanBefore) * pxPerMicro);
+    java.util.function.LongToIntFunction x =
+        t -> LEFT + (int) Math.round((t - origin + spanBefore) * pxPerMicro);
     int lanesTop = top + PANEL_TOP;
     int lanesBottom = lanesTop + LANES.size() * LANE;
     text.draw(p.title(), 12, top + 16, Color.BLACK, 13, true);
@@ -116,9 +128,13 @@ final class Timeline {
     g.setStroke(new BasicStroke(1.5f));
     int ax = x.applyAsInt(origin);
     g.drawLine(ax, lanesTop - 2, ax, lanesBottom + 2);
-    g.setStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {3f, 3f}, 0f));
-    List<Mark> shown = p.marks().stream()
-        .filter(m -> m.atMicros() >= o.fromMicros() && m.atMicros() <= o.toMicros()).toList();
+    g.setStroke(
+        new BasicStroke(
+            1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {3f, 3f}, 0f));
+    List<Mark> shown =
+        p.marks().stream()
+            .filter(m -> m.atMicros() >= o.fromMicros() && m.atMicros() <= o.toMicros())
+            .toList();
     int lastX = Integer.MIN_VALUE;
     int row = 0;
     for (int i = 0; i < shown.size(); i++) {
@@ -131,9 +147,16 @@ final class Timeline {
       text.draw(String.valueOf(i + 1), mx - 3, lanesBottom + 13 + row * 10, Color.BLACK, 10, true);
       int col = i % 2;
       int line = i / 2;
-      String at = String.format(java.util.Locale.ROOT, "%+d ms", Math.round((m.atMicros() - origin) / 1000.0));
-      text.draw((i + 1) + "  " + at + "  " + m.label(), LEFT + col * ((WIDTH - LEFT - RIGHT) / 2),
-          lanesBottom + MARK_ROWS_TOP + line * 14, new Color(50, 50, 50), 11, false);
+      String at =
+          String.format(
+              java.util.Locale.ROOT, "%+d ms", Math.round((m.atMicros() - origin) / 1000.0));
+      text.draw(
+          (i + 1) + "  " + at + "  " + m.label(),
+          LEFT + col * ((WIDTH - LEFT - RIGHT) / 2),
+          lanesBottom + MARK_ROWS_TOP + line * 14,
+          new Color(50, 50, 50),
+          11,
+          false);
     }
     g.setStroke(new BasicStroke(1f));
     // the time axis, in ms from the action

@@ -1,6 +1,5 @@
 package io.sipha.operator;
 
-import io.sipha.kube.Facts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,6 +14,7 @@ import io.sipha.decision.PairFacts;
 import io.sipha.decision.Plan;
 import io.sipha.demo.EmbeddedCluster;
 import io.sipha.demo.SimulatedSite;
+import io.sipha.kube.Facts;
 import io.sipha.vip.AllowedCidrs;
 import java.time.Clock;
 import java.time.Instant;
@@ -24,8 +24,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Role writes are made on the version of the pod the plan saw: stale facts never lower an epoch.
- * On the embedded API here; {@code StaleWritesOnTheRealServerIT} runs the same scenarios on
+ * Role writes are made on the version of the pod the plan saw: stale facts never lower an epoch. On
+ * the embedded API here; {@code StaleWritesOnTheRealServerIT} runs the same scenarios on
  * kube-apiserver.
  */
 class RoleWritePreconditionTest {
@@ -39,44 +39,78 @@ class RoleWritePreconditionTest {
   @Test
   void aRoleWriteFromAStaleViewOfThePodIsRefusedAndTheNewerEpochStays() {
     cluster.createNamespace("voice");
-    assertAStaleRoleWriteIsRefused(cluster.client(), cluster.createServerPod("voice", "sip-0", "pair-1", "node-a", true));
+    assertAStaleRoleWriteIsRefused(
+        cluster.client(), cluster.createServerPod("voice", "sip-0", "pair-1", "node-a", true));
   }
 
   @Test
   void aRoleWriteFromTheCurrentViewLands() {
     cluster.createNamespace("voice");
-    assertACurrentRoleWriteLands(cluster.client(), cluster.createServerPod("voice", "sip-0", "pair-1", "node-a", true));
+    assertACurrentRoleWriteLands(
+        cluster.client(), cluster.createServerPod("voice", "sip-0", "pair-1", "node-a", true));
   }
 
   /** The operator saw {@code seen}; another writer (a new leader) raised its epoch since. */
   static void assertAStaleRoleWriteIsRefused(KubernetesClient client, Pod seen) {
     String ns = seen.getMetadata().getNamespace();
     String name = seen.getMetadata().getName();
-    client.pods().inNamespace(ns).withName(name).patch(PatchContext.of(PatchType.JSON_MERGE),
-        "{\"metadata\":{\"annotations\":{\"sipha.io/role\":\"primary\",\"sipha.io/epoch\":\"5\"}}}");
+    client
+        .pods()
+        .inNamespace(ns)
+        .withName(name)
+        .patch(
+            PatchContext.of(PatchType.JSON_MERGE),
+            "{\"metadata\":{\"annotations\":{\"sipha.io/role\":\"primary\",\"sipha.io/epoch\":\"5\"}}}");
 
     SipServerPair pair = SimulatedSite.pair(ns, "pair-1", name, name, "sip-1");
-    PairFacts facts = Facts.pairFacts(pair, n -> n.equals(name) ? seen : null, List.of(),
-        AllowedCidrs.any(), null, Instant.now(), List.of());
-    Plan plan = new Plan(List.of(), List.of(new Plan.RoleAssignment(name, SipServerPair.ROLE_BACKUP, 4)),
-        new SipServerPairStatus(), List.of(), null);
+    PairFacts facts =
+        Facts.pairFacts(
+            pair,
+            n -> n.equals(name) ? seen : null,
+            List.of(),
+            AllowedCidrs.any(),
+            null,
+            Instant.now(),
+            List.of());
+    Plan plan =
+        new Plan(
+            List.of(),
+            List.of(new Plan.RoleAssignment(name, SipServerPair.ROLE_BACKUP, 4)),
+            new SipServerPairStatus(),
+            List.of(),
+            null);
     var executor = new PlanExecutor(client, null, OperatorMetrics.none());
 
     assertThatThrownBy(() -> executor.writePods(pair, facts, plan))
         .isInstanceOf(KubernetesClientException.class)
         .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(409));
-    Map<String, String> now = client.pods().inNamespace(ns).withName(name).get().getMetadata().getAnnotations();
-    assertThat(now).containsEntry(SipServerPair.EPOCH_ANNOTATION, "5").containsEntry(SipServerPair.ROLE_ANNOTATION, "primary");
+    Map<String, String> now =
+        client.pods().inNamespace(ns).withName(name).get().getMetadata().getAnnotations();
+    assertThat(now)
+        .containsEntry(SipServerPair.EPOCH_ANNOTATION, "5")
+        .containsEntry(SipServerPair.ROLE_ANNOTATION, "primary");
   }
 
   static void assertACurrentRoleWriteLands(KubernetesClient client, Pod seen) {
     String ns = seen.getMetadata().getNamespace();
     String name = seen.getMetadata().getName();
     SipServerPair pair = SimulatedSite.pair(ns, "pair-1", name, name, "sip-1");
-    PairFacts facts = Facts.pairFacts(pair, n -> n.equals(name) ? seen : null, List.of(),
-        AllowedCidrs.any(), null, Instant.now(), List.of());
-    Plan plan = new Plan(List.of(), List.of(new Plan.RoleAssignment(name, SipServerPair.ROLE_PRIMARY, 1)),
-        new SipServerPairStatus(), List.of(), null);
+    PairFacts facts =
+        Facts.pairFacts(
+            pair,
+            n -> n.equals(name) ? seen : null,
+            List.of(),
+            AllowedCidrs.any(),
+            null,
+            Instant.now(),
+            List.of());
+    Plan plan =
+        new Plan(
+            List.of(),
+            List.of(new Plan.RoleAssignment(name, SipServerPair.ROLE_PRIMARY, 1)),
+            new SipServerPairStatus(),
+            List.of(),
+            null);
     new PlanExecutor(client, null, OperatorMetrics.none()).writePods(pair, facts, plan);
     assertThat(client.pods().inNamespace(ns).withName(name).get().getMetadata().getAnnotations())
         .containsEntry(SipServerPair.EPOCH_ANNOTATION, "1");

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * The operator's writes are locked on the version it planned from, and kube-apiserver enforces the
  * lock where the embedded API does not (it takes a status PUT with any resourceVersion): a plan
- * made from a stale view of a pod or a pair (a lagging cache, a deposed leader) is refused with
- * 409 and never overwrites a newer write. No operator runs here: the writes are the executor's own.
+ * made from a stale view of a pod or a pair (a lagging cache, a deposed leader) is refused with 409
+ * and never overwrites a newer write. No operator runs here: the writes are the executor's own.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class StaleWritesOnTheRealServerIT {
@@ -49,16 +49,26 @@ class StaleWritesOnTheRealServerIT {
    * already stale (a write from it is refused with 409, as it should be).
    */
   Pod pod(String name) {
-    admin.pods().inNamespace(NS).resource(EmbeddedCluster.serverPod(NS, name, "pair-1", "node-a", true)).create();
+    admin
+        .pods()
+        .inNamespace(NS)
+        .resource(EmbeddedCluster.serverPod(NS, name, "pair-1", "node-a", true))
+        .create();
     String[] last = {null};
-    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
-        .pollInterval(java.time.Duration.ofMillis(500)).until(() -> {
-          Pod p = admin.pods().inNamespace(NS).withName(name).get();
-          String rv = p.getMetadata().getResourceVersion();
-          boolean settled = p.getStatus() != null && "Running".equals(p.getStatus().getPhase()) && rv.equals(last[0]);
-          last[0] = rv;
-          return settled;
-        });
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(30))
+        .pollInterval(java.time.Duration.ofMillis(500))
+        .until(
+            () -> {
+              Pod p = admin.pods().inNamespace(NS).withName(name).get();
+              String rv = p.getMetadata().getResourceVersion();
+              boolean settled =
+                  p.getStatus() != null
+                      && "Running".equals(p.getStatus().getPhase())
+                      && rv.equals(last[0]);
+              last[0] = rv;
+              return settled;
+            });
     return admin.pods().inNamespace(NS).withName(name).get();
   }
 
@@ -74,8 +84,12 @@ class StaleWritesOnTheRealServerIT {
 
   @Test
   void aStatusWriteFromAStaleViewOfThePairIsRefusedWith409AndTheNewerStatusStays() {
-    SipServerPair seen = admin.resources(SipServerPair.class).inNamespace(NS)
-        .resource(SimulatedSite.pair(NS, "pair-1", "sip-0", "sip-0", "sip-1")).create();
+    SipServerPair seen =
+        admin
+            .resources(SipServerPair.class)
+            .inNamespace(NS)
+            .resource(SimulatedSite.pair(NS, "pair-1", "sip-0", "sip-0", "sip-1"))
+            .create();
     var executor = new PlanExecutor(admin, null, OperatorMetrics.none());
     // the new leader writes epoch 3 from the current view
     SipServerPair written = executor.writeStatus(seen, plan(status(3, "sip-0")));
@@ -86,7 +100,8 @@ class StaleWritesOnTheRealServerIT {
         .isInstanceOf(KubernetesClientException.class)
         .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(409))
         .hasMessageContaining("the object has been modified");
-    SipServerPairStatus now = admin.resources(SipServerPair.class).inNamespace(NS).withName("pair-1").get().getStatus();
+    SipServerPairStatus now =
+        admin.resources(SipServerPair.class).inNamespace(NS).withName("pair-1").get().getStatus();
     assertThat(now.epoch).isEqualTo(3);
     assertThat(now.primary).isEqualTo("sip-0");
   }

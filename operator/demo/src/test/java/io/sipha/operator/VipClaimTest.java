@@ -1,12 +1,12 @@
 package io.sipha.operator;
 
-import io.sipha.kube.Facts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.api.VipStatus;
 import io.sipha.demo.SimulatedSite;
+import io.sipha.kube.Facts;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -26,14 +26,17 @@ class VipClaimTest {
     return p;
   }
 
-  static String owner(SipServerPair claimant, Map<String, Set<String>> reported, SipServerPair... all) {
-    return Facts.vipClaimedBy(claimant, Stream.of(all), Facts::vipHost, h -> reported.getOrDefault(h, Set.of()));
+  static String owner(
+      SipServerPair claimant, Map<String, Set<String>> reported, SipServerPair... all) {
+    return Facts.vipClaimedBy(
+        claimant, Stream.of(all), Facts::vipHost, h -> reported.getOrDefault(h, Set.of()));
   }
 
   @Test
   void aYoungerPairThatHoldsTheVipKeepsItAgainstAnOlderClaimant() {
     SipServerPair older = pair("pair-1", "2030-01-01T00:00:00Z", "192.0.2.20", null);
-    SipServerPair younger = pair("pair-2", "2030-01-02T00:00:00Z", "192.0.2.20", VipStatus.State.Bound);
+    SipServerPair younger =
+        pair("pair-2", "2030-01-02T00:00:00Z", "192.0.2.20", VipStatus.State.Bound);
     assertThat(owner(older, Map.of(), older, younger)).isEqualTo("voice/pair-2");
     assertThat(owner(younger, Map.of(), older, younger)).isNull();
   }
@@ -41,7 +44,8 @@ class VipClaimTest {
   @Test
   void aPairReleasingTheVipStillHoldsIt() {
     SipServerPair older = pair("pair-1", "2030-01-01T00:00:00Z", "192.0.2.20", null);
-    SipServerPair releasing = pair("pair-2", "2030-01-02T00:00:00Z", "192.0.2.30", VipStatus.State.Releasing);
+    SipServerPair releasing =
+        pair("pair-2", "2030-01-02T00:00:00Z", "192.0.2.30", VipStatus.State.Releasing);
     releasing.getStatus().vip.address = "192.0.2.20/24";
     assertThat(owner(older, Map.of(), older, releasing)).isEqualTo("voice/pair-2");
   }
@@ -49,10 +53,12 @@ class VipClaimTest {
   @Test
   void aNodeThatStillReportsTheAddressForAPairHoldsItForThatPair() {
     SipServerPair older = pair("pair-1", "2030-01-01T00:00:00Z", "192.0.2.20", null);
-    SipServerPair moved = pair("pair-2", "2030-01-02T00:00:00Z", "192.0.2.30", VipStatus.State.Binding);
+    SipServerPair moved =
+        pair("pair-2", "2030-01-02T00:00:00Z", "192.0.2.30", VipStatus.State.Binding);
     Map<String, Set<String>> reported = Map.of("192.0.2.20", Set.of("voice/pair-2"));
     assertThat(owner(older, reported, older, moved)).isEqualTo("voice/pair-2");
-    assertThat(owner(older, Map.of("192.0.2.20", Set.of("voice/gone")), older)).isEqualTo("voice/gone");
+    assertThat(owner(older, Map.of("192.0.2.20", Set.of("voice/gone")), older))
+        .isEqualTo("voice/gone");
   }
 
   @Test
@@ -65,7 +71,8 @@ class VipClaimTest {
 
   @Test
   void anOlderPairBeingDeletedThatHoldsNothingClaimsNothingButOneThatHoldsItKeepsIt() {
-    SipServerPair deleted = pair("pair-1", "2030-01-01T00:00:00Z", "192.0.2.20", VipStatus.State.Unbound);
+    SipServerPair deleted =
+        pair("pair-1", "2030-01-01T00:00:00Z", "192.0.2.20", VipStatus.State.Unbound);
     deleted.getMetadata().setDeletionTimestamp("2030-01-03T00:00:00Z");
     SipServerPair waiting = pair("pair-2", "2030-01-02T00:00:00Z", "192.0.2.20", null);
     assertThat(owner(waiting, Map.of(), deleted, waiting)).isNull();

@@ -12,21 +12,24 @@ import io.sipha.api.VipStatus;
 import io.sipha.decision.VipReport;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.regex.Pattern;
-import java.util.regex.Matcher;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** How the plugin writes things for a person (and, with -o, for a program). */
 public final class Formats {
-  public static final ObjectMapper JSON = new ObjectMapper()
-      .setSerializationInclusion(JsonInclude.Include.NON_NULL)
-      .enable(SerializationFeature.INDENT_OUTPUT);
-  public static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
-      .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-      .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
-      .setSerializationInclusion(JsonInclude.Include.NON_NULL);
+  public static final ObjectMapper JSON =
+      new ObjectMapper()
+          .setSerializationInclusion(JsonInclude.Include.NON_NULL)
+          .enable(SerializationFeature.INDENT_OUTPUT);
+  public static final ObjectMapper YAML =
+      new ObjectMapper(
+              new YAMLFactory()
+                  .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                  .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+          .setSerializationInclusion(JsonInclude.Include.NON_NULL);
 
   private Formats() {}
 
@@ -38,7 +41,9 @@ public final class Formats {
 
   public static String render(Object o, Format f) {
     try {
-      return f == Format.json ? JSON.writeValueAsString(o) : YAML.writeValueAsString(o).stripTrailing();
+      return f == Format.json
+          ? JSON.writeValueAsString(o)
+          : YAML.writeValueAsString(o).stripTrailing();
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
@@ -139,8 +144,15 @@ public final class Formats {
     if (s == null) {
       return "no status yet (the operator has not seen the pair)";
     }
-    return or(s.phase, "(no phase)") + ": primary " + or(s.primary, "none") + ", backup " + or(s.backup, "none")
-        + ", epoch " + s.epoch + ", VIP " + vip(s.vip);
+    return or(s.phase, "(no phase)")
+        + ": primary "
+        + or(s.primary, "none")
+        + ", backup "
+        + or(s.backup, "none")
+        + ", epoch "
+        + s.epoch
+        + ", VIP "
+        + vip(s.vip);
   }
 
   /** "Switchover sip-0 -> sip-1 at epoch 2 (SwitchoverRequested), step Release". */
@@ -148,8 +160,15 @@ public final class Formats {
     if (t == null) {
       return "none";
     }
-    return t.kind + (t.from == null ? " of " + t.to : " " + t.from + " -> " + t.to) + " at epoch " + t.epoch + " (" + t.reason + "), step "
-        + t.step + (t.step == Transition.Step.Release
+    return t.kind
+        + (t.from == null ? " of " + t.to : " " + t.from + " -> " + t.to)
+        + " at epoch "
+        + t.epoch
+        + " ("
+        + t.reason
+        + "), step "
+        + t.step
+        + (t.step == Transition.Step.Release
             ? ": " + or(t.fromNode, "the old node") + " releases the VIP"
             : ": " + t.toNode + " binds the VIP");
   }
@@ -183,7 +202,9 @@ public final class Formats {
     return nl < 0 ? t : t.substring(0, nl) + " ...";
   }
 
-  /** Columns separated by three spaces, each as wide as its widest cell; the last one is not padded. */
+  /**
+   * Columns separated by three spaces, each as wide as its widest cell; the last one is not padded.
+   */
   public static List<String> table(List<String[]> rows) {
     int cols = rows.stream().mapToInt(r -> r.length).max().orElse(0);
     int[] w = new int[cols];

@@ -9,19 +9,31 @@ import picocli.CommandLine.Option;
 
 /** The options every kubectl command has: which kubeconfig, which context, which namespace. */
 public final class KubeOptions {
-  @Option(names = "--kubeconfig", paramLabel = "FILE",
-      description = "Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).")
+  @Option(
+      names = "--kubeconfig",
+      paramLabel = "FILE",
+      description =
+          "Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).")
   private Path kubeconfig;
 
-  @Option(names = "--context", paramLabel = "NAME", description = "The kubeconfig context to use (default: its current context).")
+  @Option(
+      names = "--context",
+      paramLabel = "NAME",
+      description = "The kubeconfig context to use (default: its current context).")
   private String context;
 
-  @Option(names = {"-n", "--namespace"}, paramLabel = "NS",
+  @Option(
+      names = {"-n", "--namespace"},
+      paramLabel = "NS",
       description = "The pairs' namespace (default: the context's namespace, then default).")
   private String namespace;
 
-  @Option(names = "--lease-namespace", paramLabel = "NS", defaultValue = "sipha-system",
-      description = "Where the node agents keep their Leases: the operator's namespace (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--lease-namespace",
+      paramLabel = "NS",
+      defaultValue = "sipha-system",
+      description =
+          "Where the node agents keep their Leases: the operator's namespace (default: ${DEFAULT-VALUE}).")
   private String leaseNamespace;
 
   /** The API server this command's client was made for, to say which one could not be reached. */

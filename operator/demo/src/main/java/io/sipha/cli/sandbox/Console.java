@@ -43,8 +43,8 @@ final class Console {
   }
 
   /**
-   * The hosts' script runs not printed yet, from the site's timeline ("node-a enable
-   * 192.0.2.10/24 eth0", one run each, oldest first).
+   * The hosts' script runs not printed yet, from the site's timeline ("node-a enable 192.0.2.10/24
+   * eth0", one run each, oldest first).
    */
   synchronized void scriptsRan(List<String> timeline) {
     for (; scriptsPrinted < timeline.size(); scriptsPrinted++) {

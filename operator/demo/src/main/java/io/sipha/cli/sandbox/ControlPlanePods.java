@@ -54,7 +54,8 @@ final class ControlPlanePods implements ResourceEventHandler<Pod> {
     String name = pod.getMetadata().getName();
     if (servers.contains(name) && !closed) {
       switchboard.podMade(name, "ready");
-      console.say("cluster", "pod " + name + " is gone; its StatefulSet controller creates it again");
+      console.say(
+          "cluster", "pod " + name + " is gone; its StatefulSet controller creates it again");
     }
   }
 }

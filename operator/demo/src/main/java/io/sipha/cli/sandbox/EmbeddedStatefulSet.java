@@ -8,8 +8,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * On the embedded API, the StatefulSet's and the kubelet's part: a deleted server pod is made
- * again {@code after} later, on the same node, Ready unless its node is cut off.
+ * On the embedded API, the StatefulSet's and the kubelet's part: a deleted server pod is made again
+ * {@code after} later, on the same node, Ready unless its node is cut off.
  */
 final class EmbeddedStatefulSet {
   private final SimulatedSite site;
@@ -20,9 +20,16 @@ final class EmbeddedStatefulSet {
   private final Duration after;
   private volatile boolean closed;
 
-  /** @param home each server pod's node */
-  EmbeddedStatefulSet(SimulatedSite site, Console console, Switchboard switchboard, Map<String, String> home,
-      ScheduledExecutorService worker, Duration after) {
+  /**
+   * @param home each server pod's node
+   */
+  EmbeddedStatefulSet(
+      SimulatedSite site,
+      Console console,
+      Switchboard switchboard,
+      Map<String, String> home,
+      ScheduledExecutorService worker,
+      Duration after) {
     this.site = site;
     this.console = console;
     this.switchboard = switchboard;
@@ -33,7 +40,8 @@ final class EmbeddedStatefulSet {
 
   /** Makes the server pods, Ready, each on its node. */
   void createPods() {
-    home.forEach((pod, node) -> site.cluster().createServerPod(Sandbox.NS, pod, Sandbox.PAIR, node, true));
+    home.forEach(
+        (pod, node) -> site.cluster().createServerPod(Sandbox.NS, pod, Sandbox.PAIR, node, true));
   }
 
   void close() {
@@ -47,8 +55,15 @@ final class EmbeddedStatefulSet {
     if (node == null || closed) {
       return;
     }
-    console.say("kubelet", "pod " + name + " is gone; its StatefulSet creates it again on " + node + " in "
-        + after.toSeconds() + " s");
+    console.say(
+        "kubelet",
+        "pod "
+            + name
+            + " is gone; its StatefulSet creates it again on "
+            + node
+            + " in "
+            + after.toSeconds()
+            + " s");
     worker.schedule(() -> recreate(name, node), after.toMillis(), TimeUnit.MILLISECONDS);
   }
 
@@ -63,7 +78,13 @@ final class EmbeddedStatefulSet {
         site.cluster().setReady(Sandbox.NS, name, false);
       }
       switchboard.podMade(name, down ? "notready" : "ready");
-      console.say("kubelet", "pod " + name + " created on " + node + (down ? " (NotReady: its node is down)" : ", Ready"));
+      console.say(
+          "kubelet",
+          "pod "
+              + name
+              + " created on "
+              + node
+              + (down ? " (NotReady: its node is down)" : ", Ready"));
     } catch (RuntimeException e) {
       console.say("kubelet", "could not create " + name + ": " + e.getMessage());
     }

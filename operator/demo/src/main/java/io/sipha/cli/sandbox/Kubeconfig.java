@@ -17,25 +17,47 @@ public final class Kubeconfig {
 
   /** The embedded API's: writes it (creating the folder) and returns its absolute path. */
   public static Path write(Path file, String server, String namespace) {
-    return write(file, "an embedded Kubernetes API on this machine", server, "", "    token: sandbox\n", namespace);
+    return write(
+        file,
+        "an embedded Kubernetes API on this machine",
+        server,
+        "",
+        "    token: sandbox\n",
+        namespace);
   }
 
   /** A control plane's, with the CA and the client certificate its admin config names. */
   public static Path write(Path file, Config admin, String namespace) {
-    if (admin.getCaCertFile() == null || admin.getClientCertFile() == null || admin.getClientKeyFile() == null) {
-      throw new IllegalStateException("the control plane's kubeconfig names no certificate-authority, client-certificate"
-          + " or client-key file: the sandbox writes its own kubeconfig from those");
+    if (admin.getCaCertFile() == null
+        || admin.getClientCertFile() == null
+        || admin.getClientKeyFile() == null) {
+      throw new IllegalStateException(
+          "the control plane's kubeconfig names no certificate-authority, client-certificate"
+              + " or client-key file: the sandbox writes its own kubeconfig from those");
     }
-    return write(file, "the local control plane on this machine", admin.getMasterUrl(),
+    return write(
+        file,
+        "the local control plane on this machine",
+        admin.getMasterUrl(),
         "    certificate-authority: " + admin.getCaCertFile() + "\n",
-        "    client-certificate: " + admin.getClientCertFile() + "\n    client-key: " + admin.getClientKeyFile() + "\n",
+        "    client-certificate: "
+            + admin.getClientCertFile()
+            + "\n    client-key: "
+            + admin.getClientKeyFile()
+            + "\n",
         namespace);
   }
 
-  private static Path write(Path file, String what, String server, String clusterLines, String userLines,
+  private static Path write(
+      Path file,
+      String what,
+      String server,
+      String clusterLines,
+      String userLines,
       String namespace) {
     String url = server.endsWith("/") ? server.substring(0, server.length() - 1) : server;
-    String text = """
+    String text =
+        """
         # the sipha sandbox (sipha demo --keep-running): %4$s
         apiVersion: v1
         kind: Config
@@ -53,7 +75,8 @@ public final class Kubeconfig {
             user: %1$s
             namespace: %3$s
         current-context: %1$s
-        """.formatted(CONTEXT, url, namespace, what, clusterLines, userLines);
+        """
+            .formatted(CONTEXT, url, namespace, what, clusterLines, userLines);
     try {
       Path abs = file.toAbsolutePath();
       if (abs.getParent() != null) {

@@ -27,7 +27,9 @@ final class OnControlPlane {
   private final Path repo;
   private final Consumer<String> note;
 
-  /** @param note where a failure to clean up is said */
+  /**
+   * @param note where a failure to clean up is said
+   */
   OnControlPlane(KubernetesClient client, Path repo, Consumer<String> note) {
     this.client = client;
     this.repo = repo;
@@ -50,18 +52,31 @@ final class OnControlPlane {
   static String whyNotLocal(ControlPlaneApi cp, Path repo) {
     for (String n : Sandbox.NODES) {
       if (!cp.isFakeNode(n)) {
-        return cp.url() + " has no fake node " + n + " (annotation " + ControlPlaneApi.KWOK_NODE + "=fake): the sandbox"
+        return cp.url()
+            + " has no fake node "
+            + n
+            + " (annotation "
+            + ControlPlaneApi.KWOK_NODE
+            + "=fake): the sandbox"
             + " runs only on the local control plane that e2e/control-plane/cluster.sh starts (make sandbox starts it),"
             + " never on a cluster in use";
       }
     }
-    if (cp.client().apiextensions().v1().customResourceDefinitions().withName("sipserverpairs.sipha.io").get() == null) {
-      return cp.url() + " has no SipServerPair CRD: apply it first (kubectl apply --server-side -f crds/; make sandbox"
+    if (cp.client()
+            .apiextensions()
+            .v1()
+            .customResourceDefinitions()
+            .withName("sipserverpairs.sipha.io")
+            .get()
+        == null) {
+      return cp.url()
+          + " has no SipServerPair CRD: apply it first (kubectl apply --server-side -f crds/; make sandbox"
           + " does)";
     }
     for (Path p : Sandbox.EXAMPLES) {
       if (!Files.isReadable(repo.resolve(p))) {
-        return repo.resolve(p).toAbsolutePath() + " is missing: the sandbox applies the repository's examples; run it"
+        return repo.resolve(p).toAbsolutePath()
+            + " is missing: the sandbox applies the repository's examples; run it"
             + " from the repository's root (make sandbox does)";
       }
     }
@@ -84,17 +99,25 @@ final class OnControlPlane {
   Map<String, String> awaitServersReady() {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     while (true) {
-      List<Pod> ready = client.pods().inNamespace(Sandbox.NS).list().getItems().stream()
-          .filter(p -> Sandbox.SERVERS.contains(p.getMetadata().getName()) && Readiness.isPodReady(p)).toList();
+      List<Pod> ready =
+          client.pods().inNamespace(Sandbox.NS).list().getItems().stream()
+              .filter(
+                  p ->
+                      Sandbox.SERVERS.contains(p.getMetadata().getName())
+                          && Readiness.isPodReady(p))
+              .toList();
       if (ready.size() == Sandbox.SERVERS.size()) {
         Map<String, String> home = new java.util.HashMap<>();
         ready.forEach(p -> home.put(p.getMetadata().getName(), p.getSpec().getNodeName()));
         return home;
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("the StatefulSet's pods sip-0 and sip-1 were not Ready on the fake nodes within"
-            + " 90 s (" + ready.size() + " Ready): is the control plane's kube-controller-manager, kube-scheduler and"
-            + " kwok running?");
+        throw new IllegalStateException(
+            "the StatefulSet's pods sip-0 and sip-1 were not Ready on the fake nodes within"
+                + " 90 s ("
+                + ready.size()
+                + " Ready): is the control plane's kube-controller-manager, kube-scheduler and"
+                + " kwok running?");
       }
       pause(200);
     }
@@ -103,7 +126,8 @@ final class OnControlPlane {
   /** While the operator still runs, so that its finalizer clears the pods' roles and the VIP. */
   void deletePair() {
     try {
-      var pair = client.resources(SipServerPair.class).inNamespace(Sandbox.NS).withName(Sandbox.PAIR);
+      var pair =
+          client.resources(SipServerPair.class).inNamespace(Sandbox.NS).withName(Sandbox.PAIR);
       pair.delete();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
       while (pair.get() != null && System.nanoTime() < deadline) {
@@ -119,16 +143,20 @@ final class OnControlPlane {
     try {
       client.namespaces().withName(Sandbox.NS).delete();
       client.leases().inNamespace(SimulatedSite.LEASE_NAMESPACE).list().getItems().stream()
-          .filter(l -> Sandbox.NODES.stream().anyMatch(n -> isAgentLease(l.getMetadata().getName(), n)))
-          .forEach(l -> client.leases().inNamespace(SimulatedSite.LEASE_NAMESPACE).resource(l).delete());
+          .filter(
+              l -> Sandbox.NODES.stream().anyMatch(n -> isAgentLease(l.getMetadata().getName(), n)))
+          .forEach(
+              l -> client.leases().inNamespace(SimulatedSite.LEASE_NAMESPACE).resource(l).delete());
     } catch (RuntimeException e) {
-      note.accept("could not remove namespace " + Sandbox.NS + " or the agents' Leases: " + e.getMessage());
+      note.accept(
+          "could not remove namespace " + Sandbox.NS + " or the agents' Leases: " + e.getMessage());
     }
   }
 
   private static boolean isAgentLease(String name, String node) {
     return name.equals(AgentReports.LEASE_PREFIX + node)
-        || java.util.stream.IntStream.range(0, AgentReports.SHARDS).anyMatch(i -> name.equals(AgentReports.shardName(node, i)));
+        || java.util.stream.IntStream.range(0, AgentReports.SHARDS)
+            .anyMatch(i -> name.equals(AgentReports.shardName(node, i)));
   }
 
   static void pause(long ms) {

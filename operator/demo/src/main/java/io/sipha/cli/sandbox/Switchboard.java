@@ -19,6 +19,7 @@ final class Switchboard {
   private final List<String> nodes;
   private final List<String> servers;
   private final Set<String> down = ConcurrentHashMap.newKeySet();
+
   /** Each server's health as last played: ready, notready or failed. */
   private final Map<String, String> health = new ConcurrentHashMap<>();
 
@@ -34,8 +35,12 @@ final class Switchboard {
   void apply(Map<String, String> data) {
     for (String key : data.keySet()) {
       if (!nodes.contains(key) && !servers.contains(key)) {
-        console.say("control", "ignoring " + key + ": the keys are node-a, node-b (down|up) and sip-0, sip-1"
-            + " (ready|notready|failed)");
+        console.say(
+            "control",
+            "ignoring "
+                + key
+                + ": the keys are node-a, node-b (down|up) and sip-0, sip-1"
+                + " (ready|notready|failed)");
       }
     }
     nodes.forEach(node -> network(node, value(data, node)));
@@ -62,8 +67,11 @@ final class Switchboard {
     }
     if ("down".equals(v) && down.add(node)) {
       site.stopAgent(node);
-      console.say("control", node + " is cut off: its agent stops (no heartbeat, nothing runs there); its host keeps"
-          + " what it holds");
+      console.say(
+          "control",
+          node
+              + " is cut off: its agent stops (no heartbeat, nothing runs there); its host keeps"
+              + " what it holds");
     } else if (!"down".equals(v) && down.remove(node)) {
       site.startAgent(node);
       console.say("control", node + " is back: its agent starts and reports what its host holds");

@@ -52,8 +52,13 @@ public abstract class PluginSite {
 
   @BeforeEach
   protected void startSite() {
-    site = new SimulatedSite(dir.resolve("hosts"), List.of("node-a", "node-b"), Duration.ofSeconds(2),
-        AllowedCidrs.parse(List.of("192.0.2.0/24")), OperatorMetrics.none());
+    site =
+        new SimulatedSite(
+            dir.resolve("hosts"),
+            List.of("node-a", "node-b"),
+            Duration.ofSeconds(2),
+            AllowedCidrs.parse(List.of("192.0.2.0/24")),
+            OperatorMetrics.none());
     site.cluster().createNamespace(NS);
     site.startAgents();
     site.startOperator();
@@ -71,9 +76,13 @@ public abstract class PluginSite {
   protected void activePair() {
     site.cluster().createServerPod(NS, "sip-0", "pair-1", "node-a", true);
     site.cluster().createServerPod(NS, "sip-1", "pair-1", "node-b", true);
-    site.client().resources(SipServerPair.class).inNamespace(NS)
-        .resource(SimulatedSite.pair(NS, "pair-1", "sip-0", "sip-0", "sip-1")).create();
-    awaitStatus("pair-1 Active with sip-0", s -> s.phase == Phase.Active && "sip-0".equals(s.primary));
+    site.client()
+        .resources(SipServerPair.class)
+        .inNamespace(NS)
+        .resource(SimulatedSite.pair(NS, "pair-1", "sip-0", "sip-0", "sip-1"))
+        .create();
+    awaitStatus(
+        "pair-1 Active with sip-0", s -> s.phase == Phase.Active && "sip-0".equals(s.primary));
   }
 
   /** `kubectl sipha ARGS --kubeconfig FILE`, in this JVM. */
@@ -91,17 +100,23 @@ public abstract class PluginSite {
   }
 
   protected SipServerPairStatus status() {
-    SipServerPair p = site.client().resources(SipServerPair.class).inNamespace(NS).withName("pair-1").get();
+    SipServerPair p =
+        site.client().resources(SipServerPair.class).inNamespace(NS).withName("pair-1").get();
     return p == null ? null : p.getStatus();
   }
 
   protected SipServerPairStatus awaitStatus(String what, Predicate<SipServerPairStatus> p) {
-    return await(what).atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+    return await(what)
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(50))
         .until(this::status, s -> s != null && p.test(s));
   }
 
   protected void patchSpec(String json) {
-    site.client().resources(SipServerPair.class).inNamespace(NS).withName("pair-1")
+    site.client()
+        .resources(SipServerPair.class)
+        .inNamespace(NS)
+        .withName("pair-1")
         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":" + json + "}");
   }
 }

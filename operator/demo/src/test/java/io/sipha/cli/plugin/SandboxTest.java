@@ -45,7 +45,10 @@ class SandboxTest {
   }
 
   Sandbox start() {
-    sandbox = Sandbox.start(dir.resolve("target/sandbox.kubeconfig"), new PrintStream(log, true, StandardCharsets.UTF_8));
+    sandbox =
+        Sandbox.start(
+            dir.resolve("target/sandbox.kubeconfig"),
+            new PrintStream(log, true, StandardCharsets.UTF_8));
     return sandbox;
   }
 
@@ -56,11 +59,15 @@ class SandboxTest {
     sandbox.printIntro(new PrintStream(intro, true, StandardCharsets.UTF_8));
     String text = intro.toString(StandardCharsets.UTF_8);
 
-    assertThat(sandbox.kubeconfig()).isEqualTo(dir.resolve("target/sandbox.kubeconfig").toAbsolutePath());
+    assertThat(sandbox.kubeconfig())
+        .isEqualTo(dir.resolve("target/sandbox.kubeconfig").toAbsolutePath());
     String kubeconfig = Files.readString(sandbox.kubeconfig());
-    assertThat(kubeconfig).contains("server: " + sandbox.url().replaceAll("/$", ""))
-        .contains("namespace: voice").contains("current-context: sipha-sandbox");
-    assertThat(text).contains("export KUBECONFIG=" + sandbox.kubeconfig())
+    assertThat(kubeconfig)
+        .contains("server: " + sandbox.url().replaceAll("/$", ""))
+        .contains("namespace: voice")
+        .contains("current-context: sipha-sandbox");
+    assertThat(text)
+        .contains("export KUBECONFIG=" + sandbox.kubeconfig())
         .contains("kubectl get ssp")
         .contains("kubectl patch ssp pair-1 --type merge -p '{\"spec\":{\"primary\":\"sip-0\"}}'")
         .contains("kubectl sipha switchover pair-1 --to sip-1")
@@ -80,22 +87,47 @@ class SandboxTest {
     var client = sandbox.site().client();
 
     client.pods().inNamespace(Sandbox.NS).withName("sip-0").delete();
-    awaitStatus("failed over to sip-1", s -> "sip-1".equals(s.primary) && s.transition == null
-        && s.vip.state == VipStatus.State.Bound);
-    awaitStatus("sip-0 recreated: Active again", s -> s.phase == Phase.Active && "sip-1".equals(s.primary));
-    assertThat(client.pods().inNamespace(Sandbox.NS).withName("sip-0").get().getSpec().getNodeName()).isEqualTo("node-a");
+    awaitStatus(
+        "failed over to sip-1",
+        s ->
+            "sip-1".equals(s.primary)
+                && s.transition == null
+                && s.vip.state == VipStatus.State.Bound);
+    awaitStatus(
+        "sip-0 recreated: Active again", s -> s.phase == Phase.Active && "sip-1".equals(s.primary));
+    assertThat(
+            client.pods().inNamespace(Sandbox.NS).withName("sip-0").get().getSpec().getNodeName())
+        .isEqualTo("node-a");
 
-    client.configMaps().inNamespace(Sandbox.NS).withName(Sandbox.CONTROL)
+    client
+        .configMaps()
+        .inNamespace(Sandbox.NS)
+        .withName(Sandbox.CONTROL)
         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"data\":{\"node-b\":\"down\"}}");
-    awaitStatus("node-b lost: sip-0 primary", s -> "sip-0".equals(s.primary) && s.transition == null
-        && s.vip.state == VipStatus.State.Bound && s.history.get(s.history.size() - 1).reason.equals("NodeLost"));
-    assertThat(sandbox.site().host("node-b").vips()).as("a cut-off host keeps its VIP").containsExactly(Sandbox.VIP);
+    awaitStatus(
+        "node-b lost: sip-0 primary",
+        s ->
+            "sip-0".equals(s.primary)
+                && s.transition == null
+                && s.vip.state == VipStatus.State.Bound
+                && s.history.get(s.history.size() - 1).reason.equals("NodeLost"));
+    assertThat(sandbox.site().host("node-b").vips())
+        .as("a cut-off host keeps its VIP")
+        .containsExactly(Sandbox.VIP);
 
-    client.configMaps().inNamespace(Sandbox.NS).withName(Sandbox.CONTROL)
+    client
+        .configMaps()
+        .inNamespace(Sandbox.NS)
+        .withName(Sandbox.CONTROL)
         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"data\":{\"node-b\":\"up\"}}");
-    awaitStatus("the stale primary is demoted", s -> s.phase == Phase.Active
-        && s.history.get(s.history.size() - 1).kind == TransitionKind.Demotion);
-    await().atMost(Duration.ofSeconds(5)).until(() -> sandbox.site().host("node-b").vips().isEmpty());
+    awaitStatus(
+        "the stale primary is demoted",
+        s ->
+            s.phase == Phase.Active
+                && s.history.get(s.history.size() - 1).kind == TransitionKind.Demotion);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> sandbox.site().host("node-b").vips().isEmpty());
 
     assertThat(log.toString(StandardCharsets.UTF_8))
         .contains("kubelet  pod sip-0 is gone; its StatefulSet creates it again on node-a in 2 s")
@@ -109,10 +141,18 @@ class SandboxTest {
   @Test
   void onAnApiWithoutTheLocalControlPlanesFakeNodesItRefusesAndWritesNothing() throws Exception {
     try (var other = new io.sipha.demo.EmbeddedCluster(java.time.Clock.systemUTC())) {
-      Path kubeconfig = io.sipha.cli.sandbox.Kubeconfig.write(dir.resolve("other.kubeconfig"), other.url(), "default");
-      var api = io.sipha.demo.ControlPlaneApi.fromKubeconfig(kubeconfig, java.time.Clock.systemUTC());
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> Sandbox.start(api, dir, dir.resolve("out.kubeconfig"),
-              new PrintStream(log, true, StandardCharsets.UTF_8)))
+      Path kubeconfig =
+          io.sipha.cli.sandbox.Kubeconfig.write(
+              dir.resolve("other.kubeconfig"), other.url(), "default");
+      var api =
+          io.sipha.demo.ControlPlaneApi.fromKubeconfig(kubeconfig, java.time.Clock.systemUTC());
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () ->
+                  Sandbox.start(
+                      api,
+                      dir,
+                      dir.resolve("out.kubeconfig"),
+                      new PrintStream(log, true, StandardCharsets.UTF_8)))
           .hasMessageContaining("--control-plane: " + api.url() + " has no fake node node-a")
           .hasMessageContaining("never on a cluster in use");
       assertThat(other.client().namespaces().withName(Sandbox.NS).get()).isNull();
@@ -123,8 +163,10 @@ class SandboxTest {
   @Test
   void aRealKubectlDrivesASwitchover() throws Exception {
     Optional<Path> kubectl = onPath("kubectl");
-    Assumptions.assumeTrue(kubectl.isPresent(), "kubectl is not on PATH: the sandbox is checked with the Fabric8"
-        + " client only (install kubectl to run this test)");
+    Assumptions.assumeTrue(
+        kubectl.isPresent(),
+        "kubectl is not on PATH: the sandbox is checked with the Fabric8"
+            + " client only (install kubectl to run this test)");
     start();
     String k = sandbox.kubeconfig().toString();
 
@@ -132,11 +174,23 @@ class SandboxTest {
     assertThat(get.code()).as(get.out()).isZero();
     assertThat(get.out()).containsPattern("NAME\\s+AGE").containsPattern("pair-1\\s+\\d+s");
 
-    Cmd patch = run(kubectl.get().toString(), "--kubeconfig", k, "patch", "ssp", "pair-1", "--type", "merge",
-        "-p", "{\"spec\":{\"primary\":\"sip-1\"}}");
+    Cmd patch =
+        run(
+            kubectl.get().toString(),
+            "--kubeconfig",
+            k,
+            "patch",
+            "ssp",
+            "pair-1",
+            "--type",
+            "merge",
+            "-p",
+            "{\"spec\":{\"primary\":\"sip-1\"}}");
     assertThat(patch.code()).as(patch.out()).isZero();
     assertThat(patch.out()).contains("sipserverpair.sipha.io/pair-1 patched");
-    awaitStatus("switched over to sip-1 by kubectl patch", s -> s.phase == Phase.Active && "sip-1".equals(s.primary));
+    awaitStatus(
+        "switched over to sip-1 by kubectl patch",
+        s -> s.phase == Phase.Active && "sip-1".equals(s.primary));
     assertThat(sandbox.site().host("node-b").vips()).containsExactly(Sandbox.VIP);
 
     // the plugin, with the same kubeconfig, back to sip-0
@@ -145,23 +199,44 @@ class SandboxTest {
     cl.setOut(new PrintWriter(out, true));
     int code = cl.execute("switchover", "pair-1", "--to", "sip-0", "--kubeconfig", k);
     assertThat(code).as(out.toString()).isZero();
-    assertThat(out.toString()).contains("node-b ran vip-disable").contains("node-a ran vip-enable")
+    assertThat(out.toString())
+        .contains("node-b ran vip-disable")
+        .contains("node-a ran vip-enable")
         .contains("Done: sip-0 is primary of voice/pair-1 on node-a");
 
     Cmd delete = run(kubectl.get().toString(), "--kubeconfig", k, "delete", "pod", "sip-0");
     assertThat(delete.code()).as(delete.out()).isZero();
     assertThat(delete.out()).contains("pod \"sip-0\" deleted");
-    awaitStatus("failover after kubectl delete pod", s -> "sip-1".equals(s.primary) && s.transition == null
-        && s.history.get(s.history.size() - 1).reason.equals("PrimaryPodDeleted"));
+    awaitStatus(
+        "failover after kubectl delete pod",
+        s ->
+            "sip-1".equals(s.primary)
+                && s.transition == null
+                && s.history.get(s.history.size() - 1).reason.equals("PrimaryPodDeleted"));
     awaitStatus("the pod is back: Active", s -> s.phase == Phase.Active);
 
-    Cmd cut = run(kubectl.get().toString(), "--kubeconfig", k, "patch", "configmap", Sandbox.CONTROL, "--type", "merge",
-        "-p", "{\"data\":{\"node-b\":\"down\"}}");
+    Cmd cut =
+        run(
+            kubectl.get().toString(),
+            "--kubeconfig",
+            k,
+            "patch",
+            "configmap",
+            Sandbox.CONTROL,
+            "--type",
+            "merge",
+            "-p",
+            "{\"data\":{\"node-b\":\"down\"}}");
     assertThat(cut.code()).as(cut.out()).isZero();
-    awaitStatus("node-b lost", s -> "sip-0".equals(s.primary) && s.transition == null
-        && s.history.get(s.history.size() - 1).reason.equals("NodeLost"));
+    awaitStatus(
+        "node-b lost",
+        s ->
+            "sip-0".equals(s.primary)
+                && s.transition == null
+                && s.history.get(s.history.size() - 1).reason.equals("NodeLost"));
 
-    Cmd leases = run(kubectl.get().toString(), "--kubeconfig", k, "get", "lease", "-n", "sipha-system");
+    Cmd leases =
+        run(kubectl.get().toString(), "--kubeconfig", k, "get", "lease", "-n", "sipha-system");
     assertThat(leases.out()).contains("sipha-agent-node-a").contains("sipha-agent-node-b");
   }
 
@@ -174,7 +249,8 @@ class SandboxTest {
       p.destroyForcibly();
       throw new AssertionError("timed out: " + String.join(" ", args));
     }
-    return new Cmd(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    return new Cmd(
+        p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
   }
 
   static Optional<Path> onPath(String command) {
@@ -182,19 +258,29 @@ class SandboxTest {
     if (path == null) {
       return Optional.empty();
     }
-    return Stream.of(path.split(File.pathSeparator)).filter(d -> !d.isEmpty()).map(d -> Path.of(d, command))
-        .filter(Files::isExecutable).findFirst();
+    return Stream.of(path.split(File.pathSeparator))
+        .filter(d -> !d.isEmpty())
+        .map(d -> Path.of(d, command))
+        .filter(Files::isExecutable)
+        .findFirst();
   }
 
   SipServerPairStatus status() {
-    SipServerPair p = sandbox.site().client().resources(SipServerPair.class).inNamespace(Sandbox.NS)
-        .withName(Sandbox.PAIR).get();
+    SipServerPair p =
+        sandbox
+            .site()
+            .client()
+            .resources(SipServerPair.class)
+            .inNamespace(Sandbox.NS)
+            .withName(Sandbox.PAIR)
+            .get();
     return p == null ? null : p.getStatus();
   }
 
   SipServerPairStatus awaitStatus(String what, Predicate<SipServerPairStatus> p) {
-    return await(what).atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+    return await(what)
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(50))
         .until(this::status, s -> s != null && p.test(s));
   }
-
 }

@@ -29,7 +29,8 @@ class UnreachableApiTest {
     cl.setOut(new PrintWriter(new StringWriter(), true));
     int code = cl.execute("status", "--kubeconfig", kubeconfig.toString());
     assertThat(code).isEqualTo(1);
-    assertThat(err.toString()).startsWith("error: cannot reach the Kubernetes API at http://127.0.0.1:" + port)
+    assertThat(err.toString())
+        .startsWith("error: cannot reach the Kubernetes API at http://127.0.0.1:" + port)
         .contains("check --kubeconfig or $KUBECONFIG, and --context");
   }
 }

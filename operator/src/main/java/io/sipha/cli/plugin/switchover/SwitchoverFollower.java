@@ -1,7 +1,5 @@
 package io.sipha.cli.plugin.switchover;
 
-import io.sipha.cli.plugin.Formats;
-import io.sipha.cli.plugin.PairReader;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -15,6 +13,8 @@ import io.sipha.api.Phase;
 import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.api.VipStatus;
+import io.sipha.cli.plugin.Formats;
+import io.sipha.cli.plugin.PairReader;
 import io.sipha.decision.Conditions;
 import io.sipha.decision.VipReport;
 import io.sipha.kube.AgentReports;
@@ -102,7 +102,11 @@ final class SwitchoverFollower implements AutoCloseable {
    * @param to the server to be primary
    * @param line prints one timed line: its kind (status, host, event, note, error) and text
    */
-  SwitchoverFollower(KubernetesClient client, SipServerPair pair, String leaseNamespace, String to,
+  SwitchoverFollower(
+      KubernetesClient client,
+      SipServerPair pair,
+      String leaseNamespace,
+      String to,
       BiConsumer<String, String> line) {
     this.pair = pair;
     this.to = to;
@@ -120,22 +124,42 @@ final class SwitchoverFollower implements AutoCloseable {
         }
       }
       // the reports are in the report Leases (an agent of before kept them in its heartbeat Lease)
-      for (String label : List.of(AgentReports.REPORTS_LABEL_VALUE, AgentReports.LEASE_LABEL_VALUE)) {
-        watches.add(client.leases().inNamespace(leaseNamespace).withLabel(AgentReports.LEASE_LABEL, label)
-            .watch(watcher("Leases", AgentLeaseChanged::new)));
+      for (String label :
+          List.of(AgentReports.REPORTS_LABEL_VALUE, AgentReports.LEASE_LABEL_VALUE)) {
+        watches.add(
+            client
+                .leases()
+                .inNamespace(leaseNamespace)
+                .withLabel(AgentReports.LEASE_LABEL, label)
+                .watch(watcher("Leases", AgentLeaseChanged::new)));
       }
     } catch (KubernetesClientException e) {
-      problems.add("cannot watch the node agents' Leases in " + leaseNamespace + " (" + e.getMessage()
-          + "): host script runs are not shown");
+      problems.add(
+          "cannot watch the node agents' Leases in "
+              + leaseNamespace
+              + " ("
+              + e.getMessage()
+              + "): host script runs are not shown");
     }
     try {
-      client.v1().events().inNamespace(ns).list().getItems().forEach(e -> oldEvents.add(e.getMetadata().getName()));
+      client
+          .v1()
+          .events()
+          .inNamespace(ns)
+          .list()
+          .getItems()
+          .forEach(e -> oldEvents.add(e.getMetadata().getName()));
       watches.add(client.v1().events().inNamespace(ns).watch(watcher("Events", PairEvent::new)));
     } catch (KubernetesClientException e) {
-      problems.add("cannot watch Events in " + ns + " (" + e.getMessage() + "): they are not shown");
+      problems.add(
+          "cannot watch Events in " + ns + " (" + e.getMessage() + "): they are not shown");
     }
-    watches.add(client.resources(SipServerPair.class).inNamespace(ns).withName(pairName)
-        .watch(watcher("the pair", PairChanged::new)));
+    watches.add(
+        client
+            .resources(SipServerPair.class)
+            .inNamespace(ns)
+            .withName(pairName)
+            .watch(watcher("the pair", PairChanged::new)));
   }
 
   /** What could not be watched, for a person. */
@@ -147,8 +171,10 @@ final class SwitchoverFollower implements AutoCloseable {
     return new Watcher<>() {
       @Override
       public void eventReceived(Action action, T resource) {
-        seen.add(action == Action.DELETED && resource instanceof SipServerPair
-            ? new WatchEnded(what, "the pair was deleted", true) : observed.apply(resource));
+        seen.add(
+            action == Action.DELETED && resource instanceof SipServerPair
+                ? new WatchEnded(what, "the pair was deleted", true)
+                : observed.apply(resource));
       }
 
       @Override
@@ -173,8 +199,14 @@ final class SwitchoverFollower implements AutoCloseable {
       }
     }
     if (outcome == null) {
-      out.println("Still not done after " + Formats.millis(limit.toMillis()) + ": " + SwitchoverCommand.statusLine(last)
-          + ".\nThe operator goes on without us: kubectl sipha status " + pairName + " shows where it is.");
+      out.println(
+          "Still not done after "
+              + Formats.millis(limit.toMillis())
+              + ": "
+              + SwitchoverCommand.statusLine(last)
+              + ".\nThe operator goes on without us: kubectl sipha status "
+              + pairName
+              + " shows where it is.");
       out.flush();
       return 1;
     }
@@ -197,13 +229,16 @@ final class SwitchoverFollower implements AutoCloseable {
 
   /** Shows an Event about the pair; true when it is the last word after the outcome. */
   private boolean eventSeen(Event e) {
-    boolean ours = e.getInvolvedObject() != null && pairName.equals(e.getInvolvedObject().getName())
-        && "SipServerPair".equals(e.getInvolvedObject().getKind());
+    boolean ours =
+        e.getInvolvedObject() != null
+            && pairName.equals(e.getInvolvedObject().getName())
+            && "SipServerPair".equals(e.getInvolvedObject().getKind());
     if (!ours || !oldEvents.add(e.getMetadata().getName())) {
       return false;
     }
     line.accept("event", e.getReason() + ": " + e.getMessage());
-    return outcome != null && (e.getReason().endsWith("Completed") || e.getReason().equals("SwitchoverRefused"));
+    return outcome != null
+        && (e.getReason().endsWith("Completed") || e.getReason().equals("SwitchoverRefused"));
   }
 
   private void pairChanged(SipServerPair p) {
@@ -221,22 +256,34 @@ final class SwitchoverFollower implements AutoCloseable {
       return;
     }
     Condition refused = Conditions.find(s.conditions, Conditions.SWITCHOVER_REFUSED).orElse(null);
-    if (to.equals(s.primary) && s.transition == null && s.vip != null && s.vip.state == VipStatus.State.Bound) {
+    if (to.equals(s.primary)
+        && s.transition == null
+        && s.vip != null
+        && s.vip.state == VipStatus.State.Bound) {
       outcome = 0;
       finalWords = done(p);
     } else if (refused != null && "True".equals(refused.status)) {
       outcome = SwitchoverCommand.REFUSED;
-      finalWords = "Refused: " + refused.message + ".\nThe request stays in spec.primary and is carried out once "
-          + to + " is healthy; to withdraw it: kubectl sipha switchover " + pairName + " --to "
-          + Formats.or(s.primary, "<the current primary>");
+      finalWords =
+          "Refused: "
+              + refused.message
+              + ".\nThe request stays in spec.primary and is carried out once "
+              + to
+              + " is healthy; to withdraw it: kubectl sipha switchover "
+              + pairName
+              + " --to "
+              + Formats.or(s.primary, "<the current primary>");
     } else if (s.phase == Phase.Invalid) {
       outcome = 1;
-      finalWords = "The operator refused the spec (phase Invalid): "
-          + Conditions.find(s.conditions, Conditions.READY).map(c -> c.message).orElse("");
+      finalWords =
+          "The operator refused the spec (phase Invalid): "
+              + Conditions.find(s.conditions, Conditions.READY).map(c -> c.message).orElse("");
     } else if (s.phase == Phase.Paused) {
       outcome = SwitchoverCommand.REFUSED;
-      finalWords = pair.key() + " is paused (spec.paused: true): the operator changes no role until it is false;"
-          + " the request stays in spec.primary.";
+      finalWords =
+          pair.key()
+              + " is paused (spec.paused: true): the operator changes no role until it is false;"
+              + " the request stays in spec.primary.";
     }
     if (outcome != null) {
       // the operator records its Event right after the status: give it a moment to arrive
@@ -246,16 +293,37 @@ final class SwitchoverFollower implements AutoCloseable {
 
   private String done(SipServerPair p) {
     SipServerPairStatus s = p.getStatus();
-    HistoryEntry h = s.history.stream().filter(e -> e.epoch == s.epoch && to.equals(e.to)).reduce((a, b) -> b)
-        .orElse(null);
-    return "Done: " + to + " is primary of " + p.key() + " on " + s.vip.node + " with " + s.vip.address + " at epoch "
-        + s.epoch + " (" + s.phase + ")"
-        + (h == null ? "." : "; the operator measured " + Formats.millis(h.durationMillis) + " from its start to the VIP"
-            + " bound on the new node.");
+    HistoryEntry h =
+        s.history.stream()
+            .filter(e -> e.epoch == s.epoch && to.equals(e.to))
+            .reduce((a, b) -> b)
+            .orElse(null);
+    return "Done: "
+        + to
+        + " is primary of "
+        + p.key()
+        + " on "
+        + s.vip.node
+        + " with "
+        + s.vip.address
+        + " at epoch "
+        + s.epoch
+        + " ("
+        + s.phase
+        + ")"
+        + (h == null
+            ? "."
+            : "; the operator measured "
+                + Formats.millis(h.durationMillis)
+                + " from its start to the VIP"
+                + " bound on the new node.");
   }
 
   private static boolean sameReport(VipReport a, VipReport b) {
-    return a != null && a.state() == b.state() && a.epoch() == b.epoch() && Objects.equals(a.at(), b.at());
+    return a != null
+        && a.state() == b.state()
+        && a.epoch() == b.epoch()
+        && Objects.equals(a.at(), b.at());
   }
 
   @Override

@@ -12,7 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** Shell completion of the plugin: kubectl's plugin protocol, and the bash script, run in a real bash. */
+/**
+ * Shell completion of the plugin: kubectl's plugin protocol, and the bash script, run in a real
+ * bash.
+ */
 class CompletionTest {
   private record Run(int code, String out) {}
 
@@ -50,9 +53,17 @@ class CompletionTest {
     assertThat(r.code()).isZero();
     Path script = dir.resolve("kubectl-sipha.bash");
     Files.writeString(script, r.out());
-    Process bash = new ProcessBuilder("bash", "-c", "source " + script + " && COMP_WORDS=(kubectl-sipha sw) && COMP_CWORD=1"
-        + " && COMP_LINE='kubectl-sipha sw' && COMP_POINT=${#COMP_LINE} && _complete_kubectl-sipha kubectl-sipha sw"
-        + " && printf '%s\\n' \"${COMPREPLY[@]}\"").redirectErrorStream(true).start();
+    Process bash =
+        new ProcessBuilder(
+                "bash",
+                "-c",
+                "source "
+                    + script
+                    + " && COMP_WORDS=(kubectl-sipha sw) && COMP_CWORD=1"
+                    + " && COMP_LINE='kubectl-sipha sw' && COMP_POINT=${#COMP_LINE} && _complete_kubectl-sipha kubectl-sipha sw"
+                    + " && printf '%s\\n' \"${COMPREPLY[@]}\"")
+            .redirectErrorStream(true)
+            .start();
     assertThat(bash.waitFor(20, TimeUnit.SECONDS)).isTrue();
     String said = new String(bash.getInputStream().readAllBytes());
     assertThat(said.lines().map(String::strip).toList()).as(said).containsExactly("switchover");
