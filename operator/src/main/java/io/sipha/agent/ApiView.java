@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
 final class ApiView {
   private static final Logger LOG = LoggerFactory.getLogger(ApiView.class);
   private final KubernetesClient client;
-  private final NodeAgent.Settings settings;
+  private final AgentSettings settings;
   private final Clock clock;
 
   /** Reads the API on a thread of its own: a read that hangs must not hold up the work loop. */
@@ -62,7 +62,7 @@ final class ApiView {
    */
   ApiView(
       KubernetesClient client,
-      NodeAgent.Settings settings,
+      AgentSettings settings,
       Clock clock,
       ScheduledExecutorService reader,
       Runnable afterRead) {

@@ -10,7 +10,6 @@ import io.sipha.kube.AgentReports;
 import io.sipha.vip.ScriptResult;
 import io.sipha.vip.VipAddress;
 import io.sipha.vip.VipScript;
-import io.sipha.vip.VipScripts;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -65,51 +64,9 @@ public final class NodeAgent implements AutoCloseable {
     return Math.max(RESYNC_BATCH, (pairs + 2) / 3);
   }
 
-  /**
-   * @param watchNamespace the pairs' namespace, or null for all
-   * @param podFieldSelector ask the API for this node's pods only (spec.nodeName); pods are
-   *     filtered by node here in any case
-   * @param nodeAddresses the node's own addresses (the downward API's status.hostIPs): the agent
-   *     never adds or removes one of them, and publishes them so that the operator refuses them as
-   *     VIPs; the host IPs of the pods on this node count too
-   * @param podName the agent's own pod (in leaseNamespace), or null: a stop is announced as a
-   *     restart only while that pod is being deleted (a rolling update), never when the node shuts
-   *     down
-   */
-  public record Settings(
-      String node,
-      String leaseNamespace,
-      String watchNamespace,
-      VipScripts scripts,
-      Duration renewEvery,
-      Duration resyncEvery,
-      boolean podFieldSelector,
-      List<String> nodeAddresses,
-      String podName) {
-    public Settings(
-        String node,
-        String leaseNamespace,
-        String watchNamespace,
-        VipScripts scripts,
-        Duration renewEvery,
-        Duration resyncEvery,
-        boolean podFieldSelector) {
-      this(
-          node,
-          leaseNamespace,
-          watchNamespace,
-          scripts,
-          renewEvery,
-          resyncEvery,
-          podFieldSelector,
-          List.of(),
-          null);
-    }
-  }
-
   private final KubernetesClient client;
   private final AgentMetrics metrics;
-  private final Settings settings;
+  private final AgentSettings settings;
   private final Clock clock;
   private final Heartbeat heartbeat;
   private final ScheduledExecutorService worker;
@@ -135,13 +92,13 @@ public final class NodeAgent implements AutoCloseable {
   private volatile boolean closed;
   private volatile boolean probed;
 
-  public NodeAgent(KubernetesClient client, Settings settings, Clock clock) {
+  public NodeAgent(KubernetesClient client, AgentSettings settings, Clock clock) {
     this(client, settings, clock, AgentMetrics.none(settings.node()), PeerProbe.none());
   }
 
   public NodeAgent(
       KubernetesClient client,
-      Settings settings,
+      AgentSettings settings,
       Clock clock,
       AgentMetrics metrics,
       PeerProbe peers) {

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sipha.agent.AgentMetrics;
+import io.sipha.agent.AgentSettings;
 import io.sipha.agent.NodeAgent;
 import io.sipha.agent.PeerProbe;
 import io.sipha.vip.VipScripts;
@@ -162,7 +163,7 @@ final class AgentCommand implements Callable<Integer> {
     var agent =
         new NodeAgent(
                 client,
-                new NodeAgent.Settings(
+                new AgentSettings(
                     node,
                     leaseNamespace,
                     namespace,

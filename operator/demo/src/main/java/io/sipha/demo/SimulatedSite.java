@@ -3,6 +3,7 @@ package io.sipha.demo;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.sipha.agent.AgentMetrics;
+import io.sipha.agent.AgentSettings;
 import io.sipha.agent.NodeAgent;
 import io.sipha.agent.PeerProbe;
 import io.sipha.api.FailoverPolicy;
@@ -171,7 +172,7 @@ public final class SimulatedSite implements AutoCloseable {
     NodeAgent a =
         new NodeAgent(
                 client,
-                new NodeAgent.Settings(
+                new AgentSettings(
                     node,
                     LEASE_NAMESPACE,
                     null,

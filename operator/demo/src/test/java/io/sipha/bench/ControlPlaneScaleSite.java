@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.readiness.Readiness;
 import io.sipha.agent.AgentMetrics;
+import io.sipha.agent.AgentSettings;
 import io.sipha.agent.NodeAgent;
 import io.sipha.agent.PeerProbe;
 import io.sipha.controlplane.LocalControlPlane;
@@ -117,7 +118,7 @@ final class ControlPlaneScaleSite implements ScaleSite {
       NodeAgent a =
           new NodeAgent(
                   c,
-                  new NodeAgent.Settings(
+                  new AgentSettings(
                       n,
                       LEASE_NAMESPACE,
                       null,
