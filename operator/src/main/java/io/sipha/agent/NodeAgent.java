@@ -19,7 +19,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -73,14 +72,7 @@ public final class NodeAgent implements AutoCloseable {
   private final AtomicBoolean convergeQueued = new AtomicBoolean();
   private final PairLedger ledger = new PairLedger();
 
-  /**
-   * The pairs with a task in the script pool (one at a time each), and those to look at again after
-   * it.
-   */
-  private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
-
-  private final Set<String> again = ConcurrentHashMap.newKeySet();
-  private final java.util.concurrent.ExecutorService scriptPool;
+  private final PairTasks tasks;
   private final Fencing fencing;
   private final ScriptRunner scripts;
   private final ReportWriter reportWriter;
@@ -109,9 +101,8 @@ public final class NodeAgent implements AutoCloseable {
     this.worker =
         Executors.newSingleThreadScheduledExecutor(
             r -> thread(r, "agent-worker-" + settings.node()));
-    this.scriptPool =
-        Executors.newFixedThreadPool(
-            SCRIPT_WORKERS, r -> thread(r, "agent-scripts-" + settings.node()));
+    this.tasks =
+        new PairTasks(settings.node(), SCRIPT_WORKERS, this::publish, this::requestConverge);
     this.scripts =
         new ScriptRunner(settings.scripts(), metrics, clock, settings.node(), this::ownAddresses);
     this.heartbeat =
@@ -283,13 +274,13 @@ public final class NodeAgent implements AutoCloseable {
     closed = true;
     heartbeat.close();
     worker.shutdownNow();
-    scriptPool.shutdownNow();
+    tasks.shutdownNow();
     fencing.close();
     reportWriter.close();
     apiReader.shutdownNow();
     try {
       worker.awaitTermination(5, TimeUnit.SECONDS);
-      scriptPool.awaitTermination(5, TimeUnit.SECONDS);
+      tasks.awaitTermination(5);
       heartbeat.awaitTermination();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -430,67 +421,42 @@ public final class NodeAgent implements AutoCloseable {
     return fencing.answer();
   }
 
-  /**
-   * Hands a pair to the script pool. If a task of it is still running, the pair is marked and
-   * looked at again as soon as that task ends (a status that changed meanwhile is not left to the
-   * next periodic pass).
-   */
+  /** A pair's pass, in the script pool (looked at again if its task is still running). */
   private void dispatch(String key, boolean resync) {
-    if (!inFlight.add(key)) {
-      again.add(key);
-      return;
-    }
-    try {
-      scriptPool.execute(
-          () -> {
-            MDC.put("pair", key);
-            try {
-              ApiView.Snapshot v = view.current();
-              SipServerPair pair = v.pair(key);
-              if (pair != null) {
-                pairs.converge(v, pair, resync);
-              }
-            } catch (RuntimeException e) {
-              LOG.error("pair {}: converge failed", key, e);
-            } finally {
-              MDC.remove("pair");
-              inFlight.remove(key);
-              publish();
-              if (again.remove(key)) {
-                requestConverge();
-              }
+    tasks.submit(
+        key,
+        true,
+        () -> {
+          MDC.put("pair", key);
+          try {
+            ApiView.Snapshot v = view.current();
+            SipServerPair pair = v.pair(key);
+            if (pair != null) {
+              pairs.converge(v, pair, resync);
             }
-          });
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      inFlight.remove(key);
-    }
+          } catch (RuntimeException e) {
+            LOG.error("pair {}: converge failed", key, e);
+          } finally {
+            MDC.remove("pair");
+          }
+        });
   }
 
   /** A pair that is gone left its VIP here: removed in the script pool, never on the work loop. */
   private void removeGone(String key) {
-    if (!inFlight.add(key)) {
-      return;
-    }
-    try {
-      scriptPool.execute(
-          () -> {
-            try {
-              HostVip h = ledger.held.get(key);
-              if (h != null && view.current().pair(key) == null) {
-                LOG.info("pair {} is gone: removing {}", key, h.vip());
-                if (runScript(VipScript.DISABLE, h.vip()).succeeded()) {
-                  ledger.held.remove(key);
-                  ledger.reports.remove(key);
-                }
-              }
-            } finally {
-              inFlight.remove(key);
-              publish();
+    tasks.submit(
+        key,
+        false,
+        () -> {
+          HostVip h = ledger.held.get(key);
+          if (h != null && view.current().pair(key) == null) {
+            LOG.info("pair {} is gone: removing {}", key, h.vip());
+            if (runScript(VipScript.DISABLE, h.vip()).succeeded()) {
+              ledger.held.remove(key);
+              ledger.reports.remove(key);
             }
-          });
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      inFlight.remove(key);
-    }
+          }
+        });
   }
 
   /** namespace/name of the pairs that have a server pod on this node. */
