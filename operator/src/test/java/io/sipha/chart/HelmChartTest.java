@@ -405,13 +405,17 @@ class HelmChartTest {
         .isEqualTo("sipha-agent");
   }
 
+  /**
+   * The agent on the host network with NET_ADMIN and NET_RAW only: nothing privileged, no host path
+   * (default and custom values).
+   */
   @Test
   void theAgentIsUnprivilegedOnTheHostNetwork() {
     for (List<HasMetadata> objects : List.of(defaults, custom)) {
       PodSpec pod = agent(objects).getSpec().getTemplate().getSpec();
+      Container c = container(pod);
       assertThat(pod.getHostNetwork()).isTrue();
       assertThat(pod.getDnsPolicy()).isEqualTo("ClusterFirstWithHostNet");
-      Container c = container(pod);
       var sc = c.getSecurityContext();
       assertThat(sc.getPrivileged()).isNotEqualTo(Boolean.TRUE);
       assertThat(sc.getAllowPrivilegeEscalation()).isFalse();
@@ -424,7 +428,18 @@ class HelmChartTest {
       assertThat(pod.getHostPID()).isNotEqualTo(Boolean.TRUE);
       assertThat(pod.getHostIPC()).isNotEqualTo(Boolean.TRUE);
       assertThat(pod.getVolumes()).noneMatch(v -> v.getHostPath() != null);
+    }
+  }
 
+  /**
+   * The agent's arguments, its node and namespace from the downward API (default and custom
+   * values).
+   */
+  @Test
+  void theAgentGetsItsNodeAndNamespaceFromTheDownwardApi() {
+    for (List<HasMetadata> objects : List.of(defaults, custom)) {
+      PodSpec pod = agent(objects).getSpec().getTemplate().getSpec();
+      Container c = container(pod);
       assertThat(c.getArgs())
           .startsWith(
               "agent",
@@ -450,6 +465,18 @@ class HelmChartTest {
                 assertThat(e.getValueFrom().getFieldRef().getFieldPath())
                     .isEqualTo("metadata.namespace");
               });
+    }
+  }
+
+  /**
+   * The agent's liveness probe on its port, and the VIP scripts mounted executable (default and
+   * custom values).
+   */
+  @Test
+  void theAgentServesItsProbeAndMountsItsScripts() {
+    for (List<HasMetadata> objects : List.of(defaults, custom)) {
+      PodSpec pod = agent(objects).getSpec().getTemplate().getSpec();
+      Container c = container(pod);
       assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
       assertThat(c.getPorts())
           .singleElement()
@@ -471,6 +498,18 @@ class HelmChartTest {
                 assertThat(v.getName()).isEqualTo("vip-scripts");
                 assertThat(v.getConfigMap().getDefaultMode()).isEqualTo(0755);
               });
+    }
+  }
+
+  /**
+   * The agent on every node (every taint tolerated), with resource requests (default and custom
+   * values).
+   */
+  @Test
+  void theAgentToleratesEveryTaintAndRequestsResources() {
+    for (List<HasMetadata> objects : List.of(defaults, custom)) {
+      PodSpec pod = agent(objects).getSpec().getTemplate().getSpec();
+      Container c = container(pod);
       // tolerates every taint by default: no node of a SIP Server goes without an agent
       assertThat(pod.getTolerations())
           .singleElement()
@@ -484,8 +523,9 @@ class HelmChartTest {
     }
   }
 
+  /** The operator: its image, arguments, downward-API environment, port and probes. */
   @Test
-  void theOperatorIsHardened() {
+  void theOperatorRunsTheImageWithItsArgumentsAndProbes() {
     Deployment deployment = operator(defaults);
     PodSpec pod = deployment.getSpec().getTemplate().getSpec();
     Container c = container(pod);
@@ -514,7 +554,16 @@ class HelmChartTest {
     assertThat(c.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("http");
     assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
     assertThat(c.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("http");
+  }
 
+  /**
+   * The operator runs as non-root, read-only, with no capability and the runtime's seccomp profile.
+   */
+  @Test
+  void theOperatorIsHardened() {
+    Deployment deployment = operator(defaults);
+    PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+    Container c = container(pod);
     var sc = c.getSecurityContext();
     assertThat(sc.getRunAsNonRoot()).isTrue();
     assertThat(sc.getRunAsUser()).isEqualTo(10001L);
@@ -526,12 +575,26 @@ class HelmChartTest {
     assertThat(pod.getHostNetwork()).isNotEqualTo(Boolean.TRUE);
     assertThat(c.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/tmp"));
     assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getEmptyDir()).isNotNull());
+  }
 
+  /** The operator's resource requests and memory limit. */
+  @Test
+  void theOperatorHasResourceRequestsAndAMemoryLimit() {
+    Deployment deployment = operator(defaults);
+    PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+    Container c = container(pod);
     assertThat(c.getResources().getRequests())
         .containsEntry("cpu", new Quantity("100m"))
         .containsEntry("memory", new Quantity("256Mi"));
     assertThat(c.getResources().getLimits()).containsEntry("memory", new Quantity("512Mi"));
+  }
 
+  /** The metrics Service selects exactly the operator pods, on the http port. */
+  @Test
+  void theMetricsServiceSelectsExactlyTheOperatorPods() {
+    Deployment deployment = operator(defaults);
+    PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+    Container c = container(pod);
     // the metrics Service selects exactly the operator pods
     Service metrics = one(defaults, Service.class, "sipha-operator-metrics");
     assertThat(metrics.getSpec().getSelector())
