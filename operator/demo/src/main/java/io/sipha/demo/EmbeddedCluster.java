@@ -21,7 +21,6 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
@@ -59,11 +58,7 @@ public final class EmbeddedCluster implements SiteApi {
     Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
     this.server =
         new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            responses,
-            new KubernetesMixedDispatcher(responses),
-            false);
+            new Context(), new MockWebServer(), responses, new StatusConflicts(responses), false);
     server.init();
     // leader election first asks what it may do with Leases: the mock has no authorization
     server
