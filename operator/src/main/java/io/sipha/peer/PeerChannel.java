@@ -170,7 +170,7 @@ public final class PeerChannel implements AutoCloseable {
     }
   }
 
-  /** One datagram from {@code from}: taken, or dropped and counted. */
+  /** One datagram from {@code from}, on the receiving thread: taken, or dropped and counted. */
   void take(byte[] data, int length, InetAddress from) {
     PeerCodec.Opened o = codec.open(data, length);
     if (o instanceof PeerCodec.Dropped d) {
@@ -183,10 +183,7 @@ public final class PeerChannel implements AutoCloseable {
       dropped.get(PeerCodec.Drop.UNKNOWN_SENDER).incrementAndGet();
       return;
     }
-    PeerCodec.Drop why;
-    synchronized (sessions) {
-      why = sessions.admit(m);
-    }
+    PeerCodec.Drop why = sessions.admit(m); // the receiving thread only
     if (why != null) {
       dropped.get(why).incrementAndGet();
       return;
