@@ -73,3 +73,12 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "sipha.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
+
+{{/* The Secret holding the agents' peer channel key: the admin's, or the chart's. */}}
+{{- define "sipha.peerKeySecret" -}}
+{{- if .Values.agent.peer.existingSecret -}}
+{{ .Values.agent.peer.existingSecret }}
+{{- else -}}
+{{ include "sipha.agentName" . }}-peer-key
+{{- end -}}
+{{- end -}}

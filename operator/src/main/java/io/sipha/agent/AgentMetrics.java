@@ -45,4 +45,43 @@ public final class AgentMetrics {
         .counter("sipha_agent_heartbeats_total", "node", node, "outcome", ok ? "ok" : "failed")
         .increment();
   }
+
+  /**
+   * The peer channel's datagrams: taken, and dropped by reason (malformed, unauthenticated,
+   * replayed, unknown sender), read from the channel's own counts at each scrape.
+   */
+  void peerChannel(io.sipha.peer.PeerChannel channel) {
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "sipha_agent_peer_datagrams", channel, c -> c.accepted())
+        .description("Peer heartbeats taken (result=accepted) or dropped, by reason")
+        .tag("node", node)
+        .tag("result", "accepted")
+        .register(registry);
+    for (io.sipha.peer.PeerCodec.Drop d : io.sipha.peer.PeerCodec.Drop.values()) {
+      io.micrometer.core.instrument.FunctionCounter.builder(
+              "sipha_agent_peer_datagrams", channel, c -> c.dropped().get(d))
+          .tag("node", node)
+          .tag("result", d.name().toLowerCase(java.util.Locale.ROOT))
+          .register(registry);
+    }
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "sipha_agent_peer_sent", channel, c -> c.sent())
+        .description("Peer heartbeats sent")
+        .tag("node", node)
+        .register(registry);
+  }
+
+  /** A peer node turned silent, or was heard again. */
+  void peerSilence(String peer, boolean silent) {
+    registry
+        .counter(
+            "sipha_agent_peer_changes_total",
+            "node",
+            node,
+            "peer",
+            peer,
+            "to",
+            silent ? "silent" : "heard")
+        .increment();
+  }
 }

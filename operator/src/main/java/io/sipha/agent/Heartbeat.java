@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -56,6 +57,14 @@ final class Heartbeat implements AutoCloseable {
 
     /** A renewal failed. */
     void renewalFailed();
+
+    /**
+     * What the peer channel says in the Lease (where it listens, what it hears); an empty value
+     * removes the annotation.
+     */
+    default Map<String, String> peerAnnotations() {
+      return Map.of();
+    }
   }
 
   private final KubernetesClient client;
@@ -97,6 +106,18 @@ final class Heartbeat implements AutoCloseable {
   void start(Lease previous) {
     lease = previous;
     thread.scheduleAtFixedRate(this::renew, 0, renewEvery.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Renews now, besides the regular turns: what the Lease carries has changed and the operator must
+   * hear of it at once (a peer turned silent).
+   */
+  void renewSoon() {
+    try {
+      thread.execute(this::renew);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closed
+    }
   }
 
   /**
@@ -203,6 +224,16 @@ final class Heartbeat implements AutoCloseable {
         if (!closing) {
           ann.remove(AgentReports.RESTARTING_ANNOTATION);
         }
+        agent
+            .peerAnnotations()
+            .forEach(
+                (k, v) -> {
+                  if (v == null || v.isEmpty()) {
+                    ann.remove(k);
+                  } else {
+                    ann.put(k, v);
+                  }
+                });
         // how far the reports written go: a reader that has not seen this far waits for them
         long written = agent.reportsWrittenSeq();
         if (written > 0) {

@@ -74,6 +74,8 @@ public final class NodeAgent implements AutoCloseable {
 
   private final PairTasks tasks;
   private final Fencing fencing;
+  private final PairPeers pairPeers;
+  private final PeerLink peerLink;
   private final ScriptRunner scripts;
   private final ReportWriter reportWriter;
   private final HostCheck hostCheck;
@@ -151,10 +153,22 @@ public final class NodeAgent implements AutoCloseable {
               public void renewalFailed() {
                 view.contactLost();
               }
+
+              @Override
+              public Map<String, String> peerAnnotations() {
+                return peerLink == null ? Map.of() : peerLink.annotations();
+              }
             });
-    this.fencing =
-        new Fencing(
-            client, settings.node(), settings.resyncEvery(), clock, peers, heartbeat::lastRenewal);
+    this.pairPeers =
+        new PairPeers(
+            client,
+            settings.node(),
+            settings.leaseNamespace(),
+            settings.resyncEvery(),
+            clock,
+            settings.peer() != null);
+    this.fencing = new Fencing(pairPeers, clock, peers, heartbeat::lastRenewal);
+    this.peerLink = settings.peer() == null ? null : peerLink(settings, clock, metrics);
     this.reportWriter = new ReportWriter(client, settings.leaseNamespace(), settings.node());
     this.hostCheck = new HostCheck(settings.node(), clock, this::runScript);
     this.apiReader =
@@ -172,7 +186,49 @@ public final class NodeAgent implements AutoCloseable {
             fencing,
             reportWriter,
             metrics,
-            this::reportsToWrite);
+            this::reportsToWrite,
+            pair -> {
+              if (peerLink != null) {
+                pairPeers.learn(pair);
+              }
+            });
+  }
+
+  private PeerLink peerLink(AgentSettings settings, Clock clock, AgentMetrics metrics) {
+    AgentSettings.Peer p = settings.peer();
+    return new PeerLink(
+        settings.node(),
+        p.key(),
+        codec -> {
+          try {
+            return new io.sipha.peer.PeerChannel(
+                settings.node(), p.bind(), codec, clock, this::apiContactAgeMillis);
+          } catch (java.net.SocketException e) {
+            throw new IllegalStateException(
+                "the peer channel cannot listen on "
+                    + p.bind()
+                    + " (--peer-address, --peer-heartbeat-port): "
+                    + e.getMessage(),
+                e);
+          }
+        },
+        pairPeers,
+        p.interval(),
+        p.silentAfter(),
+        p.probeEndpoint(),
+        clock,
+        metrics,
+        heartbeat::renewSoon);
+  }
+
+  /** How long ago this agent last reached the API (-1: never), as its peer messages say. */
+  private int apiContactAgeMillis() {
+    Instant last = heartbeat.lastRenewal();
+    return last == null
+        ? -1
+        : (int)
+            Math.min(
+                Integer.MAX_VALUE, Math.max(0, Duration.between(last, clock.instant()).toMillis()));
   }
 
   /** A daemon thread of the agent, named for its job. */
@@ -204,6 +260,9 @@ public final class NodeAgent implements AutoCloseable {
     lastLoop = clock.instant();
     worker.execute(this::startupProbe);
     heartbeat.start(previous);
+    if (peerLink != null) {
+      peerLink.start();
+    }
     worker.scheduleWithFixedDelay(
         this::requestConverge,
         settings.renewEvery().toMillis(),
@@ -273,9 +332,12 @@ public final class NodeAgent implements AutoCloseable {
   public void close() {
     closed = true;
     heartbeat.close();
+    if (peerLink != null) {
+      peerLink.close();
+    }
+    pairPeers.close();
     worker.shutdownNow();
     tasks.shutdownNow();
-    fencing.close();
     reportWriter.close();
     apiReader.shutdownNow();
     try {

@@ -37,6 +37,9 @@ final class PairConvergence {
   /** The reports as they are to be written (see {@link PairLedger#toWrite}). */
   private final Supplier<Map<String, VipReport>> toWrite;
 
+  /** Told of each pair a server of which runs on this node (its peer is heartbeated). */
+  private final java.util.function.Consumer<SipServerPair> served;
+
   PairConvergence(
       String node,
       Clock clock,
@@ -47,7 +50,8 @@ final class PairConvergence {
       Fencing fencing,
       ReportWriter reportWriter,
       AgentMetrics metrics,
-      Supplier<Map<String, VipReport>> toWrite) {
+      Supplier<Map<String, VipReport>> toWrite,
+      java.util.function.Consumer<SipServerPair> served) {
     this.node = node;
     this.clock = clock;
     this.ledger = ledger;
@@ -58,6 +62,7 @@ final class PairConvergence {
     this.reportWriter = reportWriter;
     this.metrics = metrics;
     this.toWrite = toWrite;
+    this.served = served;
   }
 
   /** Nothing to do for this pair: what it holds and reports already matches what it must hold. */
@@ -111,6 +116,9 @@ final class PairConvergence {
     }
     if (want.isPresent()) {
       fencing.learnPeer(pair);
+    }
+    if (servesHere(source, pair)) {
+      served.accept(pair);
     }
     retryLeftover(key);
     long announce = st == null || st.vip == null ? 0 : st.vip.announce;
@@ -195,6 +203,20 @@ final class PairConvergence {
         st == null || st.vip == null ? 0 : st.vip.announce,
         announcedValue,
         now());
+  }
+
+  /** A server of the pair runs on this node. */
+  private boolean servesHere(ApiView.Snapshot source, SipServerPair pair) {
+    if (pair.getSpec() == null || pair.getSpec().getServers() == null) {
+      return false;
+    }
+    for (String s : pair.getSpec().getServers()) {
+      Pod p = source.pod(pair.getMetadata().getNamespace() + "/" + s);
+      if (p != null && p.getSpec() != null && node.equals(p.getSpec().getNodeName())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private Optional<VipBindingRule.Binding> wanted(SipServerPair pair) {

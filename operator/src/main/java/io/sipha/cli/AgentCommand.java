@@ -117,6 +117,41 @@ final class AgentCommand implements Callable<Integer> {
   int peerPort;
 
   @Option(
+      names = "--peer-key-file",
+      description =
+          "The peer channel's shared key (at least 16 bytes; the chart's Secret): with it the agent"
+              + " heartbeats the agents of its pairs' other nodes directly over UDP, authenticated,"
+              + " and a host loss is seen in well under a second. Without it, off.")
+  java.nio.file.Path peerKeyFile;
+
+  @Option(
+      names = "--peer-address",
+      description =
+          "The address the peer channel listens on and its peers send to: the node's address on"
+              + " the signalling network, the VIP's (default: the first --node-ip).")
+  String peerAddress;
+
+  @Option(
+      names = "--peer-heartbeat-port",
+      defaultValue = "9478",
+      description = "UDP port of the peer channel (default: ${DEFAULT-VALUE}).")
+  int peerHeartbeatPort;
+
+  @Option(
+      names = "--peer-interval-ms",
+      defaultValue = "50",
+      description = "How often each peer is heartbeated (default: ${DEFAULT-VALUE}).")
+  long peerIntervalMs;
+
+  @Option(
+      names = "--peer-silent-ms",
+      defaultValue = "300",
+      description =
+          "Nothing heard from a peer for this long: it is silent, and the operator is told at once"
+              + " (default: ${DEFAULT-VALUE}).")
+  long peerSilentMs;
+
+  @Option(
       names = "--log-format",
       defaultValue = "text",
       description = "text or json (default: ${DEFAULT-VALUE}).")
@@ -158,6 +193,13 @@ final class AgentCommand implements Callable<Integer> {
       return null;
     }
     logFormat.apply();
+    AgentSettings.Peer peer;
+    try {
+      peer = peerSettings();
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      spec.commandLine().getErr().println("sipha agent: " + e.getMessage());
+      return null;
+    }
     KubernetesClient client = clients.get();
     var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     var agent =
@@ -172,7 +214,8 @@ final class AgentCommand implements Callable<Integer> {
                     Duration.ofMillis(resyncMs),
                     podFieldSelector,
                     nodeIps.stream().filter(s -> !s.isBlank()).toList(),
-                    podName == null || podName.isBlank() ? null : podName),
+                    podName == null || podName.isBlank() ? null : podName,
+                    peer),
                 io.sipha.decision.MonotonicClock.startingNow(),
                 new AgentMetrics(registry, node),
                 PeerProbe.http(peerPort, Duration.ofMillis(500)))
@@ -188,6 +231,55 @@ final class AgentCommand implements Callable<Integer> {
                 () -> agentCheck(agent, agent.lastRenewal() != null),
                 agent::peerAnswer);
     return new Running(agent, http, client);
+  }
+
+  /** The peer channel as the options say, or null when it is off (no --peer-key-file). */
+  AgentSettings.Peer peerSettings() {
+    if (peerKeyFile == null) {
+      return null;
+    }
+    // a key that is there must be usable now; one that is not there yet is waited for (the
+    // operator makes the Secret, the kubelet projects it a while after)
+    java.nio.file.Path file = peerKeyFile;
+    java.util.function.Supplier<io.sipha.peer.PeerCodec> key =
+        () ->
+            java.nio.file.Files.exists(file)
+                ? io.sipha.peer.PeerCodec.fromFile(file, "--peer-key-file")
+                : null;
+    key.get();
+    List<String> ips = nodeIps.stream().filter(s -> !s.isBlank()).toList();
+    String address = peerAddress != null && !peerAddress.isBlank() ? peerAddress.strip() : null;
+    if (address == null && !ips.isEmpty()) {
+      address = ips.get(0);
+    }
+    if (address == null) {
+      throw new IllegalArgumentException(
+          "--peer-key-file needs the address to listen on: set --peer-address (or --node-ip)");
+    }
+    if (peerIntervalMs < 10 || peerSilentMs < 2 * peerIntervalMs) {
+      throw new IllegalArgumentException(
+          "--peer-interval-ms must be at least 10 and --peer-silent-ms at least twice it (got "
+              + peerIntervalMs
+              + " and "
+              + peerSilentMs
+              + ")");
+    }
+    java.net.InetAddress bind;
+    try {
+      bind = java.net.InetAddress.getByName(address);
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalArgumentException("--peer-address " + address + ": not an address");
+    }
+    String probe =
+        httpPort == 0 || ips.isEmpty()
+            ? null
+            : (ips.get(0).indexOf(':') >= 0 ? "[" + ips.get(0) + "]" : ips.get(0)) + ":" + httpPort;
+    return new AgentSettings.Peer(
+        new java.net.InetSocketAddress(bind, peerHeartbeatPort),
+        key,
+        Duration.ofMillis(peerIntervalMs),
+        Duration.ofMillis(peerSilentMs),
+        probe);
   }
 
   /** Live (or ready) only while the heartbeat runs (has renewed) and the work loop works. */

@@ -72,6 +72,15 @@ final class OperatorCommand implements Callable<Integer> {
   String httpAddress;
 
   @Option(
+      names = "--peer-key-secret",
+      defaultValue = "sipha-agent-peer-key",
+      description =
+          "The Secret (in --lease-namespace) the agents' peer channel key is kept in: made with"
+              + " random characters when it does not exist; empty: the operator makes none"
+              + " (default: ${DEFAULT-VALUE}).")
+  String peerKeySecret;
+
+  @Option(
       names = "--log-format",
       defaultValue = "text",
       description = "text or json (default: ${DEFAULT-VALUE}).")
@@ -157,6 +166,9 @@ final class OperatorCommand implements Callable<Integer> {
             io.javaoperatorsdk.operator.Operator::stop,
             RESTART_FIRST,
             RESTART_MAX);
+    if (peerKeySecret != null && !peerKeySecret.isBlank()) {
+      ensurePeerKey(client);
+    }
     HttpEndpoints http =
         httpPort == 0
             ? null
@@ -175,5 +187,45 @@ final class OperatorCommand implements Callable<Integer> {
                           : "event sources not healthy: " + info.unhealthyEventSources());
                 });
     return new Running(candidate, http, client);
+  }
+
+  /**
+   * Makes the agents' peer key Secret if it is missing, on a thread of its own that tries again
+   * every 10 s while the API refuses (the operator's work does not wait for it).
+   */
+  private void ensurePeerKey(KubernetesClient client) {
+    Thread t =
+        new Thread(
+            () -> {
+              while (true) {
+                try {
+                  var outcome =
+                      io.sipha.kube.PeerKeySecret.ensure(client, leaseNamespace, peerKeySecret);
+                  if (outcome == io.sipha.kube.PeerKeySecret.Outcome.CREATED) {
+                    org.slf4j.LoggerFactory.getLogger(OperatorCommand.class)
+                        .info(
+                            "made the agents' peer key: Secret {}/{}",
+                            leaseNamespace,
+                            peerKeySecret);
+                  }
+                  return;
+                } catch (RuntimeException e) {
+                  org.slf4j.LoggerFactory.getLogger(OperatorCommand.class)
+                      .warn(
+                          "could not make sure of the peer key Secret {}/{} (tried again in 10 s): {}",
+                          leaseNamespace,
+                          peerKeySecret,
+                          e.toString());
+                }
+                try {
+                  Thread.sleep(10_000);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "peer-key-secret");
+    t.setDaemon(true);
+    t.start();
   }
 }

@@ -16,6 +16,11 @@ import java.time.Instant;
  * @param reportsBehind its heartbeat says it wrote reports the reader has not seen yet: {@code
  *     report} may be from before the node's present state (after a gap in contact, the heartbeat
  *     can arrive before the reports it follows)
+ * @param hearing what it hears of its peer agents over the peer channel ({@link PeerHearing#NONE}
+ *     when it says nothing of them)
+ * @param probe what the operator's own probe of this agent says ({@link AgentProbe#UNKNOWN} when
+ *     there is none)
+ * @param word what its peers' word makes of it ({@link NodeLoss#judge}), or null when nothing
  */
 public record AgentFact(
     String node,
@@ -23,7 +28,41 @@ public record AgentFact(
     VipReport report,
     Instant restartingUntil,
     String notWorking,
-    boolean reportsBehind) {
+    boolean reportsBehind,
+    PeerHearing hearing,
+    AgentProbe probe,
+    PeerWord word) {
+
+  /**
+   * The peers' word on a node, beside its Lease.
+   *
+   * @param kind lost on the word of both observers, or vouched for while its Lease is out
+   * @param peer the peer node whose agent says so
+   * @param probeSilentMillis for LOST: how long the operator's probe has had no answer
+   */
+  public record PeerWord(Kind kind, String peer, long probeSilentMillis) {
+    public enum Kind {
+      /** A live peer hears nothing of it, none hears it, and the operator's probe has no answer. */
+      LOST,
+      /** Its Lease ran out, but a live peer hears it: alive from that peer's renewal. */
+      VOUCHED
+    }
+  }
+
+  public AgentFact {
+    hearing = hearing == null ? PeerHearing.NONE : hearing;
+    probe = probe == null ? AgentProbe.UNKNOWN : probe;
+  }
+
+  public AgentFact(
+      String node,
+      Instant renewedAt,
+      VipReport report,
+      Instant restartingUntil,
+      String notWorking,
+      boolean reportsBehind) {
+    this(node, renewedAt, report, restartingUntil, notWorking, reportsBehind, null, null, null);
+  }
 
   public AgentFact(
       String node,
@@ -40,12 +79,14 @@ public record AgentFact(
 
   /** The same agent with an announced restart as another clock counts it. */
   public AgentFact restartingUntil(Instant until) {
-    return new AgentFact(node, renewedAt, report, until, notWorking, reportsBehind);
+    return new AgentFact(
+        node, renewedAt, report, until, notWorking, reportsBehind, hearing, probe, word);
   }
 
   /** The same agent with its renewal as another clock saw it. */
   public AgentFact renewedAt(Instant seen) {
-    return new AgentFact(node, seen, report, restartingUntil, notWorking, reportsBehind);
+    return new AgentFact(
+        node, seen, report, restartingUntil, notWorking, reportsBehind, hearing, probe, word);
   }
 
   /**
@@ -53,7 +94,26 @@ public record AgentFact(
    * (they come by another watch): its report may be older than the node's state.
    */
   public AgentFact reportsBehind(boolean behind) {
-    return new AgentFact(node, renewedAt, report, restartingUntil, notWorking, behind);
+    return new AgentFact(
+        node, renewedAt, report, restartingUntil, notWorking, behind, hearing, probe, word);
+  }
+
+  /** The same agent, with what it says it hears of its peers. */
+  public AgentFact hearing(PeerHearing h) {
+    return new AgentFact(
+        node, renewedAt, report, restartingUntil, notWorking, reportsBehind, h, probe, word);
+  }
+
+  /** The same agent, with its peers' word on it; renewed as of {@code renewed}. */
+  public AgentFact word(PeerWord w, Instant renewed) {
+    return new AgentFact(
+        node, renewed, report, restartingUntil, notWorking, reportsBehind, hearing, probe, w);
+  }
+
+  /** The same agent, with what the operator's probe of it says. */
+  public AgentFact probe(AgentProbe p) {
+    return new AgentFact(
+        node, renewedAt, report, restartingUntil, notWorking, reportsBehind, hearing, p, word);
   }
 
   /** The longest an announced agent restart keeps its node from being declared lost. */
@@ -75,7 +135,15 @@ public record AgentFact(
 
   /** The agent renewed its Lease less than {@code nodeLoss} ago, and it works. */
   public boolean alive(Instant now, Duration nodeLoss) {
-    return notWorking == null && renewedAt != null && now.isBefore(lostAt(nodeLoss));
+    return notWorking == null
+        && renewedAt != null
+        && !lostByPeers()
+        && now.isBefore(lostAt(nodeLoss));
+  }
+
+  /** Declared lost on the word of its peer and of the operator's probe. */
+  public boolean lostByPeers() {
+    return word != null && word.kind() == PeerWord.Kind.LOST;
   }
 
   /** Why the agent is not alive, for a person (null when it is). */
@@ -85,6 +153,13 @@ public record AgentFact(
     }
     if (renewedAt == null) {
       return "no Lease of its agent is known";
+    }
+    if (lostByPeers()) {
+      return word.peer()
+          + " hears nothing from its agent over the peer channel, and the agent has not answered"
+          + " the operator's probe for "
+          + word.probeSilentMillis()
+          + " ms";
     }
     return alive(now, nodeLoss)
         ? null

@@ -21,6 +21,13 @@ public final class Conditions {
   /** A step of a transition is past its deadline: True says which node does not act, and why. */
   public static final String TRANSITION_STALLED = "TransitionStalled";
 
+  /**
+   * What the operator sees of the VIP holder's node through its two observers, the peer agent (over
+   * the peer channel) and its own evidence (probe, Lease); set while the peer channel says
+   * something of the holder, or while an observer disagrees.
+   */
+  public static final String NODE_CONTACT = "NodeContact";
+
   private Conditions() {}
 
   public static Optional<Condition> find(List<Condition> list, String type) {

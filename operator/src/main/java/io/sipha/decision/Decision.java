@@ -21,7 +21,9 @@ import java.util.List;
 final class Decision {
   static final int HISTORY_LIMIT = 10;
 
-  final PairFacts facts;
+  /** The facts, with the peers' word on every node once the node-loss budget is known. */
+  PairFacts facts;
+
   final Instant now;
   final SipServerPairStatus st;
   final List<Note> events = new ArrayList<>();
@@ -49,6 +51,21 @@ final class Decision {
 
   /** Why the transition under way waits beyond its deadline; null when it does not. */
   String stalledWhy;
+
+  /**
+   * What the operator sees of the VIP holder's node through its two observers (NodeContact); null
+   * when there is nothing to say (no peer channel, and the Lease is fresh).
+   */
+  Contact contact;
+
+  /** The NodeContact condition: in contact or not, why, for a person. */
+  record Contact(boolean ok, String reason, String message) {}
+
+  /** The node-loss budget is known: every node is judged on its Lease and its peers' word. */
+  void judgeNodes(Duration nodeLoss) {
+    this.nodeLoss = nodeLoss;
+    this.facts = NodeLoss.judge(facts, nodeLoss);
+  }
 
   Decision(PairFacts facts) {
     this.facts = facts;

@@ -145,7 +145,7 @@ public final class PairDecider {
     } else {
       st.lastValidSpec = SpecJson.write(f.spec());
     }
-    d.nodeLoss = Duration.ofSeconds(d.spec.getFailover().getNodeLossSeconds());
+    d.judgeNodes(Duration.ofSeconds(d.spec.getFailover().getNodeLossSeconds()));
     labelPods();
     VipAddress vip = outcome.vip();
     if (st.vip == null) {

@@ -112,6 +112,24 @@ public record PairFacts(
         primariesSeen);
   }
 
+  /** The same facts with these agents. */
+  public PairFacts withAgents(Map<String, AgentFact> newAgents) {
+    return new PairFacts(
+        namespace,
+        name,
+        generation,
+        spec,
+        status,
+        pods,
+        newAgents,
+        allowed,
+        vipClaimedBy,
+        now,
+        nodeAddresses,
+        stepObservedAt,
+        primariesSeen);
+  }
+
   /** The same facts with the step's start as this process observed it. */
   public PairFacts withStepObservedAt(Instant at) {
     return new PairFacts(

@@ -37,18 +37,9 @@ record PrimaryFailure(Reason reason, String message) {
           Reason.PrimaryFailed, "primary pod " + primary + " failed: " + p.failure());
     }
     String node = d.st.vip.node;
-    AgentFact holder = d.agent(node);
-    if (!holder.alive(d.now, d.nodeLoss)) {
-      return new PrimaryFailure(
-          Reason.NodeLost,
-          "node "
-              + node
-              + " is lost: its agent has not renewed its Lease for "
-              + d.nodeLoss.toSeconds()
-              + " s (spec.failover.nodeLossSeconds)");
-    }
-    if (holder.late(d.now)) {
-      d.recheck(holder.lostAt(d.nodeLoss));
+    String lost = NodeLoss.of(d, node);
+    if (lost != null) {
+      return new PrimaryFailure(Reason.NodeLost, lost);
     }
     if (p.node() != null && !p.node().equals(node)) {
       return new PrimaryFailure(

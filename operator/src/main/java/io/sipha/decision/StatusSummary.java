@@ -85,6 +85,11 @@ final class StatusSummary {
     if (d.stalledWhy == null) {
       Conditions.remove(st.conditions, Conditions.TRANSITION_STALLED);
     }
+    if (d.contact == null) {
+      Conditions.remove(st.conditions, Conditions.NODE_CONTACT);
+    } else {
+      d.condition(Conditions.NODE_CONTACT, d.contact.ok(), d.contact.reason(), d.contact.message());
+    }
     if (d.refusedWhy != null) {
       if (d.condition(Conditions.SWITCHOVER_REFUSED, true, "TargetNotHealthy", d.refusedWhy)) {
         d.note(true, EventReason.SwitchoverRefused, d.refusedWhy);

@@ -328,6 +328,9 @@ final class TransitionSteps {
             + ", "
             + millis
             + " ms after the start");
+    // the first serving decision (failure detection, NodeContact) is made at once, not on the
+    // next event: what woke the pair during the transition has been spent on it
+    d.recheck(d.now);
   }
 
   /**

@@ -46,6 +46,51 @@ public final class AgentReports {
    */
   public static final String REPORTS_SEQ_ANNOTATION = "sipha.io/reports-seq";
 
+  /**
+   * Heartbeat Lease annotations: the peer nodes the agent hears over the peer channel now, and
+   * those it has heard nothing from for its silence budget (comma-separated node names). Written at
+   * once when either changes, and with every renewal.
+   */
+  public static final String PEERS_HEARD_ANNOTATION = "sipha.io/peers-heard";
+
+  public static final String PEERS_SILENT_ANNOTATION = "sipha.io/peers-silent";
+
+  /**
+   * Heartbeat Lease annotation: where the agent's peer channel listens (host:port, UDP, on the
+   * signalling network), for the agents of its peer nodes.
+   */
+  public static final String PEER_ENDPOINT_ANNOTATION = "sipha.io/peer-endpoint";
+
+  /**
+   * Heartbeat Lease annotation: where the operator probes the agent directly (host:port of its
+   * /healthz), the operator's own evidence of the node beside the Lease.
+   */
+  public static final String PROBE_ENDPOINT_ANNOTATION = "sipha.io/probe-endpoint";
+
+  /** What an agent says it hears of its peers, as its heartbeat Lease's annotations hold it. */
+  public static io.sipha.decision.PeerHearing hearing(java.util.Map<String, String> annotations) {
+    if (annotations == null) {
+      return io.sipha.decision.PeerHearing.NONE;
+    }
+    return new io.sipha.decision.PeerHearing(
+        nodes(annotations.get(PEERS_HEARD_ANNOTATION)),
+        nodes(annotations.get(PEERS_SILENT_ANNOTATION)));
+  }
+
+  /** A comma-separated list of node names as a set (empty for null). */
+  public static java.util.Set<String> nodes(String list) {
+    if (list == null || list.isBlank()) {
+      return java.util.Set.of();
+    }
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    for (String n : list.split(",")) {
+      if (!n.isBlank()) {
+        out.add(n.strip());
+      }
+    }
+    return out;
+  }
+
   /** The report sequence number in these annotations, or 0 (absent or unreadable). */
   public static long reportsSeq(java.util.Map<String, String> annotations) {
     String v = annotations == null ? null : annotations.get(REPORTS_SEQ_ANNOTATION);

@@ -213,11 +213,12 @@ public final class Facts {
     Instant restarting =
         restartFor == null || renewed == null ? null : renewed.plusSeconds(restartFor);
     return new AgentFact(
-        node,
-        renewed,
-        report,
-        restarting,
-        ann == null ? null : ann.get(AgentReports.NOT_WORKING_ANNOTATION));
+            node,
+            renewed,
+            report,
+            restarting,
+            ann == null ? null : ann.get(AgentReports.NOT_WORKING_ANNOTATION))
+        .hearing(AgentReports.hearing(ann));
   }
 
   /** The node whose agent holds this Lease. */

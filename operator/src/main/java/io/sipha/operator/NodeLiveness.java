@@ -38,6 +38,7 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
   private final Clock clock;
   private final Function<String, Set<ResourceID>> pairsOfNode;
   private final Heartbeats heartbeats = new Heartbeats();
+  private final AgentProbes probes;
   private ScheduledExecutorService timer;
   private SharedIndexInformer<Lease> informer;
 
@@ -51,6 +52,7 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
     this.namespace = namespace;
     this.clock = clock;
     this.pairsOfNode = pairsOfNode;
+    this.probes = new AgentProbes(clock);
   }
 
   @Override
@@ -87,7 +89,11 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
     if (l.getSpec() == null || l.getSpec().getRenewTime() == null) {
       return;
     }
-    Integer restart = AgentReports.restartSeconds(l.getMetadata().getAnnotations());
+    var annotations = l.getMetadata().getAnnotations();
+    probes.endpoint(
+        Facts.nodeOf(l),
+        annotations == null ? null : annotations.get(AgentReports.PROBE_ENDPOINT_ANNOTATION));
+    Integer restart = AgentReports.restartSeconds(annotations);
     heartbeats
         .seen(
             Facts.nodeOf(l),
@@ -114,9 +120,15 @@ final class NodeLiveness extends SimpleInboundEventSource<SipServerPair> {
     return heartbeats.renewedAt(node, clock.instant());
   }
 
+  /** What the operator's own probe of this node's agent says. */
+  io.sipha.decision.AgentProbe probe(String node) {
+    return probes.view(node);
+  }
+
   private void tick() {
     heartbeats
         .newlyLate(clock.instant())
         .forEach(node -> pairsOfNode.apply(node).forEach(this::propagateEvent));
+    probes.tick().forEach(node -> pairsOfNode.apply(node).forEach(this::propagateEvent));
   }
 }

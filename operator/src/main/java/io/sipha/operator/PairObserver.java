@@ -74,6 +74,7 @@ final class PairObserver {
           Instant seen = liveness.renewedAt(a.node());
           a = a.renewedAt(seen != null ? seen : now);
           a = a.restartingUntil(liveness.restartingUntil(a.node()));
+          a = a.probe(liveness.probe(a.node()));
           a =
               a.reportsBehind(
                   reportsSeen(a.node())

@@ -177,7 +177,8 @@ public class SipServerPairReconciler
     return !Objects.equals(
             a == null ? null : a.get(AgentReports.ANNOTATION),
             b == null ? null : b.get(AgentReports.ANNOTATION))
-        || !Objects.equals(notWorking(now), notWorking(before));
+        || !Objects.equals(notWorking(now), notWorking(before))
+        || !AgentReports.hearing(a).equals(AgentReports.hearing(b));
   }
 
   static String notWorking(Lease l) {
@@ -217,6 +218,7 @@ public class SipServerPairReconciler
         String version,
         Map<String, VipReport> reports,
         String notWorking,
+        io.sipha.decision.PeerHearing hearing,
         Set<ResourceID> answer) {}
 
     private final java.util.function.Function<String, Set<ResourceID>> pairsOfNode;
@@ -253,6 +255,16 @@ public class SipServerPairReconciler
       if (wake && heartbeats) {
         out.addAll(pairsOfNode.apply(node));
       }
+      io.sipha.decision.PeerHearing hearing = AgentReports.hearing(ann);
+      if (heartbeats && before != null && !hearing.equals(before.hearing())) {
+        // what the agent hears of its peers changed: its pairs and those of the peers concerned
+        // look at once (a silent peer may be a lost VIP holder)
+        out.addAll(pairsOfNode.apply(node));
+        Set<String> changed = new HashSet<>();
+        changed.addAll(symmetricDifference(hearing.heard(), before.hearing().heard()));
+        changed.addAll(symmetricDifference(hearing.silent(), before.hearing().silent()));
+        changed.forEach(peer -> out.addAll(pairsOfNode.apply(peer)));
+      }
       Set<String> keys = new HashSet<>(now.keySet());
       if (before != null) {
         keys.addAll(before.reports().keySet());
@@ -263,7 +275,16 @@ public class SipServerPairReconciler
           out.add(new ResourceID(k.substring(slash + 1), k.substring(0, slash)));
         }
       }
-      seen.put(name, new Seen(version, now, notWorking(lease), out));
+      seen.put(name, new Seen(version, now, notWorking(lease), hearing, out));
+      return out;
+    }
+
+    private static Set<String> symmetricDifference(Set<String> a, Set<String> b) {
+      Set<String> out = new HashSet<>(a);
+      out.addAll(b);
+      Set<String> both = new HashSet<>(a);
+      both.retainAll(b);
+      out.removeAll(both);
       return out;
     }
   }

@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.KubernetesList;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -355,7 +356,10 @@ class HelmChartTest {
                 // patch: the leader election renews its Lease with a PATCH (the real API server
                 // refused it: 403)
                 "coordination.k8s.io/leases",
-                Set.of("get", "list", "watch", "create", "update", "patch")));
+                Set.of("get", "list", "watch", "create", "update", "patch"),
+                // the agents' peer key: made when missing, read by name only
+                "/secrets",
+                Set.of("get", "create")));
 
     Map<String, Set<String>> agentCluster =
         grants(one(defaults, ClusterRole.class, "sipha-agent").getRules());
@@ -479,6 +483,7 @@ class HelmChartTest {
       Container c = container(pod);
       assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
       assertThat(c.getPorts())
+          .filteredOn(p -> "TCP".equals(p.getProtocol()))
           .singleElement()
           .satisfies(
               p -> {
@@ -499,6 +504,74 @@ class HelmChartTest {
                 assertThat(v.getConfigMap().getDefaultMode()).isEqualTo(0755);
               });
     }
+  }
+
+  /**
+   * The peer channel on by default: the agents get the key from a Secret the operator makes when it
+   * is missing (no key is rendered: no two installs share one), mounted read-only for the agent
+   * alone and optional until it exists; an admin's Secret replaces it (and the operator makes none,
+   * nor may it); off, nothing of it is left.
+   */
+  @Test
+  void theAgentsHeartbeatEachOtherWithAKeyFromASecretTheOperatorMakes() {
+    assertThat(all(defaults, Secret.class)).as("no key in the chart's output").isEmpty();
+    assertThat(
+            String.join(
+                " ", container(operator(defaults).getSpec().getTemplate().getSpec()).getArgs()))
+        .contains("--peer-key-secret sipha-agent-peer-key");
+    Role role = one(defaults, Role.class, "sipha-operator");
+    assertThat(role.getRules())
+        .anySatisfy(
+            r -> {
+              assertThat(r.getResources()).containsExactly("secrets");
+              assertThat(r.getResourceNames()).containsExactly("sipha-agent-peer-key");
+              assertThat(r.getVerbs()).containsExactly("get");
+            });
+
+    PodSpec pod = agent(defaults).getSpec().getTemplate().getSpec();
+    Container c = container(pod);
+    assertThat(String.join(" ", c.getArgs()))
+        .contains(
+            "--peer-key-file /etc/sipha/peer/peer-key --peer-heartbeat-port 9478"
+                + " --peer-interval-ms 50 --peer-silent-ms 300");
+    assertThat(c.getPorts())
+        .anySatisfy(
+            p -> {
+              assertThat(p.getName()).isEqualTo("peer");
+              assertThat(p.getProtocol()).isEqualTo("UDP");
+              assertThat(p.getContainerPort()).isEqualTo(9478);
+            });
+    assertThat(c.getVolumeMounts())
+        .anySatisfy(
+            m -> {
+              assertThat(m.getMountPath()).isEqualTo("/etc/sipha/peer");
+              assertThat(m.getReadOnly()).isTrue();
+            });
+    assertThat(pod.getVolumes())
+        .filteredOn(v -> v.getSecret() != null)
+        .anySatisfy(
+            v -> {
+              assertThat(v.getSecret().getSecretName()).isEqualTo("sipha-agent-peer-key");
+              assertThat(v.getSecret().getDefaultMode()).isEqualTo(0400);
+              assertThat(v.getSecret().getOptional()).isTrue();
+            });
+
+    List<HasMetadata> admins =
+        parse(template().set("agent.peer.existingSecret", "site-peer-key").call());
+    assertThat(agent(admins).getSpec().getTemplate().getSpec().getVolumes())
+        .filteredOn(v -> v.getSecret() != null)
+        .anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("site-peer-key"));
+    assertThat(container(operator(admins).getSpec().getTemplate().getSpec()).getArgs())
+        .containsSequence("--peer-key-secret", "");
+    assertThat(one(admins, Role.class, "sipha-operator").getRules())
+        .noneMatch(r -> r.getResources().contains("secrets"));
+
+    List<HasMetadata> off = parse(template().set("agent.peer.enabled", false).call());
+    Container offAgent = container(agent(off).getSpec().getTemplate().getSpec());
+    assertThat(offAgent.getArgs()).noneMatch(a -> a.startsWith("--peer"));
+    assertThat(offAgent.getPorts()).hasSize(1);
+    assertThat(one(off, Role.class, "sipha-operator").getRules())
+        .noneMatch(r -> r.getResources().contains("secrets"));
   }
 
   /**
@@ -539,7 +612,9 @@ class HelmChartTest {
             "--http-port",
             "8080",
             "--log-format",
-            "text");
+            "text",
+            "--peer-key-secret",
+            "sipha-agent-peer-key");
     assertThat(c.getEnv())
         .extracting(e -> e.getName() + "=" + e.getValueFrom().getFieldRef().getFieldPath())
         .containsExactlyInAnyOrder("POD_NAMESPACE=metadata.namespace", "POD_NAME=metadata.name");

@@ -109,12 +109,21 @@ final class OnePair {
     /** Its heartbeat has come by its watch, the reports it wrote before it not yet by theirs. */
     boolean reportsBehind;
 
+    /** What it says it hears of its peers over the peer channel. */
+    PeerHearing hearing = PeerHearing.NONE;
+
+    /** What the operator's probe of it says. */
+    AgentProbe probe = AgentProbe.UNKNOWN;
+
     SimAgent(String node) {
       this.node = node;
     }
 
     AgentFact fact() {
-      return new AgentFact(node, renewedAt, report).reportsBehind(reportsBehind);
+      return new AgentFact(node, renewedAt, report)
+          .reportsBehind(reportsBehind)
+          .hearing(hearing)
+          .probe(probe);
     }
   }
 
