@@ -33,8 +33,13 @@ public final class FaultProxy implements AutoCloseable {
     return "http://127.0.0.1:" + server.getLocalPort();
   }
 
+  /** The port it listens on (loopback). */
+  public int port() {
+    return server.getLocalPort();
+  }
+
   /** Delays every chunk the client sends by this long (0: none). */
-  void delay(long millis) {
+  public void delay(long millis) {
     delayMillis = millis;
   }
 

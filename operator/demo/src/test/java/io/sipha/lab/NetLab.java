@@ -19,25 +19,33 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The network lab of docs/BENCHMARKS.md, built from network namespaces (root, Linux):
+ * The network lab of docs/BENCHMARKS.md, built from network namespaces (root, Linux), with two
+ * networks per host as real deployments have them:
  *
  * <pre>
- *   lan:     br0 (STP off, forward delay 0) with ports va, vb, vc
- *   host-a:  eth0 192.0.2.11/24  (peer va)   SIP responder bound to the VIP, X-Served-By: host-a
- *   host-b:  eth0 192.0.2.12/24  (peer vb)   SIP responder bound to the VIP, X-Served-By: host-b
- *   client:  eth0 192.0.2.100/24 (peer vc)   sipp sending OPTIONS to the VIP 192.0.2.10
+ *   sig:     br0 (STP off, forward delay 0), the signalling network: ports sa, sb, sc
+ *   mgmt:    br0, the management network: ports ma, mb, mk
+ *   host-a:  eth0 192.0.2.11/24 (sa)  eth1 198.51.100.11/24 (ma)  SIP responder on the VIP, agent
+ *   host-b:  eth0 192.0.2.12/24 (sb)  eth1 198.51.100.12/24 (mb)  SIP responder on the VIP, agent
+ *   client:  eth0 192.0.2.100/24 (sc)                              sipp sending OPTIONS to the VIP
+ *   ctl:     eth0 198.51.100.1/24 (mk)                             the API's relay, the operator
  * </pre>
  *
- * Each namespace name carries a suffix unique to this lab ({@code host-a-sipha<pid>-<n>}), so two
- * labs never meet. Documentation addresses only; nothing is sent outside these namespaces (the root
- * namespace gets no interface). {@link #close()} removes every namespace and process it made, also
- * after a failure; a JVM shutdown hook does the same if the JVM is stopped first, and {@link
+ * The VIP 192.0.2.10, the SIP traffic and the agents' peer heartbeat ride the signalling network;
+ * the agents reach the API server (and the operator reaches the agents) on the management network.
+ * A host lost pulls both cables, "API unreachable from a node" only the management one, "SIP NIC
+ * dead" only the signalling one.
+ *
+ * <p>Each namespace name carries a suffix unique to this lab ({@code host-a-sipha<pid>-<n>}), so
+ * two labs never meet. Documentation addresses only; nothing is sent outside these namespaces (the
+ * root namespace gets no interface). {@link #close()} removes every namespace and process it made,
+ * also after a failure; a JVM shutdown hook does the same if the JVM is stopped first, and {@link
  * #create} removes what a killed lab left behind.
  *
- * <p>Each host gets wrapper scripts {@code vip-enable}, {@code vip-disable}, {@code vip-status}
- * that run sipha's default scripts ({@code helm/sipha/files}) inside the host's namespace, for a
- * node agent running in the root namespace (it must reach the embedded API on localhost). The
- * wrappers of enable and disable append a line per call to {@link #scriptLog()}.
+ * <p>Each host gets wrapper scripts {@code vip-enable}, {@code vip-disable}, {@code vip-status} for
+ * the node agent that runs inside the host's namespace: they run sipha's default scripts ({@code
+ * helm/sipha/files}), and those of enable and disable append a line per call to {@link
+ * #scriptLog()}.
  */
 public final class NetLab implements AutoCloseable {
   public static final String VIP = "192.0.2.10";
@@ -46,12 +54,20 @@ public final class NetLab implements AutoCloseable {
   public static final String CLIENT_ADDRESS = "192.0.2.100";
   public static final int CLIENT_PORT = 5070;
   public static final List<String> HOSTS = List.of("host-a", "host-b");
+
+  /** The control namespace's address on the management network: the API's relay listens here. */
+  public static final String CONTROL_ADDRESS = "198.51.100.1";
+
   private static final Map<String, String> ADDRESS =
       Map.of("host-a", "192.0.2.11", "host-b", "192.0.2.12", "client", CLIENT_ADDRESS);
-  private static final Map<String, String> LAN_PORT =
-      Map.of("host-a", "va", "host-b", "vb", "client", "vc");
+  private static final Map<String, String> MANAGEMENT_ADDRESS =
+      Map.of("host-a", "198.51.100.11", "host-b", "198.51.100.12", "ctl", CONTROL_ADDRESS);
+  private static final Map<String, String> SIG_PORT =
+      Map.of("host-a", "sa", "host-b", "sb", "client", "sc");
+  private static final Map<String, String> MGMT_PORT =
+      Map.of("host-a", "ma", "host-b", "mb", "ctl", "mk");
   private static final Pattern OURS =
-      Pattern.compile("^(?:lan|host-a|host-b|client)-sipha(\\d+)-\\d+$");
+      Pattern.compile("^(?:sig|mgmt|lan|ctl|host-a|host-b|client)-sipha(\\d+)-\\d+$");
   private static final AtomicInteger LABS = new AtomicInteger();
 
   private final String suffix;
@@ -136,12 +152,39 @@ public final class NetLab implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    String lan = addNamespace("lan");
-    Sh.ok("ip", "-n", lan, "link", "set", "lo", "up");
+    String sig = bridge("sig");
+    String mgmt = bridge("mgmt");
+    for (String role : List.of("host-a", "host-b", "client", "ctl")) {
+      String ns = addNamespace(role);
+      Sh.ok("ip", "-n", ns, "link", "set", "lo", "up");
+      if (SIG_PORT.containsKey(role)) {
+        plug(ns, "eth0", ADDRESS.get(role), sig, SIG_PORT.get(role));
+      }
+      if (MGMT_PORT.containsKey(role)) {
+        plug(
+            ns,
+            role.equals("ctl") ? "eth0" : "eth1",
+            MANAGEMENT_ADDRESS.get(role),
+            mgmt,
+            MGMT_PORT.get(role));
+      }
+      if (role.startsWith("host-")) {
+        // the responder binds the VIP before the VIP is on its host
+        Sh.ok(
+            "ip", "netns", "exec", ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_nonlocal_bind");
+        writeWrappers(role, ns);
+      }
+    }
+  }
+
+  /** A namespace holding one bridge (STP off, forward delay 0): a network of the lab. */
+  private String bridge(String role) {
+    String ns = addNamespace(role);
+    Sh.ok("ip", "-n", ns, "link", "set", "lo", "up");
     Sh.ok(
         "ip",
         "-n",
-        lan,
+        ns,
         "link",
         "add",
         "br0",
@@ -151,25 +194,19 @@ public final class NetLab implements AutoCloseable {
         "0",
         "forward_delay",
         "0");
-    Sh.ok("ip", "-n", lan, "link", "set", "br0", "up");
-    for (String role : List.of("host-a", "host-b", "client")) {
-      String ns = addNamespace(role);
-      String port = LAN_PORT.get(role);
-      Sh.ok("ip", "-n", ns, "link", "set", "lo", "up");
-      Sh.ok(
-          "ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", port, "netns",
-          lan);
-      Sh.ok("ip", "-n", ns, "addr", "add", ADDRESS.get(role) + "/24", "dev", "eth0");
-      Sh.ok("ip", "-n", ns, "link", "set", "eth0", "up");
-      Sh.ok("ip", "-n", lan, "link", "set", port, "master", "br0");
-      Sh.ok("ip", "-n", lan, "link", "set", port, "up");
-      if (!role.equals("client")) {
-        // the responder binds the VIP before the VIP is on its host
-        Sh.ok(
-            "ip", "netns", "exec", ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_nonlocal_bind");
-        writeWrappers(role, ns);
-      }
-    }
+    Sh.ok("ip", "-n", ns, "link", "set", "br0", "up");
+    return ns;
+  }
+
+  /** A cable from the namespace's interface {@code dev} to a port of a network's bridge. */
+  private static void plug(String ns, String dev, String address, String network, String port) {
+    Sh.ok(
+        "ip", "-n", ns, "link", "add", dev, "type", "veth", "peer", "name", port, "netns", network);
+    Sh.ok("ip", "-n", ns, "addr", "add", address + "/24", "dev", dev);
+    Sh.ok("ip", "-n", ns, "link", "set", dev, "up");
+    // "dev": a port named like a keyword of ip link set (ma: master) is taken as that keyword
+    Sh.ok("ip", "-n", network, "link", "set", "dev", port, "master", "br0");
+    Sh.ok("ip", "-n", network, "link", "set", "dev", port, "up");
   }
 
   private String addNamespace(String role) {
@@ -179,7 +216,7 @@ public final class NetLab implements AutoCloseable {
     return ns;
   }
 
-  /** The name of a role's namespace in this lab: lan, host-a, host-b, client. */
+  /** The name of a role's namespace in this lab: sig, mgmt, host-a, host-b, client, ctl. */
   public String ns(String role) {
     return role + suffix;
   }
@@ -213,7 +250,7 @@ public final class NetLab implements AutoCloseable {
         }
         String body =
             s.equals("vip-status")
-                ? "exec ip netns exec " + ns + " " + r + " \"$@\"\n"
+                ? "exec " + r + " \"$@\"\n"
                 : "echo \"${EPOCHREALTIME//[!0-9]/} "
                     + host
                     + " "
@@ -221,9 +258,6 @@ public final class NetLab implements AutoCloseable {
                     + " begin $*\" >> '"
                     + log
                     + "'\n"
-                    + "ip netns exec "
-                    + ns
-                    + " "
                     + r
                     + " \"$@\"\n"
                     + "rc=$?\n"
@@ -241,7 +275,7 @@ public final class NetLab implements AutoCloseable {
             w,
             "#!/bin/bash\n# sipha network lab: sipha's default "
                 + s
-                + " run inside "
+                + " for the agent inside "
                 + ns
                 + "\n"
                 + body,
@@ -341,13 +375,43 @@ public final class NetLab implements AutoCloseable {
 
   // ---- the wire
 
-  /** Pulls host's cable: its port on the bridge goes down (the host keeps what it holds). */
+  /** The host's (or ctl's) address on the management network. */
+  public static String managementAddress(String role) {
+    return MANAGEMENT_ADDRESS.get(role);
+  }
+
+  /** The host's (or the client's) address on the signalling network. */
+  public static String signallingAddress(String role) {
+    return ADDRESS.get(role);
+  }
+
+  /** Pulls both of the host's cables (its ports go down): the host keeps what it holds. */
   public void linkDown(String host) {
-    Sh.ok("ip", "-n", ns("lan"), "link", "set", LAN_PORT.get(host), "down");
+    cutSignalling(host);
+    cutManagement(host);
   }
 
   public void linkUp(String host) {
-    Sh.ok("ip", "-n", ns("lan"), "link", "set", LAN_PORT.get(host), "up");
+    healSignalling(host);
+    healManagement(host);
+  }
+
+  /** The host's signalling cable: its VIP, its SIP traffic and its peer heartbeat. */
+  public void cutSignalling(String host) {
+    Sh.ok("ip", "-n", ns("sig"), "link", "set", "dev", SIG_PORT.get(host), "down");
+  }
+
+  public void healSignalling(String host) {
+    Sh.ok("ip", "-n", ns("sig"), "link", "set", "dev", SIG_PORT.get(host), "up");
+  }
+
+  /** The host's management cable: its agent's way to the API server and the operator's to it. */
+  public void cutManagement(String host) {
+    Sh.ok("ip", "-n", ns("mgmt"), "link", "set", "dev", MGMT_PORT.get(host), "down");
+  }
+
+  public void healManagement(String host) {
+    Sh.ok("ip", "-n", ns("mgmt"), "link", "set", "dev", MGMT_PORT.get(host), "up");
   }
 
   /** Forgets the client's ARP entries (lab.md: they survive between cases). */

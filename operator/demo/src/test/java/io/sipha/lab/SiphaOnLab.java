@@ -9,13 +9,19 @@ import io.sipha.api.SipServerPair;
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.api.VipStatus;
 import io.sipha.decision.VipReport;
+import io.sipha.demo.EmbeddedCluster;
 import io.sipha.demo.SimulatedSite;
+import io.sipha.e2e.FaultProxy;
 import io.sipha.kube.AgentReports;
 import io.sipha.kube.InformerHandlers;
-import io.sipha.operator.OperatorMetrics;
-import io.sipha.vip.AllowedCidrs;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -23,11 +29,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 
 /**
- * sipha on the network lab: the embedded API, the real operator, and the real node agents of node-a
- * and node-b running in this JVM (root namespace) whose VIP scripts are sipha's default ones run
- * inside host-a and host-b. SIP Server pods sip-0 on node-a and sip-1 on node-b, pair-1 with
- * sipha's default timings (unreadyGraceSeconds 2, nodeLossSeconds 3), agents renewing their Lease
- * and resyncing every second.
+ * sipha on the network lab, as a cluster runs it: the node agents of node-a and node-b are {@code
+ * sipha agent} processes inside host-a and host-b, heartbeating each other over the signalling
+ * network with a shared key, and reaching the API over the management network; the operator is a
+ * {@code sipha operator} process inside ctl, probing the agents over the management network. The
+ * API is the embedded one of this JVM (on loopback), reached from ctl's 198.51.100.1:6443 through
+ * {@link ApiRelay} and a {@link FaultProxy} that can slow or cut it for everyone. SIP Server pods
+ * sip-0 on node-a and sip-1 on node-b, pair-1 with sipha's default timings (unreadyGraceSeconds 2,
+ * nodeLossSeconds 3), agents renewing their Lease and resyncing every second.
  *
  * <p>The pair's status is read from an informer (a watch), not polled: the lab's own reads do not
  * load the API the operator works with, and every change of phase, epoch, primary or VIP state is
@@ -37,14 +46,24 @@ import java.util.function.BooleanSupplier;
 final class SiphaOnLab implements AutoCloseable {
   static final String NS = "voice";
   static final String PAIR = "pair-1";
+  static final String LEASES = SimulatedSite.LEASE_NAMESPACE;
   static final int NODE_LOSS_SECONDS = 3;
   static final int UNREADY_GRACE_SECONDS = 2;
   static final Duration RENEW_EVERY = Duration.ofSeconds(1);
+  static final int API_PORT = 6443;
+  static final int AGENT_HTTP_PORT = 9477;
   static final Map<String, String> NODE = Map.of("host-a", "node-a", "host-b", "node-b");
   static final Map<String, String> POD = Map.of("host-a", "sip-0", "host-b", "sip-1");
 
   private final NetLab lab;
-  private final SimulatedSite site;
+  private final EmbeddedCluster cluster;
+  private final FaultProxy api;
+  private final ApiRelay relay;
+  private final Path kubeconfig;
+  private final Path peerKey;
+  private final Map<String, Process> agents = new java.util.concurrent.ConcurrentHashMap<>();
+  private Process relayEnd;
+  private Process operator;
   private final List<Timeline.Mark> marks = new CopyOnWriteArrayList<>();
   private volatile SipServerPairStatus status;
   private volatile String statusKey = "";
@@ -56,14 +75,52 @@ final class SiphaOnLab implements AutoCloseable {
   /** An agent's report on pair-1, as seen in its Lease at {@code atMicros}. */
   record Report(long atMicros, String node, VipReport.State state, long epoch) {}
 
-  private SiphaOnLab(NetLab lab, SimulatedSite site) {
+  private SiphaOnLab(NetLab lab) throws IOException {
     this.lab = lab;
-    this.site = site;
+    this.cluster = new EmbeddedCluster(Clock.systemUTC());
+    cluster.nodeAddresses(
+        node ->
+            NODE.entrySet().stream()
+                .filter(e -> e.getValue().equals(node))
+                .map(e -> NetLab.managementAddress(e.getKey()))
+                .findFirst()
+                .orElse(null));
+    this.api = new FaultProxy(cluster.port());
+    this.relay = ApiRelay.unixToTcp(lab.dir().resolve("api.sock"), api.port());
+    this.kubeconfig = lab.dir().resolve("kubeconfig");
+    Files.writeString(
+        kubeconfig,
+        """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: lab
+          cluster:
+            server: http://%s:%d
+        users:
+        - name: lab
+          user: {}
+        contexts:
+        - name: lab
+          context: {cluster: lab, user: lab}
+        current-context: lab
+        """
+            .formatted(NetLab.CONTROL_ADDRESS, API_PORT));
+    this.peerKey = lab.dir().resolve("peer-key");
+    Files.writeString(peerKey, randomKey() + "\n");
+    Files.setPosixFilePermissions(peerKey, PosixFilePermissions.fromString("r--------"));
+  }
+
+  private static String randomKey() {
+    byte[] b = new byte[24];
+    new java.security.SecureRandom().nextBytes(b);
+    return java.util.HexFormat.of().formatHex(b);
   }
 
   private void watch() {
     informer =
-        site.client()
+        cluster
+            .client()
             .resources(SipServerPair.class)
             .inNamespace(NS)
             .inform(InformerHandlers.onSeen(this::seen), 0);
@@ -72,9 +129,10 @@ final class SiphaOnLab implements AutoCloseable {
   /** Each agent's report on pair-1 as it changes in its Lease: when the operator can know of it. */
   private void watchReports() {
     leases =
-        site.client()
+        cluster
+            .client()
             .leases()
-            .inNamespace(SimulatedSite.LEASE_NAMESPACE)
+            .inNamespace(LEASES)
             .inform(InformerHandlers.onSeen(this::seen), 0);
   }
 
@@ -127,42 +185,200 @@ final class SiphaOnLab implements AutoCloseable {
   }
 
   /**
-   * Starts everything and waits until pair-1 is Active with sip-0 primary and the VIP on host-a.
+   * Starts everything and waits until pair-1 is Active with sip-0 primary, the VIP on host-a, and
+   * each agent hearing the other over the signalling network.
    */
   static SiphaOnLab start(NetLab lab) {
-    SimulatedSite site =
-        SimulatedSite.withScripts(
-            Map.of("node-a", lab.scriptsDir("host-a"), "node-b", lab.scriptsDir("host-b")),
-            new SimulatedSite.AgentTiming(
-                RENEW_EVERY, Duration.ofSeconds(1), Duration.ofSeconds(5)),
-            AllowedCidrs.parse(List.of("192.0.2.0/24")),
-            OperatorMetrics.none());
-    SiphaOnLab s = new SiphaOnLab(lab, site);
+    SiphaOnLab s;
     try {
-      site.cluster().createNamespace(NS);
-      site.startAgents();
-      site.startOperator();
+      s = new SiphaOnLab(lab);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    try {
+      s.cluster.createNamespace(LEASES);
+      s.cluster.createNamespace(NS);
+      s.startRelayEnd();
+      for (String h : NetLab.HOSTS) {
+        s.startAgent(h);
+      }
+      s.startOperator();
       s.watch();
       s.watchReports();
-      site.cluster().createServerPod(NS, "sip-0", PAIR, "node-a", true);
-      site.cluster().createServerPod(NS, "sip-1", PAIR, "node-b", true);
+      s.cluster.createServerPod(NS, "sip-0", PAIR, "node-a", true);
+      s.cluster.createServerPod(NS, "sip-1", PAIR, "node-b", true);
       SipServerPair p = SimulatedSite.pair(NS, PAIR, "sip-0", "sip-0", "sip-1");
       p.getSpec().getFailover().setNodeLossSeconds(NODE_LOSS_SECONDS);
       p.getSpec().getFailover().setUnreadyGraceSeconds(UNREADY_GRACE_SECONDS);
-      site.client().resources(SipServerPair.class).inNamespace(NS).resource(p).create();
+      s.cluster.client().resources(SipServerPair.class).inNamespace(NS).resource(p).create();
       s.await(
           "election: sip-0 primary, VIP on host-a only",
-          Duration.ofSeconds(30),
+          Duration.ofSeconds(60),
           () -> s.primaryOn("host-a") && s.phaseIs(Phase.Active) && s.vipOnlyOn("host-a"));
+      s.await(
+          "the agents hear each other over the signalling network",
+          Duration.ofSeconds(30),
+          () -> "node-b".equals(s.hears("host-a")) && "node-a".equals(s.hears("host-b")));
       return s;
     } catch (RuntimeException | Error e) {
-      site.close();
+      s.close();
       throw e;
     }
   }
 
-  SimulatedSite site() {
-    return site;
+  /** java with this JVM's class path (the product's classes and the lab's), for a lab process. */
+  private static List<String> java(String heap, String main) {
+    return List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx" + heap,
+        "-XX:+UseSerialGC",
+        "-Xss512k",
+        "-cp",
+        System.getProperty("java.class.path"),
+        main);
+  }
+
+  private void startRelayEnd() {
+    List<String> cmd = new ArrayList<>(java("32m", ApiRelay.class.getName()));
+    cmd.addAll(
+        List.of(
+            NetLab.CONTROL_ADDRESS,
+            String.valueOf(API_PORT),
+            lab.dir().resolve("api.sock").toString()));
+    Path log = lab.dir().resolve("api-relay.log");
+    relayEnd = lab.startIn("ctl", log, cmd.toArray(String[]::new));
+    awaitLine(relayEnd, log, "ready", "the API's relay in ctl");
+  }
+
+  private static void awaitLine(Process p, Path log, String line, String what) {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      try {
+        if (Files.exists(log) && Files.readString(log).contains(line)) {
+          return;
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      if (!p.isAlive()) {
+        break;
+      }
+      Sh.sleep(20);
+    }
+    throw new IllegalStateException(what + " did not start; its output: " + tail(log));
+  }
+
+  private static String tail(Path log) {
+    try {
+      String t = Files.exists(log) ? Files.readString(log) : "";
+      return t.length() > 2000 ? t.substring(t.length() - 2000) : t;
+    } catch (IOException e) {
+      return e.toString();
+    }
+  }
+
+  /** A sipha command in a namespace of the lab, with the lab's kubeconfig. */
+  private Process sipha(String role, Path log, List<String> args) {
+    List<String> cmd = new ArrayList<>(List.of("env", "KUBECONFIG=" + kubeconfig));
+    cmd.addAll(java("256m", "io.sipha.cli.Main"));
+    cmd.addAll(args);
+    return lab.startIn(role, log, cmd.toArray(String[]::new));
+  }
+
+  /** Starts (or restarts) the host's agent, as the chart runs it, inside the host. */
+  void startAgent(String host) {
+    stopAgent(host);
+    String mgmt = NetLab.managementAddress(host);
+    agents.put(
+        host,
+        sipha(
+            host,
+            lab.dir().resolve("agent-" + host + ".log"),
+            List.of(
+                "agent",
+                "--node",
+                NODE.get(host),
+                "--node-ip",
+                mgmt,
+                "--scripts-dir",
+                lab.scriptsDir(host).toString(),
+                "--lease-namespace",
+                LEASES,
+                "--renew-ms",
+                String.valueOf(RENEW_EVERY.toMillis()),
+                "--resync-ms",
+                "1000",
+                "--http-port",
+                String.valueOf(AGENT_HTTP_PORT),
+                "--http-address",
+                mgmt,
+                "--pod-field-selector",
+                "false",
+                "--peer-key-file",
+                peerKey.toString(),
+                "--peer-address",
+                NetLab.signallingAddress(host))));
+  }
+
+  /** Kills the host's agent (SIGKILL): the host keeps what it holds. */
+  void stopAgent(String host) {
+    Process p = agents.remove(host);
+    if (p != null) {
+      p.destroyForcibly();
+      try {
+        p.waitFor();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void startOperator() {
+    operator =
+        sipha(
+            "ctl",
+            lab.dir().resolve("operator.log"),
+            List.of(
+                "operator",
+                "--lease-namespace",
+                LEASES,
+                "--identity",
+                "sipha-operator-0",
+                "--http-port",
+                "8080",
+                "--http-address",
+                NetLab.CONTROL_ADDRESS,
+                "--allowed-vip-cidrs",
+                "192.0.2.0/24",
+                "--peer-key-secret",
+                ""));
+  }
+
+  /** The peers the host's agent says it hears, from its Lease (null when none). */
+  String hears(String host) {
+    Lease l =
+        cluster
+            .client()
+            .leases()
+            .inNamespace(LEASES)
+            .withName(AgentReports.leaseName(NODE.get(host)))
+            .get();
+    Map<String, String> a = l == null ? null : l.getMetadata().getAnnotations();
+    return a == null ? null : a.get(AgentReports.PEERS_HEARD_ANNOTATION);
+  }
+
+  /** The API path of every lab process (agents, operator): slowed or cut here. */
+  FaultProxy api() {
+    return api;
+  }
+
+  EmbeddedCluster cluster() {
+    return cluster;
+  }
+
+  /** The end of a lab process's log (agent-host-a.log, operator.log), for a failure's message. */
+  String log(String name) {
+    return tail(lab.dir().resolve(name));
   }
 
   /** The pair's status as last seen by the watch. */
@@ -222,7 +438,8 @@ final class SiphaOnLab implements AutoCloseable {
 
   /** kubectl patch ssp pair-1 --type merge -p '{"spec":{"primary":"POD"}}' */
   void switchTo(String host) {
-    site.client()
+    cluster
+        .client()
         .resources(SipServerPair.class)
         .inNamespace(NS)
         .withName(PAIR)
@@ -233,28 +450,21 @@ final class SiphaOnLab implements AutoCloseable {
 
   /** kubectl delete pod (the host's SIP Server pod). */
   void deletePod(String host) {
-    site.client().pods().inNamespace(NS).withName(POD.get(host)).delete();
+    cluster.client().pods().inNamespace(NS).withName(POD.get(host)).delete();
   }
 
   /** The pod's StatefulSet recreates it on its node, and it becomes Ready. */
   void recreatePod(String host) {
-    site.cluster().createServerPod(NS, POD.get(host), PAIR, NODE.get(host), true);
-  }
-
-  void stopAgent(String host) {
-    site.stopAgent(NODE.get(host));
-  }
-
-  void startAgent(String host) {
-    site.startAgent(NODE.get(host));
+    cluster.createServerPod(NS, POD.get(host), PAIR, NODE.get(host), true);
   }
 
   /** When the host's agent last renewed its Lease, or null. */
   Instant lastRenewal(String host) {
     Lease l =
-        site.client()
+        cluster
+            .client()
             .leases()
-            .inNamespace(SimulatedSite.LEASE_NAMESPACE)
+            .inNamespace(LEASES)
             .withName(AgentReports.leaseName(NODE.get(host)))
             .get();
     return l == null || l.getSpec() == null || l.getSpec().getRenewTime() == null
@@ -288,6 +498,17 @@ final class SiphaOnLab implements AutoCloseable {
     if (leases != null) {
       leases.close();
     }
-    site.close();
+    Sh.stop(operator, 5_000);
+    for (String h : List.copyOf(agents.keySet())) {
+      Sh.stop(agents.remove(h), 5_000);
+    }
+    Sh.stop(relayEnd, 2_000);
+    relay.close();
+    try {
+      api.close();
+    } catch (IOException e) {
+      // closed
+    }
+    cluster.close();
   }
 }
