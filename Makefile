@@ -89,7 +89,8 @@ install-plugin:
 .PHONY: lab
 # the network lab (root, Linux): sipha, then keepalived, moving a VIP between network namespaces,
 # measured by sipp; writes operator/demo/target/lab/ and updates docs/BENCHMARKS.md and docs/lab/.
-# Needs sip-tester, iputils-arping, keepalived, iproute2. More rounds: make lab LAB_ARGS="--rounds 10".
+# Needs sip-tester, iputils-arping, keepalived, iproute2. Defaults: 10 rounds per timed workflow, each
+# fault that must move nothing held 60 s; a short run: make lab LAB_ARGS="--rounds 2 --hold-seconds 10".
 # It runs at nice -10 so that other work on the machine disturbs the figures less (LAB_NICE=0: not).
 LAB_ARGS ?=
 LAB_NICE ?= -10

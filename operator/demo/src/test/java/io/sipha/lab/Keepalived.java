@@ -16,24 +16,42 @@ import java.util.Map;
  *
  * <p>Detection budget: a backup declares the master down after Master_Down_Interval = 3 ×
  * advert_int + skew, skew = (256 − priority) × advert_int / 256 (RFC 5798). With {@code advert_int
- * 1} and host-b's priority 250 that is 3 + 0.023 s: sipha's nodeLossSeconds (3 s). keepalived's
- * usual priority 100 would add 0.61 s of skew.
+ * 1} (keepalived's default) and host-b's priority 250 that is 3 + 0.023 s: sipha's nodeLossSeconds
+ * (3 s); tuned to {@code advert_int 0.1} (VRRPv3 counts in centiseconds) it is 302 ms. keepalived's
+ * usual priority 100 would add 0.61 × advert_int of skew.
  *
  * <p>A notify script stamps every state change (MASTER, BACKUP, FAULT) of each instance in {@link
  * #transitionsLog()}: when host-b became master is when its detection ended.
  */
 final class Keepalived implements AutoCloseable {
-  static final int ADVERT_INT_SECONDS = 1;
+  /** keepalived's default advert_int (1 s) and the tuned one the issue compares with (0.1 s). */
+  static final long DEFAULT_ADVERT_MILLIS = 1000;
+
+  static final long TUNED_ADVERT_MILLIS = 100;
   static final Map<String, Integer> PRIORITY = Map.of("host-a", 254, "host-b", 250);
   static final int VIRTUAL_ROUTER_ID = 51;
 
   private final NetLab lab;
   private final Path dir;
+  private final long advertMillis;
   private final Map<String, Process> instances = new LinkedHashMap<>();
 
-  Keepalived(NetLab lab, Path dir) {
+  Keepalived(NetLab lab, Path dir, long advertMillis) {
     this.lab = lab;
     this.dir = dir;
+    this.advertMillis = advertMillis;
+  }
+
+  /** The system's name in the lab's tables: keepalived, or keepalived-0.1 when tuned. */
+  static String system(long advertMillis) {
+    return advertMillis == DEFAULT_ADVERT_MILLIS
+        ? "keepalived"
+        : "keepalived-" + advertInt(advertMillis);
+  }
+
+  /** advert_int as keepalived reads it: "1", "0.1". */
+  static String advertInt(long advertMillis) {
+    return java.math.BigDecimal.valueOf(advertMillis, 3).stripTrailingZeros().toPlainString();
   }
 
   /** Why keepalived cannot run here, or null. */
@@ -42,9 +60,9 @@ final class Keepalived implements AutoCloseable {
   }
 
   /** The master-down interval of the backup (host-b), in ms. */
-  static long detectionMillis() {
+  static long detectionMillis(long advertMillis) {
     int p = PRIORITY.get("host-b");
-    return ADVERT_INT_SECONDS * 3000L + Math.round((256 - p) * ADVERT_INT_SECONDS * 1000.0 / 256);
+    return advertMillis * 3 + Math.round((256 - p) * advertMillis / 256.0);
   }
 
   static String version() {
@@ -81,6 +99,19 @@ final class Keepalived implements AutoCloseable {
     return out;
   }
 
+  /** "MASTER: host-a": the hosts whose instance last entered MASTER, by its notify script. */
+  String masters() {
+    Map<String, String> last = new java.util.TreeMap<>();
+    for (Transition t : transitions(0, Long.MAX_VALUE)) {
+      last.put(t.host(), t.state());
+    }
+    return "MASTER: "
+        + last.entrySet().stream()
+            .filter(e -> e.getValue().equals("MASTER"))
+            .map(Map.Entry::getKey)
+            .collect(java.util.stream.Collectors.joining(", "));
+  }
+
   String config(String host) {
     return """
         # sipha network lab: keepalived on %1$s, holding the lab's VIP
@@ -94,7 +125,7 @@ final class Keepalived implements AutoCloseable {
           interface eth0
           virtual_router_id %2$d
           priority %3$d
-          advert_int %4$d
+          advert_int %4$s
           virtual_ipaddress {
             %5$s/%6$d dev eth0
           }
@@ -105,7 +136,7 @@ final class Keepalived implements AutoCloseable {
             host,
             VIRTUAL_ROUTER_ID,
             PRIORITY.get(host),
-            ADVERT_INT_SECONDS,
+            advertInt(advertMillis),
             NetLab.VIP,
             NetLab.VIP_PREFIX,
             dir.resolve("keepalived-notify-" + host));

@@ -405,6 +405,25 @@ public final class NetLab implements AutoCloseable {
     Sh.ok("ip", "-n", ns("sig"), "link", "set", "dev", SIG_PORT.get(host), "up");
   }
 
+  /**
+   * Cuts (or restores) the signalling network between the two hosts only: their bridge ports are
+   * isolated from each other (a port flag of the bridge), while both still reach the client.
+   */
+  public void isolateHosts(boolean isolated) {
+    for (String h : HOSTS) {
+      Sh.ok(
+          "bridge",
+          "-n",
+          ns("sig"),
+          "link",
+          "set",
+          "dev",
+          SIG_PORT.get(h),
+          "isolated",
+          isolated ? "on" : "off");
+    }
+  }
+
   /** The host's management cable: its agent's way to the API server and the operator's to it. */
   public void cutManagement(String host) {
     Sh.ok("ip", "-n", ns("mgmt"), "link", "set", "dev", MGMT_PORT.get(host), "down");

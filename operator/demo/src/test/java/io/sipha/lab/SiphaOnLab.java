@@ -401,6 +401,41 @@ final class SiphaOnLab implements AutoCloseable {
         && (s.phase == Phase.Active || s.phase == Phase.Degraded);
   }
 
+  /** The host whose pod the status names primary (host-a when none is named yet). */
+  String primaryHost() {
+    SipServerPairStatus s = status();
+    return POD.entrySet().stream()
+        .filter(e -> s != null && e.getValue().equals(s.primary))
+        .map(Map.Entry::getKey)
+        .findFirst()
+        .orElse("host-a");
+  }
+
+  /** "epoch 3, primary sip-0": a change of it is a transition. */
+  String stateLabel() {
+    SipServerPairStatus s = status();
+    return s == null ? "no status" : "epoch " + s.epoch + ", primary " + s.primary;
+  }
+
+  /** The pair's NodeContact condition: what sipha sees of the nodes, in its own words. */
+  String contactLabel() {
+    SipServerPairStatus s = status();
+    io.sipha.api.Condition c =
+        s == null
+            ? null
+            : io.sipha.decision.Conditions.find(
+                    s.conditions, io.sipha.decision.Conditions.NODE_CONTACT)
+                .orElse(null);
+    return c == null
+        ? "no NodeContact condition"
+        : "NodeContact " + c.status + " " + c.reason + ": " + c.message;
+  }
+
+  /** Both observers see every node: the NodeContact condition is True. */
+  boolean inContact() {
+    return contactLabel().startsWith("NodeContact True");
+  }
+
   boolean phaseIs(Phase phase) {
     SipServerPairStatus s = status();
     return s != null && s.phase == phase;
