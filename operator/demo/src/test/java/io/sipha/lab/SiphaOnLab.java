@@ -64,6 +64,7 @@ final class SiphaOnLab implements AutoCloseable {
   private final Map<String, Process> agents = new java.util.concurrent.ConcurrentHashMap<>();
   private Process relayEnd;
   private Process operator;
+  private final Map<String, Process> hostOperators = new java.util.concurrent.ConcurrentHashMap<>();
   private final List<Timeline.Mark> marks = new CopyOnWriteArrayList<>();
   private volatile SipServerPairStatus status;
   private volatile String statusKey = "";
@@ -334,24 +335,82 @@ final class SiphaOnLab implements AutoCloseable {
   }
 
   private void startOperator() {
-    operator =
-        sipha(
-            "ctl",
-            lab.dir().resolve("operator.log"),
-            List.of(
-                "operator",
-                "--lease-namespace",
-                LEASES,
-                "--identity",
-                "sipha-operator-0",
-                "--http-port",
-                "8080",
-                "--http-address",
-                NetLab.CONTROL_ADDRESS,
-                "--allowed-vip-cidrs",
-                "192.0.2.0/24",
-                "--peer-key-secret",
-                ""));
+    operator = operatorIn("ctl", NetLab.CONTROL_ADDRESS, "sipha-operator-0");
+  }
+
+  private Process operatorIn(String role, String address, String identity) {
+    return sipha(
+        role,
+        lab.dir().resolve("operator-" + identity + ".log"),
+        List.of(
+            "operator",
+            "--lease-namespace",
+            LEASES,
+            "--identity",
+            identity,
+            "--http-port",
+            "8080",
+            "--http-address",
+            address,
+            "--allowed-vip-cidrs",
+            "192.0.2.0/24",
+            "--peer-key-secret",
+            ""));
+  }
+
+  /**
+   * Moves the operator onto the hosts, as a cluster schedules its two replicas: the one in ctl
+   * stops, one starts in {@code leaderHost} and leads, then one in the other host stands by.
+   */
+  void operatorsOnHosts(String leaderHost) {
+    Sh.stop(operator, 5_000);
+    operator = null;
+    for (String h : List.copyOf(hostOperators.keySet())) {
+      Sh.stop(hostOperators.remove(h), 5_000);
+    }
+    String other = NetLab.HOSTS.stream().filter(h -> !h.equals(leaderHost)).findFirst().get();
+    hostOperators.put(
+        leaderHost,
+        operatorIn(leaderHost, NetLab.managementAddress(leaderHost), "operator-" + leaderHost));
+    await(
+        "the operator in " + leaderHost + " leads",
+        Duration.ofSeconds(60),
+        () -> ("operator-" + leaderHost).equals(leader()));
+    hostOperators.put(
+        other, operatorIn(other, NetLab.managementAddress(other), "operator-" + other));
+  }
+
+  /** Back to the one operator in ctl. */
+  void operatorInCtl() {
+    for (String h : List.copyOf(hostOperators.keySet())) {
+      Sh.stop(hostOperators.remove(h), 5_000);
+    }
+    if (operator == null) {
+      startOperator();
+    }
+    await(
+        "the operator in ctl leads",
+        Duration.ofSeconds(60),
+        () -> "sipha-operator-0".equals(leader()));
+  }
+
+  /** The pair and its Events as YAML, for a failure's message. */
+  String describe() {
+    var c = cluster.client();
+    return c.getKubernetesSerialization()
+            .asYaml(c.resources(SipServerPair.class).inNamespace(NS).withName(PAIR).get())
+        + c.v1().events().inNamespace(NS).list().getItems().stream()
+            .map(e -> e.getReason() + ": " + e.getMessage())
+            .collect(java.util.stream.Collectors.joining("\n"))
+        + "\nLease: "
+        + c.getKubernetesSerialization()
+            .asYaml(c.leases().inNamespace(LEASES).withName("sipha-operator").get());
+  }
+
+  /** Who holds the operator's leader Lease, or null. */
+  String leader() {
+    Lease l = cluster.client().leases().inNamespace(LEASES).withName("sipha-operator").get();
+    return l == null || l.getSpec() == null ? null : l.getSpec().getHolderIdentity();
   }
 
   /** The peers the host's agent says it hears, from its Lease (null when none). */
@@ -434,6 +493,12 @@ final class SiphaOnLab implements AutoCloseable {
   /** Both observers see every node: the NodeContact condition is True. */
   boolean inContact() {
     return contactLabel().startsWith("NodeContact True");
+  }
+
+  /** The status has accepted a spec.primary that names the host's pod. */
+  boolean acceptedPrimaryOn(String host) {
+    SipServerPairStatus s = status();
+    return s != null && POD.get(host).equals(s.acceptedPrimary);
   }
 
   boolean phaseIs(Phase phase) {
@@ -534,6 +599,9 @@ final class SiphaOnLab implements AutoCloseable {
       leases.close();
     }
     Sh.stop(operator, 5_000);
+    for (String h : List.copyOf(hostOperators.keySet())) {
+      Sh.stop(hostOperators.remove(h), 5_000);
+    }
     for (String h : List.copyOf(agents.keySet())) {
       Sh.stop(agents.remove(h), 5_000);
     }
