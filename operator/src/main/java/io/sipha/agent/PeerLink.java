@@ -163,19 +163,14 @@ final class PeerLink implements AutoCloseable {
       Instant t = clock.instant();
       peerSince.keySet().retainAll(now.keySet());
       now.keySet().forEach(n -> peerSince.putIfAbsent(n, t));
-      Set<String> heard = new TreeSet<>();
-      Set<String> silent = new TreeSet<>();
+      Map<String, Instant> last = new java.util.HashMap<>();
       for (String peer : now.keySet()) {
-        Instant last = channel.lastHeard(peer).map(PeerChannel.Heard::at).orElse(null);
-        Instant from = last != null ? last : peerSince.get(peer);
-        if (Duration.between(from, t).compareTo(silentAfter) >= 0) {
-          silent.add(peer);
-        } else if (last != null) {
-          heard.add(peer);
-        }
+        channel.lastHeard(peer).ifPresent(h -> last.put(peer, h.at()));
       }
+      PeerHearing after = PeerHearing.of(last, peerSince, t, silentAfter);
+      Set<String> heard = after.heard();
+      Set<String> silent = after.silent();
       PeerHearing before = hearing;
-      PeerHearing after = new PeerHearing(heard, silent);
       if (!after.equals(before)) {
         hearing = after;
         for (String p : silent) {

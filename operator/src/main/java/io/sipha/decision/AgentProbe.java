@@ -17,6 +17,9 @@ public record AgentProbe(State state, long silentMillis) {
     GONE
   }
 
+  /** No answer for this long (while other agents answer): gone. */
+  public static final java.time.Duration GONE_AFTER = java.time.Duration.ofMillis(300);
+
   public static final AgentProbe UNKNOWN = new AgentProbe(State.UNKNOWN, 0);
   public static final AgentProbe ANSWERS = new AgentProbe(State.ANSWERS, 0);
 
@@ -26,5 +29,36 @@ public record AgentProbe(State state, long silentMillis) {
 
   public boolean gone() {
     return state == State.GONE;
+  }
+
+  /**
+   * What the probe says of {@code node} at {@code now}: it answers if its last answer is younger
+   * than {@code goneAfter}; it is gone if it has not answered for that long (counted from its last
+   * answer or, never answered, from when it was first asked) while another agent answers; anything
+   * else is unknown (not asked long enough yet, or no agent answers at all: then the one asking is
+   * the one cut off, and it says nothing of any node).
+   *
+   * @param answered when each agent probed last answered (absent: never)
+   * @param since when the node's agent was first asked
+   */
+  public static AgentProbe view(
+      String node,
+      java.util.Map<String, java.time.Instant> answered,
+      java.time.Instant since,
+      java.time.Instant now,
+      java.time.Duration goneAfter) {
+    java.time.Instant last = answered.get(node);
+    java.time.Instant from = last != null ? last : since;
+    long silent = java.time.Duration.between(from, now).toMillis();
+    if (silent < goneAfter.toMillis()) {
+      return last != null ? ANSWERS : UNKNOWN;
+    }
+    boolean othersAnswer =
+        answered.entrySet().stream()
+            .anyMatch(
+                e ->
+                    !e.getKey().equals(node)
+                        && java.time.Duration.between(e.getValue(), now).compareTo(goneAfter) < 0);
+    return othersAnswer ? gone(silent) : UNKNOWN;
   }
 }

@@ -27,7 +27,7 @@ final class AgentProbes {
   static final Duration TIMEOUT = Duration.ofMillis(250);
 
   /** No answer for this long: gone. */
-  static final Duration GONE_AFTER = Duration.ofMillis(300);
+  static final Duration GONE_AFTER = AgentProbe.GONE_AFTER;
 
   private record Target(String endpoint, Instant since) {}
 
@@ -115,21 +115,8 @@ final class AgentProbes {
 
   private AgentProbe view(String node, Instant now) {
     Target t = targets.get(node);
-    if (t == null) {
-      return AgentProbe.UNKNOWN;
-    }
-    Instant last = answered.get(node);
-    Instant from = last != null ? last : t.since();
-    long silent = Duration.between(from, now).toMillis();
-    if (silent < GONE_AFTER.toMillis()) {
-      return last != null ? AgentProbe.ANSWERS : AgentProbe.UNKNOWN;
-    }
-    boolean othersAnswer =
-        answered.entrySet().stream()
-            .anyMatch(
-                e ->
-                    !e.getKey().equals(node)
-                        && Duration.between(e.getValue(), now).compareTo(GONE_AFTER) < 0);
-    return othersAnswer ? AgentProbe.gone(silent) : AgentProbe.UNKNOWN;
+    return t == null
+        ? AgentProbe.UNKNOWN
+        : AgentProbe.view(node, answered, t.since(), now, GONE_AFTER);
   }
 }

@@ -37,13 +37,15 @@ public final class SafetyRules {
 
   /**
    * What a decision that grants the VIP at an epoch saw of the other nodes: which were lost (no
-   * heartbeat within nodeLossSeconds) and which had confirmed its release at that epoch (reported
-   * Unbound at it or later). The rule: the VIP is enabled on a node only after every previous
-   * holder confirmed its release or was declared lost.
+   * heartbeat within nodeLossSeconds, or lost on the word of its peer and the operator's probe, as
+   * the product judges it: {@link NodeLoss#judge}) and which had confirmed its release at that
+   * epoch (reported Unbound at it or later). The rule: the VIP is enabled on a node only after
+   * every previous holder confirmed its release or was declared lost.
    */
   public record GrantWitness(Set<String> lost, Set<String> confirmed) {
-    public static GrantWitness of(PairFacts facts, long epoch, Collection<String> nodes) {
-      Duration loss = nodeLoss(facts.spec());
+    public static GrantWitness of(PairFacts seen, long epoch, Collection<String> nodes) {
+      Duration loss = nodeLoss(seen.spec());
+      PairFacts facts = NodeLoss.judge(seen, loss);
       Set<String> lost = new TreeSet<>();
       Set<String> confirmed = new TreeSet<>();
       for (String n : nodes) {

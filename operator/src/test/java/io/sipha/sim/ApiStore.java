@@ -201,6 +201,7 @@ final class ApiStore {
     Instant renewTime;
     Map<String, VipReport> reports = Map.of();
     Instant restartingUntil;
+    io.sipha.decision.PeerHearing hearing = io.sipha.decision.PeerHearing.NONE;
 
     Lease(String node) {
       this.node = node;

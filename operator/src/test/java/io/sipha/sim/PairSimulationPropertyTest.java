@@ -66,6 +66,9 @@ class PairSimulationPropertyTest {
     Statistics.label("role changes (highest epoch - 1)")
         .collect(w.maxEpoch <= 1 ? "0" : w.maxEpoch <= 3 ? "1-2" : w.maxEpoch <= 6 ? "3-5" : "6+");
     Statistics.label("a node declared lost (status.fenced)").collect(w.sawFenced);
+    Statistics.label("a node declared lost on the peer path (its Lease still fresh)")
+        .collect(w.sawPeerLoss);
+    Statistics.label("a node vouched for by its peer (its Lease out)").collect(w.sawVouched);
     Statistics.label("VIP on two hosts at some time (a partitioned or silent one)")
         .collect(w.sawTwoHolders);
     Statistics.label("SplitBrain condition written").collect(w.sawSplitBrain);
@@ -144,6 +147,7 @@ class PairSimulationPropertyTest {
             w(4, node.map(Partition::new)),
             w(3, node.map(Heal::new)),
             w(2, node.map(Step.Isolate::new)),
+            w(2, bool.map(Step.SignallingCut::new)),
             w(2, Combinators.combine(pair, bool).as(Step.SelfFencing::new)),
             w(
                 2,

@@ -77,7 +77,7 @@ class PairSimulationScenarioTest {
       "host disconnected, then back: node-b takes the VIP, node-a drops its stale VIP once its agent runs")
   void hostDisconnectedThenReconnected() {
     World w = World.active();
-    w.run(List.of(new Partition("node-a"), ms(3500), reconcile(), tick("node-b"), reconcile()));
+    w.run(List.of(new Step.Isolate("node-a"), ms(3500), reconcile(), tick("node-b"), reconcile()));
     assertThat(w.status().primary).as(w.state()).isEqualTo("sip-1");
     assertThat(w.status().fenced).extracting(f -> f.node).containsExactly("node-a");
     assertThat(w.vipHosts())
@@ -93,12 +93,45 @@ class PairSimulationScenarioTest {
 
   @Test
   @DisplayName(
+      "the peer path: a node cut from the API that its peer still hears keeps its VIP; with the"
+          + " signalling cut too it is lost at once, long before its Lease runs out")
+  void aNodeCutFromTheApiThatItsPeerHearsKeepsItsVipAndIsLostAtOnceWhenTheSignallingGoesToo() {
+    World w = World.active();
+    w.run(List.of(new Partition("node-a"), ms(5000), reconcile(), tick("node-b"), reconcile()));
+    assertThat(w.status().primary).as(w.state()).isEqualTo("sip-0");
+    assertThat(w.vipHosts()).containsExactly("node-a");
+    io.sipha.api.Condition contact =
+        io.sipha.decision.Conditions.find(
+                w.status().conditions, io.sipha.decision.Conditions.NODE_CONTACT)
+            .orElseThrow();
+    assertThat(contact.reason).as(w.state()).isEqualTo("ApiContactLost");
+
+    w.run(List.of(new Heal("node-a"), ms(1500), reconcile(), tick("node-a"), reconcile()));
+    w.run(
+        List.of(
+            new Step.SignallingCut(true),
+            new Partition("node-a"),
+            ms(500),
+            reconcile(),
+            tick("node-b"),
+            reconcile()));
+    assertThat(w.status().primary).as(w.state()).isEqualTo("sip-1");
+    assertThat(w.status().history.get(w.status().history.size() - 1).reason).isEqualTo("NodeLost");
+    assertThat(w.vipHosts())
+        .as("the cut-off host keeps its VIP: the seed accepts it")
+        .containsExactly("node-a", "node-b");
+    w.healAndConverge();
+    assertThat(w.vipHosts()).containsExactly("node-b");
+  }
+
+  @Test
+  @DisplayName(
       "reconnection seen by the operator: SplitBrain, the stale node removes its VIP at the new epoch")
   void staleHolderSeenAsSplitBrain() {
     World w = World.active();
     w.run(
         List.of(
-            new Partition("node-a"),
+            new Step.Isolate("node-a"),
             ms(3500),
             reconcile(),
             tick("node-b"),
@@ -282,7 +315,8 @@ class PairSimulationScenarioTest {
           + " the stale VIP until a read shows the failover decided while it was lost, then removes it")
   void aNodeBackWithItsWatchStillDownRemovesItsStaleVipOnceAFreshReadShowsTheFailover() {
     World w =
-        replay(new Partition("node-b"), ms(1000), ms(1000), ms(1500), new Reconcile("pair-2", 0));
+        replay(
+            new Step.Isolate("node-b"), ms(1000), ms(1000), ms(1500), new Reconcile("pair-2", 0));
     assertThat(w.vipHosts("pair-2")).containsExactly("node-c");
     assertThat(w.agent("node-b").report("pair-2").removedStaleEpoch()).isEqualTo(1L);
   }
@@ -341,7 +375,7 @@ class PairSimulationScenarioTest {
   void aNodeBackFromASecondCutWaitsForItsNextFreshReadAndThenRemovesItsStaleVip() {
     World w =
         replay(
-            new Partition("node-b"),
+            new Step.Isolate("node-b"),
             ms(3000),
             ms(100),
             new Reconcile("pair-2", -1),

@@ -2,6 +2,7 @@ package io.sipha.sim;
 
 import io.sipha.api.SipServerPairStatus;
 import io.sipha.decision.AgentStep;
+import io.sipha.decision.PeerHearing;
 import io.sipha.decision.VipBindingRule;
 import io.sipha.decision.VipReport;
 import io.sipha.vip.VipAddress;
@@ -212,6 +213,8 @@ final class SimAgent {
     up = false;
     started = false;
     probed = false;
+    hearing = PeerHearing.NONE;
+    peerSince.clear();
     memory.clear();
     peers.clear();
     cache = null;
@@ -289,10 +292,37 @@ final class SimAgent {
       }
       return;
     }
-    if (!w.now.isBefore(nextRenew)) {
+    // PeerLink: what it hears of its peers, written into the Lease at once when it changes
+    PeerHearing now = hearing();
+    if (!now.equals(hearing)) {
+      hearing = now;
+      renew(false);
+    } else if (!w.now.isBefore(nextRenew)) {
       renew(false);
     }
   }
+
+  /** What this agent hears of its peers now (the product's rule, {@link PeerHearing#of}). */
+  private PeerHearing hearing() {
+    for (String other : w.agentNodes()) {
+      if (!other.equals(node)) {
+        peerSince.putIfAbsent(other, w.now);
+      }
+    }
+    return PeerHearing.of(
+        w.heardAt.getOrDefault(node, Map.of()), peerSince, w.now, World.PEER_SILENT);
+  }
+
+  /** It heartbeats its peers and hears them: running, and started (it learnt them from the API). */
+  boolean onSignalling() {
+    return up && started && !isolated;
+  }
+
+  /** What it last wrote of its peers in its Lease ({@link io.sipha.agent.PeerLink}). */
+  PeerHearing hearing = PeerHearing.NONE;
+
+  /** When each peer became its peer, in this run. */
+  private final Map<String, Instant> peerSince = new TreeMap<>();
 
   private void renew(boolean closing) {
     nextRenew = w.now.plus(World.RENEW_EVERY);
@@ -301,6 +331,7 @@ final class SimAgent {
     }
     ApiStore.Lease l = w.api.leases.computeIfAbsent(node, ApiStore.Lease::new);
     l.renewTime = w.now.plus(clockSkew); // what it writes is on its own clock
+    l.hearing = hearing;
     lastRenewal = w.now;
     Map<String, VipReport> reports = new TreeMap<>();
     memory.forEach(

@@ -232,10 +232,12 @@ final class SimOperator {
               agents.put(
                   l.node,
                   new AgentFact(
-                      l.node,
-                      seen != null ? seen : w.now,
-                      l.reports.get(o.key),
-                      heartbeats.restartingUntil(l.node)));
+                          l.node,
+                          seen != null ? seen : w.now,
+                          l.reports.get(o.key),
+                          heartbeats.restartingUntil(l.node))
+                      .hearing(l.hearing)
+                      .probe(w.probe(l.node)));
               Facts.reportedHolders(l.reports)
                   .forEach(
                       (h, keys) ->

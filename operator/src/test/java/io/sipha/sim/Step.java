@@ -279,6 +279,24 @@ sealed interface Step {
     }
   }
 
+  /**
+   * The signalling network between the hosts is cut (or mended): the agents' peer heartbeats are
+   * lost, while every host still reaches the API.
+   */
+  record SignallingCut(boolean on) implements Step {
+    @Override
+    public String apply(World w) {
+      return w.signallingCut(on);
+    }
+
+    @Override
+    public String toString() {
+      return on
+          ? "the signalling network between the hosts is cut: the agents' peer heartbeats are lost"
+          : "the signalling network between the hosts is mended";
+    }
+  }
+
   /** The user turns self-fencing on for a pair (spec.failover.fenceAfterSeconds: 2) or off. */
   record SelfFencing(String pair, boolean on) implements Step {
     @Override

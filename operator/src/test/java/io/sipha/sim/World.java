@@ -75,6 +75,9 @@ final class World {
   static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(10);
   static final Duration NODE_LOSS = Duration.ofSeconds(3);
 
+  /** The agent's default silence budget of the peer channel (sipha agent --peer-silent-ms). */
+  static final Duration PEER_SILENT = Duration.ofMillis(300);
+
   /**
    * The heal phase runs rounds of: 500 ms pass, every agent runs, the operator reconciles every
    * pair.
@@ -204,6 +207,13 @@ final class World {
   // statistics
   boolean sawSplitBrain;
   boolean sawFenced;
+
+  /** A node was declared lost while its Lease was fresh: on its peer's word and the probe's. */
+  boolean sawPeerLoss;
+
+  /** A node whose Lease ran out was vouched for by its peer (NodeContact ApiContactLost). */
+  boolean sawVouched;
+
   boolean sawAbort;
   boolean sawFailedWrite;
   boolean sawTwoHolders;
@@ -338,8 +348,78 @@ final class World {
     while (now.isBefore(end)) {
       Instant next = now.plusMillis(100);
       now = next.isAfter(end) ? end : next;
+      peerTick();
       agents.values().forEach(SimAgent::heartbeat);
     }
+  }
+
+  // ------------------------------------------------------------------ the peer path
+
+  /**
+   * The signalling network between the hosts is cut: the agents' peer heartbeats are lost (every
+   * one; a message that arrives late or forged is dropped by the channel before it is heard, which
+   * {@code peer/PeerChannelTest} shows, so for the world it is lost too).
+   */
+  boolean signallingCut;
+
+  /** When each agent last took a heartbeat of each other agent: listener → speaker → time. */
+  final Map<String, Map<String, Instant>> heardAt = new TreeMap<>();
+
+  /** The operator's probe of each agent: its last answer, and when it was first asked. */
+  final Map<String, Instant> probeAnswered = new TreeMap<>();
+
+  final Map<String, Instant> probeAsked = new TreeMap<>();
+
+  String signallingCut(boolean cut) {
+    if (signallingCut == cut) {
+      return "no effect";
+    }
+    signallingCut = cut;
+    return cut
+        ? "the agents' peer heartbeats are lost (the hosts still reach the API and the clients)"
+        : "the agents hear each other again";
+  }
+
+  /**
+   * One tick of the peer path: every agent that runs and has reached the API since its start (it
+   * learns its peers there) heartbeats the others over the signalling network, and the operator's
+   * probe asks every agent over the management network (the API's path: a partitioned node's agent
+   * does not answer it).
+   */
+  private void peerTick() {
+    for (SimAgent x : agents.values()) {
+      for (SimAgent y : agents.values()) {
+        if (x != y && !signallingCut && x.onSignalling() && y.onSignalling()) {
+          heardAt.computeIfAbsent(x.node, k -> new TreeMap<>()).put(y.node, now);
+        }
+      }
+    }
+    if (!operator.up) {
+      // a new operator process starts with no probe record (AgentProbes is in memory)
+      probeAnswered.clear();
+      probeAsked.clear();
+      return;
+    }
+    for (SimAgent a : agents.values()) {
+      probeAsked.putIfAbsent(a.node, now);
+      if (a.up && !a.partitioned && !a.isolated) {
+        probeAnswered.put(a.node, now);
+      }
+    }
+  }
+
+  /** The nodes that have an agent. */
+  java.util.Set<String> agentNodes() {
+    return agents.keySet();
+  }
+
+  /** What the operator's probe says of a node's agent now (the product's rule). */
+  io.sipha.decision.AgentProbe probe(String node) {
+    Instant asked = probeAsked.get(node);
+    return asked == null
+        ? io.sipha.decision.AgentProbe.UNKNOWN
+        : io.sipha.decision.AgentProbe.view(
+            node, probeAnswered, asked, now, io.sipha.decision.AgentProbe.GONE_AFTER);
   }
 
   boolean tolerates(String knownBug) {
@@ -654,6 +734,19 @@ final class World {
     }
     if (!st.fenced.isEmpty()) {
       sawFenced = true;
+      for (io.sipha.api.FencedHolder f : st.fenced) {
+        io.sipha.decision.AgentFact a = facts.agents().get(f.node);
+        if (a != null
+            && a.renewedAt() != null
+            && a.renewedAt().plus(NODE_LOSS).isAfter(facts.now())) {
+          sawPeerLoss = true; // declared lost while its Lease was fresh: the peer path
+        }
+      }
+    }
+    if (Conditions.find(st.conditions, Conditions.NODE_CONTACT)
+        .filter(c -> "ApiContactLost".equals(c.reason))
+        .isPresent()) {
+      sawVouched = true;
     }
     if (facts.status() != null
         && facts.status().transition != null
@@ -956,6 +1049,10 @@ final class World {
   void healAndConverge() {
     StringBuilder healed = new StringBuilder();
     operator.nextWriteFault = null;
+    if (signallingCut) {
+      signallingCut = false;
+      healed.append("the agents hear each other again; ");
+    }
     if (operator.lagged != null) {
       operator.lag(false);
       healed.append("the operator's watches deliver again; ");
