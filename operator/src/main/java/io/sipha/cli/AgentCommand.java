@@ -270,10 +270,15 @@ final class AgentCommand implements Callable<Integer> {
     } catch (java.net.UnknownHostException e) {
       throw new IllegalArgumentException("--peer-address " + address + ": not an address");
     }
+    // where the operator's probe finds /healthz: the address it listens on, or, listening on every
+    // address, the node's own
+    String at = httpAddress == null ? "" : httpAddress.strip();
+    boolean everyAddress = at.isEmpty() || at.equals("0.0.0.0") || at.equals("::");
+    String host = everyAddress ? (ips.isEmpty() ? null : ips.get(0)) : at;
     String probe =
-        httpPort == 0 || ips.isEmpty()
+        httpPort == 0 || host == null
             ? null
-            : (ips.get(0).indexOf(':') >= 0 ? "[" + ips.get(0) + "]" : ips.get(0)) + ":" + httpPort;
+            : (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + httpPort;
     return new AgentSettings.Peer(
         new java.net.InetSocketAddress(bind, peerHeartbeatPort),
         key,

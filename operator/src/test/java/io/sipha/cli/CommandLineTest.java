@@ -43,6 +43,53 @@ class CommandLineTest {
         .contains("--script-timeout-ms");
   }
 
+  /** The agent's peer settings as these options give them. */
+  static io.sipha.agent.AgentSettings.Peer peer(String... args) {
+    AgentCommand cmd = new AgentCommand();
+    new CommandLine(cmd).parseArgs(args);
+    return cmd.peerSettings();
+  }
+
+  @Test
+  void theProbeEndpointIsWhereHealthzListens(@TempDir Path dir) throws Exception {
+    Path key = dir.resolve("peer-key");
+    java.nio.file.Files.writeString(key, "a-shared-key-of-the-two-agents-0123456789\n");
+    String[] base = {
+      "--node", "node-a", "--scripts-dir", dir.toString(), "--peer-key-file", key.toString()
+    };
+    // on every address: the node's own (the operator reaches it there)
+    assertThat(peer(concat(base, "--node-ip", "198.51.100.11")).probeEndpoint())
+        .isEqualTo("198.51.100.11:9477");
+    // on one address: that one, not the node's first (nothing listens there)
+    assertThat(
+            peer(concat(
+                    base,
+                    "--node-ip",
+                    "198.51.100.11",
+                    "--http-address",
+                    "127.0.0.1",
+                    "--http-port",
+                    "19477"))
+                .probeEndpoint())
+        .isEqualTo("127.0.0.1:19477");
+    // the node's addresses unknown, /healthz on one address: still probed there
+    assertThat(
+            peer(concat(base, "--peer-address", "127.0.0.2", "--http-address", "127.0.0.1"))
+                .probeEndpoint())
+        .isEqualTo("127.0.0.1:9477");
+    assertThat(peer(concat(base, "--node-ip", "2001:db8::11")).probeEndpoint())
+        .isEqualTo("[2001:db8::11]:9477");
+    assertThat(peer(concat(base, "--node-ip", "198.51.100.11", "--http-port", "0")).probeEndpoint())
+        .as("no /healthz: no probe")
+        .isNull();
+  }
+
+  static String[] concat(String[] a, String... b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
   @Test
   void agentRefusesToStartWithoutItsScripts(@TempDir Path empty) {
     Run r = run("agent", "--node", "node-a", "--scripts-dir", empty.toString());

@@ -201,6 +201,9 @@ class SiphaOnTheControlPlaneIT {
     Map<String, String> env = containerEnv(pod, c);
     env.put("KUBECONFIG", cp.kubeconfigWithToken(work, "agent-" + node, token).toString());
     String port = node.equals("node-a") ? "19477" : "19478";
+    // the peer channel: each fake node on a loopback address of its own, an ephemeral UDP port
+    // (both run on this host), and the key the kubelet would project from the operator's Secret
+    String peerAddress = node.equals("node-a") ? "127.0.0.1" : "127.0.0.2";
     processes.put(
         "agent-" + node,
         SiphaProcess.start(
@@ -214,9 +217,37 @@ class SiphaOnTheControlPlaneIT {
                     "--http-port",
                     port,
                     "--http-address",
-                    "127.0.0.1")),
+                    "127.0.0.1",
+                    "--peer-key-file",
+                    projectPeerKey(node).toString(),
+                    "--peer-address",
+                    peerAddress,
+                    "--peer-heartbeat-port",
+                    "0")),
             env,
             work));
+  }
+
+  /**
+   * The kubelet's part for the agent's Secret volume: the key of the Secret the operator made
+   * (sipha-agent-peer-key), written where the agent reads it, mode 0400.
+   */
+  java.nio.file.Path projectPeerKey(String node) throws Exception {
+    var secret =
+        await("the operator's peer key Secret")
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () -> admin.secrets().inNamespace(SYSTEM).withName("sipha-agent-peer-key").get(),
+                x -> x != null && x.getData() != null && x.getData().containsKey("peer-key"));
+    java.nio.file.Path dir = work.resolve("peer-" + node);
+    java.nio.file.Files.createDirectories(dir);
+    java.nio.file.Path file = dir.resolve("peer-key");
+    java.nio.file.Files.deleteIfExists(file);
+    java.nio.file.Files.write(
+        file, java.util.Base64.getDecoder().decode(secret.getData().get("peer-key")));
+    java.nio.file.Files.setPosixFilePermissions(
+        file, java.nio.file.attribute.PosixFilePermissions.fromString("r--------"));
+    return file;
   }
 
   /**
