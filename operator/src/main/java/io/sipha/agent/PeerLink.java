@@ -77,8 +77,19 @@ final class PeerLink implements AutoCloseable {
   }
 
   PeerLink start() {
-    ticker.scheduleAtFixedRate(this::tick, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    ticker.scheduleAtFixedRate(this::tick, 0, lookEvery().toMillis(), TimeUnit.MILLISECONDS);
     return this;
+  }
+
+  /**
+   * How often what it hears is looked at: a tenth of the silence budget (30 ms by default), and
+   * never less often than a heartbeat is sent, so that a silence is told within a few ms of its
+   * budget, not up to one heartbeat interval late. Looking sends nothing: the channel heartbeats
+   * its peers on its own, every interval.
+   */
+  Duration lookEvery() {
+    long ms = Math.max(10, Math.min(interval.toMillis(), silentAfter.toMillis() / 10));
+    return Duration.ofMillis(ms);
   }
 
   /** Opens the channel once the key is there; false while it is not (or is unusable). */
