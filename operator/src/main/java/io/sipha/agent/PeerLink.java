@@ -8,7 +8,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -179,12 +178,10 @@ final class PeerLink implements AutoCloseable {
         channel.lastHeard(peer).ifPresent(h -> last.put(peer, h.at()));
       }
       PeerHearing after = PeerHearing.of(last, peerSince, t, silentAfter);
-      Set<String> heard = after.heard();
-      Set<String> silent = after.silent();
       PeerHearing before = hearing;
       if (!after.equals(before)) {
         hearing = after;
-        for (String p : silent) {
+        for (String p : after.silent()) {
           if (!before.silentOn(p)) {
             LOG.warn(
                 "peer {}: nothing heard for {} ms over the peer channel",
@@ -193,7 +190,7 @@ final class PeerLink implements AutoCloseable {
             metrics.peerSilence(p, true);
           }
         }
-        for (String p : heard) {
+        for (String p : after.heard()) {
           if (!before.hears(p)) {
             LOG.info("peer {}: heard over the peer channel", p);
             metrics.peerSilence(p, false);

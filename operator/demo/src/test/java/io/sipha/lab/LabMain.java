@@ -861,8 +861,8 @@ public final class LabMain {
       Observer observer,
       Map<String, Object> extra,
       Duration limit) {
-    // a host loss is detected 2-3 s after the pull, depending on where in the one-second heartbeat
-    // (Lease renewal, VRRP advertisement) it falls; the rounds of a loop otherwise last the same
+    // when a host loss is detected depends on where in the heartbeats (peer messages, probes, Lease
+    // renewals, VRRP advertisements) the pull falls; the rounds of a loop otherwise last the same
     // time and would pull at the same phase each round: spread the pulls evenly over one second
     boolean hostLoss = wf == Workflow.HOST_DISCONNECTED || wf == Workflow.HOST_AND_LEADER_LOST;
     long phaseOffset = hostLoss ? (round - 1) * 1000L / rounds : 0;

@@ -316,28 +316,7 @@ public final class NetLab implements AutoCloseable {
             String.valueOf(SIP_PORT),
             host);
     responders.put(host, p);
-    long deadline = System.nanoTime() + 20_000_000_000L;
-    while (System.nanoTime() < deadline) {
-      try {
-        if (Files.exists(out) && Files.readString(out).contains("ready")) {
-          return;
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      if (!p.isAlive()) {
-        break;
-      }
-      Sh.sleep(20);
-    }
-    String text;
-    try {
-      text = Files.exists(out) ? Files.readString(out) : "";
-    } catch (IOException e) {
-      text = e.toString();
-    }
-    throw new IllegalStateException(
-        "the SIP responder of " + host + " did not start: " + text.strip());
+    Sh.awaitOutput(p, out, "ready", "the SIP responder of " + host);
   }
 
   /** Kills the host's SIP responder at once (SIGKILL): the SIP Server died. */

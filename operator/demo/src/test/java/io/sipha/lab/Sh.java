@@ -86,6 +86,36 @@ final class Sh {
     children.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
   }
 
+  /**
+   * Waits (at most 30 s) until a process we started has written {@code line} to its output file;
+   * fails with the end of that output if it exits first or takes longer.
+   */
+  static void awaitOutput(Process p, Path output, String line, String what) {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      if (read(output).contains(line)) {
+        return;
+      }
+      if (!p.isAlive()) {
+        break;
+      }
+      sleep(20);
+    }
+    String text = read(output);
+    throw new IllegalStateException(
+        what
+            + " did not start; its output: "
+            + (text.length() > 2000 ? text.substring(text.length() - 2000) : text).strip());
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.exists(file) ? Files.readString(file) : "";
+    } catch (IOException e) {
+      return e.toString();
+    }
+  }
+
   /** Whether a command is on the PATH. */
   static boolean onPath(String command) {
     String path = System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");

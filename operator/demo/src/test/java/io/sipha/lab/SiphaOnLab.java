@@ -248,34 +248,7 @@ final class SiphaOnLab implements AutoCloseable {
             lab.dir().resolve("api.sock").toString()));
     Path log = lab.dir().resolve("api-relay.log");
     relayEnd = lab.startIn("ctl", log, cmd.toArray(String[]::new));
-    awaitLine(relayEnd, log, "ready", "the API's relay in ctl");
-  }
-
-  private static void awaitLine(Process p, Path log, String line, String what) {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (System.nanoTime() < deadline) {
-      try {
-        if (Files.exists(log) && Files.readString(log).contains(line)) {
-          return;
-        }
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-      if (!p.isAlive()) {
-        break;
-      }
-      Sh.sleep(20);
-    }
-    throw new IllegalStateException(what + " did not start; its output: " + tail(log));
-  }
-
-  private static String tail(Path log) {
-    try {
-      String t = Files.exists(log) ? Files.readString(log) : "";
-      return t.length() > 2000 ? t.substring(t.length() - 2000) : t;
-    } catch (IOException e) {
-      return e.toString();
-    }
+    Sh.awaitOutput(relayEnd, log, "ready", "the API's relay in ctl");
   }
 
   /** A sipha command in a namespace of the lab, with the lab's kubeconfig. */
@@ -413,15 +386,19 @@ final class SiphaOnLab implements AutoCloseable {
     return l == null || l.getSpec() == null ? null : l.getSpec().getHolderIdentity();
   }
 
+  /** The heartbeat Lease of the host's agent, or null. */
+  private Lease lease(String host) {
+    return cluster
+        .client()
+        .leases()
+        .inNamespace(LEASES)
+        .withName(AgentReports.leaseName(NODE.get(host)))
+        .get();
+  }
+
   /** The peers the host's agent says it hears, from its Lease (null when none). */
   String hears(String host) {
-    Lease l =
-        cluster
-            .client()
-            .leases()
-            .inNamespace(LEASES)
-            .withName(AgentReports.leaseName(NODE.get(host)))
-            .get();
+    Lease l = lease(host);
     Map<String, String> a = l == null ? null : l.getMetadata().getAnnotations();
     return a == null ? null : a.get(AgentReports.PEERS_HEARD_ANNOTATION);
   }
@@ -433,11 +410,6 @@ final class SiphaOnLab implements AutoCloseable {
 
   EmbeddedCluster cluster() {
     return cluster;
-  }
-
-  /** The end of a lab process's log (agent-host-a.log, operator.log), for a failure's message. */
-  String log(String name) {
-    return tail(lab.dir().resolve(name));
   }
 
   /** The pair's status as last seen by the watch. */
@@ -560,13 +532,7 @@ final class SiphaOnLab implements AutoCloseable {
 
   /** When the host's agent last renewed its Lease, or null. */
   Instant lastRenewal(String host) {
-    Lease l =
-        cluster
-            .client()
-            .leases()
-            .inNamespace(LEASES)
-            .withName(AgentReports.leaseName(NODE.get(host)))
-            .get();
+    Lease l = lease(host);
     return l == null || l.getSpec() == null || l.getSpec().getRenewTime() == null
         ? null
         : l.getSpec().getRenewTime().toInstant();
